@@ -1,0 +1,172 @@
+//! Command-line glue: parse arguments, build engine options, print, map to exit codes.
+//! The engine never depends on this module.
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::detect::PatternSet;
+use crate::error::Error;
+use crate::report::ReportFormat;
+
+pub mod exit;
+pub mod output;
+mod patterns_cmd;
+mod sample_cmd;
+mod scan_cmd;
+
+pub use exit::Exit;
+
+/// Find personal and sensitive data in tabular data (Kosovo identifiers, Albanian/Serbian/
+/// English vocabularies) and make it safe to reuse.
+#[derive(Debug, Parser)]
+#[command(name = "anonkos", version, after_help = exit::HELP)]
+pub struct Cli {
+    /// Worker threads (default: all cores).
+    #[arg(long, global = true)]
+    pub threads: Option<usize>,
+    /// The subcommand.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Classify every column of CSV and Parquet files (files or directories).
+    Scan(ScanArgs),
+    /// Show or test the active pattern packs.
+    #[command(subcommand)]
+    Patterns(PatternsCmd),
+    /// Write synthetic Kosovo-like sample tables (CSV, windows-1250 CSV, Parquet).
+    Sample(SampleArgs),
+}
+
+/// `anonkos scan`.
+#[derive(Debug, Args)]
+#[command(after_help = exit::HELP)]
+pub struct ScanArgs {
+    /// Files or directories (CSV/TSV, .csv.gz, .csv.zst, Parquet).
+    #[arg(required = true)]
+    pub inputs: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ReportFormat,
+    /// Write the report to FILE (atomically) instead of stdout.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Rows sampled per dataset, spread across the whole input.
+    #[arg(long, default_value_t = crate::scan::DEFAULT_SAMPLE_ROWS, conflicts_with = "full")]
+    pub sample_rows: usize,
+    /// Check every cell and count every hit (an audit).
+    #[arg(long)]
+    pub full: bool,
+    /// Force the text encoding of CSV files (utf-8, windows-1250, windows-1251, iso-8859-2).
+    #[arg(long)]
+    pub encoding: Option<String>,
+    /// Force the CSV delimiter (one character; `\t` for tab).
+    #[arg(long)]
+    pub delimiter: Option<String>,
+    /// The CSV files have no header row.
+    #[arg(long)]
+    pub no_header: bool,
+    /// Use the pattern packs in DIR instead of the embedded ones.
+    #[arg(long, value_name = "DIR")]
+    pub patterns: Option<PathBuf>,
+    /// Benchmark baseline: read and decode every row, detect nothing, print the row count.
+    #[arg(long, hide = true)]
+    pub parse_only: bool,
+}
+
+/// `anonkos patterns …`.
+#[derive(Debug, Subcommand)]
+pub enum PatternsCmd {
+    /// List the active pattern files and detectors.
+    List(PatternsOpt),
+    /// Show what every detector says about one value (printed masked).
+    Test {
+        /// The value to test.
+        value: String,
+        /// Also match it as a column header.
+        #[arg(long)]
+        header: bool,
+        /// Which pattern set.
+        #[command(flatten)]
+        opt: PatternsOpt,
+    },
+    /// Check every example in every pattern file (exit 2 on failure).
+    Check(PatternsOpt),
+}
+
+/// Shared option of `patterns` subcommands.
+#[derive(Debug, Args)]
+pub struct PatternsOpt {
+    /// Use the pattern packs in DIR instead of the embedded ones.
+    #[arg(long, value_name = "DIR")]
+    pub patterns: Option<PathBuf>,
+}
+
+/// `anonkos sample`.
+#[derive(Debug, Args)]
+pub struct SampleArgs {
+    /// Directory to write into (created if missing).
+    #[arg(long, default_value = "sample-data")]
+    pub out: PathBuf,
+    /// Rows per table.
+    #[arg(long, default_value_t = crate::sample::DEFAULT_ROWS)]
+    pub rows: usize,
+    /// Random seed (same seed, same files).
+    #[arg(long, default_value_t = crate::sample::DEFAULT_SEED)]
+    pub seed: u64,
+    /// Instead of the sample tables, write one large benchmark file with this many rows.
+    #[arg(long, value_name = "ROWS")]
+    pub bench_rows: Option<usize>,
+    /// Format of the benchmark file.
+    #[arg(long, value_parser = ["csv", "parquet"], default_value = "csv")]
+    pub bench_format: String,
+}
+
+/// Load the pattern set named on the command line.
+pub(crate) fn load_patterns(dir: Option<&PathBuf>) -> Result<Arc<PatternSet>, Error> {
+    PatternSet::load(dir.map(PathBuf::as_path)).map(Arc::new)
+}
+
+/// Map an engine error to its exit code.
+pub(crate) fn exit_for(e: &Error) -> Exit {
+    match e {
+        Error::Usage(_) | Error::Config { .. } => Exit::Usage,
+        Error::Input { .. } => Exit::Input,
+        Error::Io { .. } => Exit::Input,
+        Error::Internal(_) => Exit::Usage,
+    }
+}
+
+/// Entry point of the binary.
+pub fn main() -> std::process::ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                Exit::Usage
+            } else {
+                Exit::Ok
+            };
+            let _ = e.print();
+            return code.into();
+        }
+    };
+    if let Some(n) = cli.threads
+        && let Err(e) = rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global()
+    {
+        output::err(&format!("--threads: {e}"));
+        return Exit::Usage.into();
+    }
+    let code = match cli.command {
+        Command::Scan(a) => scan_cmd::run(a),
+        Command::Patterns(p) => patterns_cmd::run(p),
+        Command::Sample(a) => sample_cmd::run(a),
+    };
+    code.into()
+}

@@ -1,0 +1,122 @@
+//! `anonkos scan`: classify every column of every input.
+use super::{Exit, ScanArgs, exit_for, load_patterns, output};
+use crate::report::{ScanReport, render};
+use crate::scan::Scanner;
+use crate::sink::atomic::write_atomic;
+use crate::source::ReadOptions;
+
+/// Parse a `--delimiter` value: one ASCII character, `\t` or `tab` for tab.
+fn delimiter(s: &str) -> Result<u8, String> {
+    match s {
+        "\\t" | "tab" | "\t" => Ok(b'\t'),
+        _ if s.len() == 1 && s.is_ascii() => Ok(s.as_bytes()[0]),
+        _ => Err(format!(
+            "--delimiter must be one ASCII character or \\t, not {s:?}"
+        )),
+    }
+}
+
+/// Run the subcommand.
+pub fn run(a: ScanArgs) -> Exit {
+    let patterns = match load_patterns(a.patterns.as_ref()) {
+        Ok(p) => p,
+        Err(e) => {
+            output::err(&e.to_string());
+            return exit_for(&e);
+        }
+    };
+    let delim = match a.delimiter.as_deref().map(delimiter).transpose() {
+        Ok(d) => d,
+        Err(msg) => {
+            output::err(&msg);
+            return Exit::Usage;
+        }
+    };
+    let read = ReadOptions {
+        sample_rows: (!a.full).then_some(a.sample_rows.max(1)),
+        encoding: a.encoding.clone(),
+        delimiter: delim,
+        has_header: a.no_header.then_some(false),
+        ..ReadOptions::default()
+    };
+    if a.parse_only {
+        return parse_only(&a.inputs, &read);
+    }
+    let origin = patterns.origin.clone();
+    let scanner = Scanner::new(patterns, read);
+    let datasets = scanner.scan_inputs(&a.inputs);
+    let report = ScanReport::new(&datasets, a.full, &origin);
+    for d in &report.datasets {
+        if let Some(e) = &d.error {
+            output::err(e);
+        }
+    }
+    let text = render(&report, a.format);
+    let written = match &a.output {
+        Some(path) => write_atomic(path, text.as_bytes()).map_err(|e| e.to_string()),
+        None => output::out(&text).map_err(|e| format!("stdout: {e}")),
+    };
+    if let Err(msg) = written {
+        output::err(&msg);
+        return Exit::Output;
+    }
+    if report.any_failed() {
+        Exit::Input
+    } else {
+        Exit::Ok
+    }
+}
+
+/// The benchmark baseline: the same readers, no detection.
+fn parse_only(inputs: &[String], read: &ReadOptions) -> Exit {
+    let mut rows = 0u64;
+    let mut code = Exit::Ok;
+    for input in inputs {
+        let files = match crate::scan::expand(std::path::Path::new(input)) {
+            Ok(f) => f,
+            Err(e) => {
+                output::err(&e.to_string());
+                code = Exit::Input;
+                continue;
+            }
+        };
+        for (path, display) in files {
+            let sources = match crate::source::open(&path, &display, read) {
+                Ok(s) => s,
+                Err(e) => {
+                    output::err(&e.to_string());
+                    code = Exit::Input;
+                    continue;
+                }
+            };
+            for mut src in sources {
+                loop {
+                    match src.next_batch() {
+                        Ok(Some(b)) => rows += b.num_rows() as u64,
+                        Ok(None) => break,
+                        Err(e) => {
+                            output::err(&e.to_string());
+                            code = Exit::Input;
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let _ = output::out(&format!("{rows} rows\n"));
+    code
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delimiters() {
+        assert_eq!(delimiter(";"), Ok(b';'));
+        assert_eq!(delimiter("\\t"), Ok(b'\t'));
+        assert!(delimiter(";;").is_err());
+        assert!(delimiter("ë").is_err());
+    }
+}

@@ -1,0 +1,877 @@
+//! Loads the pattern packs in `patterns/` into one [`PatternSet`], compiled once and shared.
+//!
+//! * identifiers → one anchored `RegexSet` over trimmed cells (with a length prefilter so most
+//!   cells never reach the regex engine), one unanchored set for entities inside free text,
+//!   and the check-digit validators named in each file;
+//! * vocabularies, municipalities → a whole-cell map and an Aho-Corasick automaton over
+//!   folded text (word terms only, checked for word boundaries);
+//! * names → two folded sets (given names, surnames);
+//! * header synonyms → token phrases.
+//!
+//! Every file's `[examples]` are checked by [`PatternSet::check_examples`], which a unit test
+//! and `anonkos patterns check` run.
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use serde::Deserialize;
+
+use super::category::Category;
+use super::fold::{fold, fold_into};
+use super::header::{HeaderMatch, HeaderSynonyms};
+use super::validators::{self, ValidatorFn};
+use crate::error::{Error, Result};
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/embedded_patterns.rs"));
+}
+
+/// How a cell is normalised before its validator sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Normalise {
+    /// Keep ASCII digits only (`044 123 456` → `044123456`).
+    Digits,
+    /// Keep `+` and digits (phone numbers).
+    Phone,
+    /// Keep ASCII letters and digits, upper-cased (IBANs, plates).
+    AlnumUpper,
+    /// ASCII lower case.
+    Lower,
+    /// The trimmed cell as is.
+    None,
+}
+
+impl Normalise {
+    /// Apply to `s`, writing into `out`.
+    pub fn apply(self, s: &[u8], out: &mut Vec<u8>) {
+        out.clear();
+        match self {
+            Normalise::Digits => out.extend(s.iter().filter(|b| b.is_ascii_digit())),
+            Normalise::Phone => out.extend(s.iter().filter(|b| b.is_ascii_digit() || **b == b'+')),
+            Normalise::AlnumUpper => out.extend(
+                s.iter()
+                    .filter(|b| b.is_ascii_alphanumeric())
+                    .map(u8::to_ascii_uppercase),
+            ),
+            Normalise::Lower => out.extend(s.iter().map(u8::to_ascii_lowercase)),
+            Normalise::None => out.extend_from_slice(s),
+        }
+    }
+}
+
+/// How much a detector's match counts on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Strength {
+    /// The value shape is specific enough to classify a column on its own (e-mail, XK IBAN).
+    Strong,
+    /// Needs a header synonym or a high validator pass rate (10-digit personal numbers).
+    Weak,
+    /// Counts only next to a header synonym (5-digit postal codes, bare ICD-10 codes).
+    Context,
+}
+
+/// Synthetic examples every pattern file carries.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Examples {
+    /// Must be recognised.
+    #[serde(default)]
+    pub valid: Vec<String>,
+    /// Must not be recognised.
+    #[serde(default)]
+    pub invalid: Vec<String>,
+    /// Look right but must not both match and validate.
+    #[serde(default)]
+    pub near_miss: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IdentifierFile {
+    name: String,
+    category: String,
+    description: String,
+    regex: String,
+    embedded: Option<String>,
+    normalise: Normalise,
+    validator: Option<String>,
+    min_len: usize,
+    max_len: usize,
+    strength: Strength,
+    #[serde(default)]
+    examples: Examples,
+}
+
+/// One identifier detector.
+#[derive(Debug, Clone)]
+pub struct Identifier {
+    /// Unique name.
+    pub name: String,
+    /// Category it detects.
+    pub category: Category,
+    /// One-line description.
+    pub description: String,
+    /// The regex as written in the file (before anchoring).
+    pub regex: String,
+    /// Normalisation before validation.
+    pub normalise: Normalise,
+    /// Validator name and function.
+    pub validator: Option<(String, ValidatorFn)>,
+    /// Prefilter: shortest trimmed cell in bytes.
+    pub min_len: usize,
+    /// Prefilter: longest trimmed cell in bytes.
+    pub max_len: usize,
+    /// How much a match counts on its own.
+    pub strength: Strength,
+    /// Whether it can find entities inside free text.
+    pub has_embedded: bool,
+    /// The file's examples.
+    pub examples: Examples,
+    /// The file it came from.
+    pub file: String,
+}
+
+/// How a vocabulary term may match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchMode {
+    /// Anywhere as whole words, including inside free text.
+    Word,
+    /// Only as the whole cell.
+    Cell,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VocabFile {
+    category: String,
+    #[serde(rename = "match")]
+    mode: MatchMode,
+    terms: HashMap<String, Vec<String>>,
+    #[serde(default)]
+    examples: Examples,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlacesFile {
+    district: Vec<DistrictEntry>,
+    municipality: Vec<MunicipalityEntry>,
+    #[serde(default)]
+    examples: Examples,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DistrictEntry {
+    code: String,
+    sq: String,
+    sr_latn: String,
+    sr_cyrl: String,
+    #[serde(default)]
+    aliases: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MunicipalityEntry {
+    sq: String,
+    sr_latn: String,
+    sr_cyrl: String,
+    district: String,
+    postal_code: Option<String>,
+    #[serde(default)]
+    aliases: Vec<String>,
+}
+
+/// A municipality and its district (the generalisation hierarchy's first two levels).
+#[derive(Debug, Clone)]
+pub struct Municipality {
+    /// Albanian official name.
+    pub name_sq: String,
+    /// Serbian Latin name.
+    pub name_sr: String,
+    /// District code `01`–`07` (also the plate code).
+    pub district: String,
+    /// Albanian name of the district.
+    pub district_name: String,
+    /// Main postal code, where known.
+    pub postal_code: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NamesFile {
+    names: HashMap<String, Vec<String>>,
+    #[serde(default)]
+    examples: Examples,
+}
+
+/// One loaded file, for `anonkos patterns list`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PackFile {
+    /// Path relative to the pattern directory.
+    pub path: String,
+    /// identifier | vocabulary | headers | places | names
+    pub kind: &'static str,
+    /// Category, where the file has one.
+    pub category: Option<String>,
+    /// Number of entries (terms, names, synonyms, ...).
+    pub entries: usize,
+}
+
+/// Where a vocabulary hit came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Term {
+    /// The category.
+    pub category: Category,
+    /// How it may match.
+    pub mode: MatchMode,
+}
+
+/// Every detector, compiled once.
+pub struct PatternSet {
+    /// `embedded` or the directory given with `--patterns`.
+    pub origin: String,
+    /// The files loaded.
+    pub files: Vec<PackFile>,
+    /// Identifier detectors; indices match the regex sets.
+    pub identifiers: Vec<Identifier>,
+    anchored: RegexSet,
+    embedded_set: RegexSet,
+    embedded_ids: Vec<usize>,
+    embedded_res: Vec<Regex>,
+    /// Whole-cell terms (folded) → categories.
+    cell_terms: HashMap<Box<str>, Vec<Term>>,
+    word_ac: AhoCorasick,
+    word_cats: Vec<Category>,
+    given: HashSet<Box<str>>,
+    surnames: HashSet<Box<str>>,
+    /// Municipalities.
+    pub municipalities: Vec<Municipality>,
+    municipality_index: HashMap<Box<str>, usize>,
+    /// Header synonyms.
+    pub headers: HeaderSynonyms,
+    vocab_examples: Vec<(String, Category, Examples)>,
+    places_examples: Examples,
+    names_examples: Vec<(String, Examples)>,
+}
+
+/// Read the pack files from the embedded copy or a directory: (relative path, contents).
+fn read_pack(dir: Option<&Path>) -> Result<Vec<(String, String)>> {
+    let Some(dir) = dir else {
+        return Ok(embedded::EMBEDDED
+            .iter()
+            .map(|(p, c)| ((*p).to_string(), (*c).to_string()))
+            .collect());
+    };
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) -> Result<()> {
+        let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+        for e in entries {
+            let p = e.map_err(|e| Error::io(dir, e))?.path();
+            if p.is_dir() {
+                walk(root, &p, out)?;
+            } else if p.extension().is_some_and(|x| x == "toml") {
+                // Pattern files are small configuration files, read whole on purpose.
+                #[allow(clippy::disallowed_methods)]
+                let text = std::fs::read_to_string(&p).map_err(|e| Error::io(&p, e))?;
+                let rel = p
+                    .strip_prefix(root)
+                    .unwrap_or(&p)
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                out.push((rel, text));
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out)?;
+    out.sort();
+    if out.is_empty() {
+        return Err(Error::Usage(format!(
+            "{}: no pattern files (*.toml) found",
+            dir.display()
+        )));
+    }
+    Ok(out)
+}
+
+fn config_err(base: &Option<PathBuf>, rel: &str, msg: impl Into<String>) -> Error {
+    let path = base
+        .as_ref()
+        .map_or_else(|| PathBuf::from("patterns").join(rel), |b| b.join(rel));
+    Error::Config {
+        path,
+        line: None,
+        msg: msg.into(),
+    }
+}
+
+fn parse_toml<T: serde::de::DeserializeOwned>(
+    base: &Option<PathBuf>,
+    rel: &str,
+    text: &str,
+) -> Result<T> {
+    toml::from_str(text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].lines().count().max(1));
+        let path = base
+            .as_ref()
+            .map_or_else(|| PathBuf::from("patterns").join(rel), |b| b.join(rel));
+        Error::Config {
+            path,
+            line,
+            msg: e.message().to_string(),
+        }
+    })
+}
+
+fn category(base: &Option<PathBuf>, rel: &str, name: &str) -> Result<Category> {
+    Category::from_name(name).ok_or_else(|| {
+        config_err(
+            base,
+            rel,
+            format!("unknown category `{name}`; see DESIGN.md §4 for the vocabulary"),
+        )
+    })
+}
+
+/// Collapse runs of whitespace and trim, on folded text.
+pub(crate) fn squash(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+impl PatternSet {
+    /// The embedded pattern set.
+    pub fn embedded() -> Result<PatternSet> {
+        Self::load(None)
+    }
+
+    /// Load from `dir`, or the embedded copy when `None`.
+    pub fn load(dir: Option<&Path>) -> Result<PatternSet> {
+        let base = dir.map(Path::to_path_buf);
+        let files = read_pack(dir)?;
+        let mut pack_files = Vec::new();
+        let mut identifiers = Vec::new();
+        let mut cell_terms: HashMap<Box<str>, Vec<Term>> = HashMap::new();
+        let mut word_terms: Vec<(String, Category)> = Vec::new();
+        let mut given = HashSet::new();
+        let mut surnames = HashSet::new();
+        let mut municipalities = Vec::new();
+        let mut municipality_index = HashMap::new();
+        let mut headers = HeaderSynonyms::default();
+        let mut vocab_examples = Vec::new();
+        let mut places_examples = Examples::default();
+        let mut names_examples = Vec::new();
+
+        let mut add_cell = |term: &str, t: Term| {
+            let key: Box<str> = squash(&fold(term)).into();
+            if key.is_empty() {
+                return;
+            }
+            let v = cell_terms.entry(key).or_default();
+            if !v.contains(&t) {
+                v.push(t);
+            }
+        };
+
+        for (rel, text) in &files {
+            let top = rel.split('/').next().unwrap_or("");
+            match top {
+                "identifiers" => {
+                    let f: IdentifierFile = parse_toml(&base, rel, text)?;
+                    let validator = match &f.validator {
+                        Some(v) => Some((
+                            v.clone(),
+                            validators::by_name(v).ok_or_else(|| {
+                                let names: Vec<_> =
+                                    validators::VALIDATORS.iter().map(|(n, _)| *n).collect();
+                                config_err(
+                                    &base,
+                                    rel,
+                                    format!("unknown validator `{v}`; known: {}", names.join(", ")),
+                                )
+                            })?,
+                        )),
+                        None => None,
+                    };
+                    pack_files.push(PackFile {
+                        path: rel.clone(),
+                        kind: "identifier",
+                        category: Some(f.category.clone()),
+                        entries: 1,
+                    });
+                    identifiers.push((
+                        Identifier {
+                            category: category(&base, rel, &f.category)?,
+                            name: f.name,
+                            description: f.description,
+                            regex: f.regex,
+                            normalise: f.normalise,
+                            validator,
+                            min_len: f.min_len,
+                            max_len: f.max_len,
+                            strength: f.strength,
+                            has_embedded: f.embedded.is_some(),
+                            examples: f.examples,
+                            file: rel.clone(),
+                        },
+                        f.embedded,
+                    ));
+                }
+                "vocab" => {
+                    let f: VocabFile = parse_toml(&base, rel, text)?;
+                    let cat = category(&base, rel, &f.category)?;
+                    let mut n = 0;
+                    for terms in f.terms.values() {
+                        for t in terms {
+                            n += 1;
+                            add_cell(
+                                t,
+                                Term {
+                                    category: cat,
+                                    mode: f.mode,
+                                },
+                            );
+                            if f.mode == MatchMode::Word {
+                                word_terms.push((squash(&fold(t)), cat));
+                            }
+                        }
+                    }
+                    pack_files.push(PackFile {
+                        path: rel.clone(),
+                        kind: "vocabulary",
+                        category: Some(f.category),
+                        entries: n,
+                    });
+                    vocab_examples.push((rel.clone(), cat, f.examples));
+                }
+                "headers" => {
+                    let n = headers
+                        .add_file(text)
+                        .map_err(|msg| config_err(&base, rel, msg))?;
+                    pack_files.push(PackFile {
+                        path: rel.clone(),
+                        kind: "headers",
+                        category: None,
+                        entries: n,
+                    });
+                }
+                "places" => {
+                    let f: PlacesFile = parse_toml(&base, rel, text)?;
+                    for m in &f.municipality {
+                        let district = f
+                            .district
+                            .iter()
+                            .find(|d| d.code == m.district)
+                            .ok_or_else(|| {
+                                config_err(
+                                    &base,
+                                    rel,
+                                    format!(
+                                        "municipality {} names unknown district {}",
+                                        m.sq, m.district
+                                    ),
+                                )
+                            })?;
+                        let idx = municipalities.len();
+                        municipalities.push(Municipality {
+                            name_sq: m.sq.clone(),
+                            name_sr: m.sr_latn.clone(),
+                            district: m.district.clone(),
+                            district_name: district.sq.clone(),
+                            postal_code: m.postal_code.clone(),
+                        });
+                        for name in [&m.sq, &m.sr_latn, &m.sr_cyrl]
+                            .into_iter()
+                            .chain(&m.aliases)
+                        {
+                            add_cell(
+                                name,
+                                Term {
+                                    category: Category::Municipality,
+                                    mode: MatchMode::Cell,
+                                },
+                            );
+                            municipality_index.insert(squash(&fold(name)).into(), idx);
+                        }
+                    }
+                    // District names also answer "where": they count as municipality-level places.
+                    for d in &f.district {
+                        for name in [&d.sq, &d.sr_latn, &d.sr_cyrl]
+                            .into_iter()
+                            .chain(&d.aliases)
+                        {
+                            add_cell(
+                                name,
+                                Term {
+                                    category: Category::Municipality,
+                                    mode: MatchMode::Cell,
+                                },
+                            );
+                        }
+                    }
+                    pack_files.push(PackFile {
+                        path: rel.clone(),
+                        kind: "places",
+                        category: Some("municipality".into()),
+                        entries: f.municipality.len(),
+                    });
+                    places_examples = f.examples;
+                }
+                "names" => {
+                    let f: NamesFile = parse_toml(&base, rel, text)?;
+                    let is_surname = rel.contains("surname");
+                    let set = if is_surname {
+                        &mut surnames
+                    } else {
+                        &mut given
+                    };
+                    let mut n = 0;
+                    for list in f.names.values() {
+                        for name in list {
+                            n += 1;
+                            set.insert(squash(&fold(name)).into_boxed_str());
+                        }
+                    }
+                    pack_files.push(PackFile {
+                        path: rel.clone(),
+                        kind: "names",
+                        category: Some("person_name".into()),
+                        entries: n,
+                    });
+                    names_examples.push((rel.clone(), f.examples));
+                }
+                _ => {
+                    return Err(config_err(
+                        &base,
+                        rel,
+                        "unexpected file: pattern files live in identifiers/, vocab/, headers/, places/ or names/",
+                    ));
+                }
+            }
+        }
+
+        let anchored = RegexSetBuilder::new(
+            identifiers
+                .iter()
+                .map(|(i, _)| format!("^(?:{})$", i.regex)),
+        )
+        .unicode(false)
+        .dfa_size_limit(8 << 20)
+        .size_limit(32 << 20)
+        .build()
+        .map_err(|e| Error::Config {
+            path: base
+                .clone()
+                .unwrap_or_else(|| "patterns".into())
+                .join("identifiers"),
+            line: None,
+            msg: format!("regex: {e}"),
+        })?;
+        let mut embedded_ids = Vec::new();
+        let mut embedded_src = Vec::new();
+        for (i, (_, emb)) in identifiers.iter().enumerate() {
+            if let Some(e) = emb {
+                embedded_ids.push(i);
+                embedded_src.push(e.clone());
+            }
+        }
+        let compile_err = |e: regex::Error| Error::Config {
+            path: "patterns/identifiers".into(),
+            line: None,
+            msg: format!("embedded regex: {e}"),
+        };
+        let embedded_set = RegexSetBuilder::new(&embedded_src)
+            .unicode(false)
+            .dfa_size_limit(8 << 20)
+            .build()
+            .map_err(compile_err)?;
+        let embedded_res = embedded_src
+            .iter()
+            .map(|s| RegexBuilder::new(s).unicode(false).build())
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(compile_err)?;
+
+        word_terms.sort();
+        word_terms.dedup();
+        let word_ac = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(word_terms.iter().map(|(t, _)| t.as_str()))
+            .map_err(|e| Error::Internal(format!("aho-corasick: {e}")))?;
+        let word_cats = word_terms.iter().map(|(_, c)| *c).collect();
+
+        Ok(PatternSet {
+            origin: dir.map_or_else(|| "embedded".to_string(), |d| d.display().to_string()),
+            files: pack_files,
+            identifiers: identifiers.into_iter().map(|(i, _)| i).collect(),
+            anchored,
+            embedded_set,
+            embedded_ids,
+            embedded_res,
+            cell_terms,
+            word_ac,
+            word_cats,
+            given,
+            surnames,
+            municipalities,
+            municipality_index,
+            headers,
+            vocab_examples,
+            places_examples,
+            names_examples,
+        })
+    }
+
+    /// Identifier detectors whose length prefilter admits a trimmed cell of `len` bytes.
+    pub fn may_match_len(&self, len: usize) -> bool {
+        self.identifiers
+            .iter()
+            .any(|i| (i.min_len..=i.max_len).contains(&len))
+    }
+
+    /// Run the anchored identifier set on a trimmed cell; calls `hit(index, validated)` for
+    /// every detector whose regex matches. `norm` is scratch space.
+    pub fn match_identifiers(
+        &self,
+        cell: &[u8],
+        norm: &mut Vec<u8>,
+        mut hit: impl FnMut(usize, bool),
+    ) {
+        let len = cell.len();
+        if !self.may_match_len(len) {
+            return;
+        }
+        for i in self.anchored.matches(cell).iter() {
+            let id = &self.identifiers[i];
+            if !(id.min_len..=id.max_len).contains(&len) {
+                continue;
+            }
+            let valid = match &id.validator {
+                Some((_, f)) => {
+                    id.normalise.apply(cell, norm);
+                    std::str::from_utf8(norm).is_ok_and(f)
+                }
+                None => true,
+            };
+            hit(i, valid);
+        }
+    }
+
+    /// Find identifier entities inside free text; calls `hit(index)` for each validated one.
+    pub fn find_embedded(&self, text: &[u8], norm: &mut Vec<u8>, mut hit: impl FnMut(usize)) {
+        for k in self.embedded_set.matches(text).iter() {
+            let id = &self.identifiers[self.embedded_ids[k]];
+            for m in self.embedded_res[k].find_iter(text) {
+                let ok = match &id.validator {
+                    Some((_, f)) => {
+                        id.normalise.apply(m.as_bytes(), norm);
+                        std::str::from_utf8(norm).is_ok_and(f)
+                    }
+                    None => true,
+                };
+                if ok {
+                    hit(self.embedded_ids[k]);
+                }
+            }
+        }
+    }
+
+    /// Categories of a whole folded, squashed cell (vocabularies and municipalities).
+    pub fn cell_terms(&self, folded: &str) -> &[Term] {
+        self.cell_terms.get(folded).map_or(&[], Vec::as_slice)
+    }
+
+    /// The municipality a folded cell names, if any.
+    pub fn municipality(&self, folded: &str) -> Option<&Municipality> {
+        self.municipality_index
+            .get(folded)
+            .map(|&i| &self.municipalities[i])
+    }
+
+    /// Word-vocabulary categories found as whole words in folded text: calls `hit(category)`
+    /// once per occurrence.
+    pub fn find_words(&self, folded: &str, mut hit: impl FnMut(Category)) {
+        let b = folded.as_bytes();
+        for m in self.word_ac.find_iter(folded) {
+            let before = m.start().checked_sub(1).map(|i| b[i]);
+            let after = b.get(m.end()).copied();
+            let is_word = |c: Option<u8>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c >= 0x80);
+            if !is_word(before) && !is_word(after) {
+                hit(self.word_cats[m.pattern().as_usize()]);
+            }
+        }
+    }
+
+    /// Whether a folded token is a known given name.
+    pub fn is_given_name(&self, folded: &str) -> bool {
+        self.given.contains(folded)
+    }
+
+    /// Whether a folded token is a known surname.
+    pub fn is_surname(&self, folded: &str) -> bool {
+        self.surnames.contains(folded)
+    }
+
+    /// Best header-synonym match for a column name.
+    pub fn match_header(&self, header: &str) -> Option<HeaderMatch> {
+        self.headers.best(header)
+    }
+
+    /// Check every example of every file; returns one line per failure.
+    pub fn check_examples(&self) -> Vec<String> {
+        let mut failures = Vec::new();
+        let mut norm = Vec::new();
+        for (idx, id) in self.identifiers.iter().enumerate() {
+            let verdict = |v: &str, norm: &mut Vec<u8>| {
+                let mut matched = false;
+                let mut validated = false;
+                self.match_identifiers(v.trim().as_bytes(), norm, |i, ok| {
+                    if i == idx {
+                        matched = true;
+                        validated = ok;
+                    }
+                });
+                (matched, validated)
+            };
+            for v in &id.examples.valid {
+                let (m, ok) = verdict(v, &mut norm);
+                if !(m && ok) {
+                    failures.push(format!(
+                        "{}: valid example {v:?} matched={m} validated={ok}",
+                        id.file
+                    ));
+                }
+            }
+            for v in &id.examples.invalid {
+                if verdict(v, &mut norm).0 {
+                    failures.push(format!("{}: invalid example {v:?} matched", id.file));
+                }
+            }
+            for v in &id.examples.near_miss {
+                let (m, ok) = verdict(v, &mut norm);
+                if m && ok {
+                    failures.push(format!(
+                        "{}: near-miss example {v:?} matched and validated",
+                        id.file
+                    ));
+                }
+            }
+            if id.examples.valid.is_empty()
+                || (id.examples.invalid.is_empty() && id.examples.near_miss.is_empty())
+            {
+                failures.push(format!(
+                    "{}: needs valid and invalid or near-miss examples",
+                    id.file
+                ));
+            }
+        }
+        let mut folded = String::new();
+        let hits_category = |v: &str, cat: Category, folded: &mut String| {
+            fold_into(v, folded);
+            let sq = squash(folded);
+            if self.cell_terms(&sq).iter().any(|t| t.category == cat) {
+                return true;
+            }
+            let mut found = false;
+            self.find_words(&sq, |c| found |= c == cat);
+            found
+        };
+        for (file, cat, ex) in &self.vocab_examples {
+            for v in &ex.valid {
+                if !hits_category(v, *cat, &mut folded) {
+                    failures.push(format!(
+                        "{file}: valid example {v:?} not recognised as {cat}"
+                    ));
+                }
+            }
+            for v in &ex.invalid {
+                if hits_category(v, *cat, &mut folded) {
+                    failures.push(format!("{file}: invalid example {v:?} recognised as {cat}"));
+                }
+            }
+        }
+        for v in &self.places_examples.valid {
+            if self.municipality(&squash(&fold(v))).is_none() {
+                failures.push(format!("places: valid example {v:?} is not a municipality"));
+            }
+        }
+        for v in &self.places_examples.invalid {
+            if self.municipality(&squash(&fold(v))).is_some() {
+                failures.push(format!(
+                    "places: invalid example {v:?} resolved to a municipality"
+                ));
+            }
+        }
+        for (file, ex) in &self.names_examples {
+            let surname = file.contains("surname");
+            let known = |v: &str| {
+                let f = squash(&fold(v));
+                if surname {
+                    self.is_surname(&f)
+                } else {
+                    self.is_given_name(&f)
+                }
+            };
+            for v in &ex.valid {
+                if !known(v) {
+                    failures.push(format!("{file}: valid example {v:?} not in the list"));
+                }
+            }
+            for v in &ex.invalid {
+                if known(v) {
+                    failures.push(format!("{file}: invalid example {v:?} is in the list"));
+                }
+            }
+        }
+        failures.extend(self.headers.check_examples());
+        failures
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_pack_loads_and_every_example_holds() {
+        let set = PatternSet::embedded().unwrap();
+        let failures = set.check_examples();
+        assert!(
+            failures.is_empty(),
+            "{} failing examples:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
+    }
+
+    #[test]
+    fn every_category_of_the_vocabulary_has_a_header_synonym() {
+        let set = PatternSet::embedded().unwrap();
+        for c in Category::ALL {
+            assert!(set.headers.has_category(c), "no header synonym for {c}");
+        }
+    }
+
+    #[test]
+    #[allow(clippy::disallowed_methods)] // test fixture
+    fn unknown_category_is_a_config_error_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("identifiers")).unwrap();
+        std::fs::write(
+            dir.path().join("identifiers/x.toml"),
+            "name='x'\ncategory='nope'\ndescription=''\nregex='x'\nnormalise='none'\nmin_len=1\nmax_len=1\nstrength='weak'\n",
+        )
+        .unwrap();
+        let err = PatternSet::load(Some(dir.path()))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("x.toml") && err.contains("nope"), "{err}");
+    }
+}

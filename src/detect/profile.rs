@@ -1,0 +1,491 @@
+//! [`ColumnProfile`]: everything the classifier needs to know about one column, accumulated
+//! cell by cell in one pass and mergeable across batches.
+//!
+//! The hot path is [`ColumnProfile::observe`]. It is written so that most cells touch only
+//! cheap byte counting: the identifier regexes run only when a length prefilter admits the
+//! cell, vocabularies are looked up as a whole cell in a hash map, and Aho-Corasick and the
+//! embedded-entity regexes run only on cells that look like text (several words).
+use std::collections::HashSet;
+
+use super::category::Category;
+use super::fold::fold_into;
+use super::patterns::{PatternSet, squash};
+use crate::redact::mask;
+
+/// Distinct values are tracked exactly up to this many, then the column counts as "many".
+pub const DISTINCT_CAP: usize = 50_000;
+/// Masked examples kept per column.
+pub const MAX_EXAMPLES: usize = 3;
+/// A cell with at least this many words is scanned as text (entities, vocabulary words).
+const TEXT_MIN_WORDS: u32 = 2;
+
+/// Scratch buffers reused across cells (one per worker).
+#[derive(Default)]
+pub struct Scratch {
+    folded: String,
+    squashed: String,
+    norm: Vec<u8>,
+}
+
+/// Per-column statistics and detector hits.
+#[derive(Debug, Clone)]
+pub struct ColumnProfile {
+    /// Cells seen (including empty and null).
+    pub cells: u64,
+    /// Non-empty cells.
+    pub non_empty: u64,
+    /// Sum of trimmed lengths in characters.
+    pub len_sum: u64,
+    /// Sum of squared lengths (for the spread).
+    pub len_sq_sum: f64,
+    /// Shortest non-empty cell.
+    pub len_min: u64,
+    /// Longest cell.
+    pub len_max: u64,
+    /// Sum of word counts.
+    pub words_sum: u64,
+    /// Cells of digits only.
+    pub digits_only: u64,
+    /// Cells that parse as an integer.
+    pub integers: u64,
+    /// Integers in 0..=120 (age-like).
+    pub age_like: u64,
+    /// Cells like `0-4`, `85+`, `20-24 vjeç` (age bands).
+    pub age_bands: u64,
+    /// Cells that look like a person's name (1–4 capitalised words, at least one known name).
+    pub name_like: u64,
+    /// Cells whose words are all alphabetic and capitalised (name shape, names unknown).
+    pub name_shape: u64,
+    /// Hits of each identifier detector: (matched, validated).
+    pub ident: Vec<(u64, u64)>,
+    /// Cells equal to a vocabulary term, per category.
+    pub cell_hits: [u64; Category::COUNT],
+    /// Cells containing a vocabulary word, per category.
+    pub word_hits: [u64; Category::COUNT],
+    /// Entities found inside text cells, per category (identifier and vocabulary).
+    pub entities: [u64; Category::COUNT],
+    /// Cells scanned as text.
+    pub text_cells: u64,
+    /// Years of validated dates: (min, max, count of years <= this year - 15).
+    pub date_years: (i32, i32, u64),
+    /// Dates carrying a time of day other than midnight.
+    pub timed_dates: u64,
+    distinct: HashSet<u64>,
+    /// Whether the distinct set overflowed [`DISTINCT_CAP`].
+    pub distinct_saturated: bool,
+    /// Masked examples.
+    pub examples: Vec<String>,
+}
+
+impl ColumnProfile {
+    /// An empty profile for a pattern set with `n_identifiers` detectors.
+    pub fn new(n_identifiers: usize) -> Self {
+        ColumnProfile {
+            cells: 0,
+            non_empty: 0,
+            len_sum: 0,
+            len_sq_sum: 0.0,
+            len_min: u64::MAX,
+            len_max: 0,
+            words_sum: 0,
+            digits_only: 0,
+            integers: 0,
+            age_like: 0,
+            age_bands: 0,
+            name_like: 0,
+            name_shape: 0,
+            ident: vec![(0, 0); n_identifiers],
+            cell_hits: [0; Category::COUNT],
+            word_hits: [0; Category::COUNT],
+            entities: [0; Category::COUNT],
+            text_cells: 0,
+            date_years: (i32::MAX, i32::MIN, 0),
+            timed_dates: 0,
+            distinct: HashSet::new(),
+            distinct_saturated: false,
+            examples: Vec::new(),
+        }
+    }
+
+    /// Count a null cell.
+    pub fn observe_null(&mut self) {
+        self.cells += 1;
+    }
+
+    /// Observe one cell.
+    pub fn observe(&mut self, raw: &str, p: &PatternSet, s: &mut Scratch) {
+        self.cells += 1;
+        let cell = raw.trim();
+        if cell.is_empty() {
+            return;
+        }
+        self.non_empty += 1;
+        let bytes = cell.as_bytes();
+
+        // Shape, in one pass over the bytes.
+        let mut digits = 0u32;
+        let mut words = 0u32;
+        let mut in_word = false;
+        for &b in bytes {
+            if b.is_ascii_digit() {
+                digits += 1;
+            }
+            let ws = b.is_ascii_whitespace();
+            if !ws && !in_word {
+                words += 1;
+            }
+            in_word = !ws;
+        }
+        let chars = if cell.is_ascii() {
+            bytes.len()
+        } else {
+            cell.chars().count()
+        } as u64;
+        self.len_sum += chars;
+        self.len_sq_sum += (chars * chars) as f64;
+        self.len_min = self.len_min.min(chars);
+        self.len_max = self.len_max.max(chars);
+        self.words_sum += u64::from(words);
+        let all_digits = digits as usize == bytes.len();
+        if all_digits {
+            self.digits_only += 1;
+        }
+        if all_digits && bytes.len() <= 18
+            || (bytes[0] == b'-' && digits as usize == bytes.len() - 1 && digits > 0)
+        {
+            self.integers += 1;
+            if bytes.len() <= 3 && cell.parse::<u32>().is_ok_and(|v| v <= 120) {
+                self.age_like += 1;
+            }
+        } else if is_age_band(cell) {
+            self.age_bands += 1;
+        }
+
+        if !self.distinct_saturated {
+            self.distinct.insert(hash(bytes));
+            if self.distinct.len() > DISTINCT_CAP {
+                self.distinct_saturated = true;
+                self.distinct = HashSet::new();
+            }
+        }
+        if self.examples.len() < MAX_EXAMPLES {
+            let m = mask(cell);
+            if !self.examples.contains(&m) {
+                self.examples.push(m);
+            }
+        }
+
+        // Identifiers (anchored on the whole cell).
+        let ident = &mut self.ident;
+        let mut date_idx = None;
+        let mut whole_match = false;
+        p.match_identifiers(bytes, &mut s.norm, |i, valid| {
+            whole_match = true;
+            ident[i].0 += 1;
+            if valid {
+                ident[i].1 += 1;
+                if p.identifiers[i].category == Category::Date {
+                    date_idx = Some(i);
+                }
+            }
+        });
+        if date_idx.is_some() {
+            if let Some(d) = super::validators::date::parse(cell) {
+                use chrono::Datelike;
+                let y = d.year();
+                self.date_years.0 = self.date_years.0.min(y);
+                self.date_years.1 = self.date_years.1.max(y);
+                if y <= chrono::Utc::now().year() - 15 {
+                    self.date_years.2 += 1;
+                }
+            }
+            if has_time_of_day(cell) {
+                self.timed_dates += 1;
+            }
+        }
+
+        if digits as usize == bytes.len() {
+            return;
+        }
+        // Vocabulary, municipalities and names on folded text.
+        fold_into(cell, &mut s.folded);
+        s.squashed.clear();
+        for (k, w) in s.folded.split_whitespace().enumerate() {
+            if k > 0 {
+                s.squashed.push(' ');
+            }
+            s.squashed.push_str(w);
+        }
+        let mut seen = [false; Category::COUNT];
+        for t in p.cell_terms(&s.squashed) {
+            if !seen[t.category.index()] {
+                seen[t.category.index()] = true;
+                self.cell_hits[t.category.index()] += 1;
+            }
+        }
+        if (1..=4).contains(&words) && digits == 0 {
+            self.observe_name(cell, &s.squashed, p);
+        }
+        if words >= TEXT_MIN_WORDS {
+            self.text_cells += 1;
+            let mut in_cell = [false; Category::COUNT];
+            let entities = &mut self.entities;
+            // Entities are what text *contains*: a cell that is itself one identifier
+            // (`+383 44 123 456`) is counted above, not as an embedded entity.
+            let long_text = words >= 4 && !whole_match;
+            p.find_words(&s.squashed, |c| {
+                in_cell[c.index()] = true;
+                if long_text {
+                    entities[c.index()] += 1;
+                }
+            });
+            for (i, hit) in in_cell.iter().enumerate() {
+                if *hit {
+                    self.word_hits[i] += 1;
+                }
+            }
+            if long_text {
+                p.find_embedded(bytes, &mut s.norm, |i| {
+                    entities[p.identifiers[i].category.index()] += 1;
+                });
+            }
+        } else {
+            // A one-word cell: its vocabulary word hit is its cell hit.
+            for (i, hit) in seen.iter().enumerate() {
+                if *hit {
+                    self.word_hits[i] += 1;
+                }
+            }
+        }
+    }
+
+    fn observe_name(&mut self, cell: &str, folded: &str, p: &PatternSet) {
+        let shaped = cell.split_whitespace().all(|w| {
+            let mut cs = w.chars();
+            cs.next().is_some_and(char::is_uppercase)
+                && w.chars()
+                    .all(|c| c.is_alphabetic() || c == '-' || c == '\'' || c == '.')
+        });
+        if !shaped {
+            return;
+        }
+        self.name_shape += 1;
+        if folded
+            .split(' ')
+            .any(|w| p.is_given_name(w) || p.is_surname(w))
+        {
+            self.name_like += 1;
+        }
+    }
+
+    /// Merge another profile of the same column (from another batch or worker).
+    pub fn merge(&mut self, o: ColumnProfile) {
+        self.cells += o.cells;
+        self.non_empty += o.non_empty;
+        self.len_sum += o.len_sum;
+        self.len_sq_sum += o.len_sq_sum;
+        self.len_min = self.len_min.min(o.len_min);
+        self.len_max = self.len_max.max(o.len_max);
+        self.words_sum += o.words_sum;
+        self.digits_only += o.digits_only;
+        self.integers += o.integers;
+        self.age_like += o.age_like;
+        self.age_bands += o.age_bands;
+        self.name_like += o.name_like;
+        self.name_shape += o.name_shape;
+        for (a, b) in self.ident.iter_mut().zip(o.ident) {
+            a.0 += b.0;
+            a.1 += b.1;
+        }
+        for i in 0..Category::COUNT {
+            self.cell_hits[i] += o.cell_hits[i];
+            self.word_hits[i] += o.word_hits[i];
+            self.entities[i] += o.entities[i];
+        }
+        self.text_cells += o.text_cells;
+        self.date_years = (
+            self.date_years.0.min(o.date_years.0),
+            self.date_years.1.max(o.date_years.1),
+            self.date_years.2 + o.date_years.2,
+        );
+        self.timed_dates += o.timed_dates;
+        if o.distinct_saturated || self.distinct_saturated {
+            self.distinct_saturated = true;
+            self.distinct = HashSet::new();
+        } else {
+            self.distinct.extend(o.distinct);
+            if self.distinct.len() > DISTINCT_CAP {
+                self.distinct_saturated = true;
+                self.distinct = HashSet::new();
+            }
+        }
+        for e in o.examples {
+            if self.examples.len() < MAX_EXAMPLES && !self.examples.contains(&e) {
+                self.examples.push(e);
+            }
+        }
+    }
+
+    /// Distinct non-empty values (a lower bound once saturated).
+    pub fn distinct(&self) -> u64 {
+        if self.distinct_saturated {
+            DISTINCT_CAP as u64
+        } else {
+            self.distinct.len() as u64
+        }
+    }
+
+    /// Distinct values / non-empty cells (1.0 when saturated).
+    pub fn distinct_ratio(&self) -> f64 {
+        if self.non_empty == 0 {
+            return 0.0;
+        }
+        if self.distinct_saturated {
+            1.0
+        } else {
+            self.distinct.len() as f64 / self.non_empty as f64
+        }
+    }
+
+    /// Mean trimmed length of non-empty cells.
+    pub fn mean_len(&self) -> f64 {
+        if self.non_empty == 0 {
+            0.0
+        } else {
+            self.len_sum as f64 / self.non_empty as f64
+        }
+    }
+
+    /// Standard deviation of the trimmed lengths.
+    pub fn len_std(&self) -> f64 {
+        if self.non_empty == 0 {
+            return 0.0;
+        }
+        let n = self.non_empty as f64;
+        let mean = self.len_sum as f64 / n;
+        (self.len_sq_sum / n - mean * mean).max(0.0).sqrt()
+    }
+
+    /// Mean words per non-empty cell.
+    pub fn mean_words(&self) -> f64 {
+        if self.non_empty == 0 {
+            0.0
+        } else {
+            self.words_sum as f64 / self.non_empty as f64
+        }
+    }
+
+    /// How much the column looks like free text, in [0,1]: many words per cell, long and
+    /// varied cells, mostly distinct.
+    pub fn free_text_score(&self) -> f64 {
+        if self.non_empty == 0 {
+            return 0.0;
+        }
+        let words = ((self.mean_words() - 2.0) / 6.0).clamp(0.0, 1.0);
+        let length = ((self.mean_len() - 15.0) / 35.0).clamp(0.0, 1.0);
+        let distinct = self.distinct_ratio().clamp(0.0, 1.0);
+        (0.45 * words + 0.3 * length + 0.25 * distinct).clamp(0.0, 1.0)
+    }
+}
+
+/// `0-4`, `85+`, `20 - 24`, `65+ vjeç`.
+fn is_age_band(cell: &str) -> bool {
+    if cell.len() > 20 || cell.contains(['.', ',', '/']) {
+        return false;
+    }
+    // Drop a trailing word ("vjeç", "godina", "years") and inner spaces.
+    let s: String = cell
+        .chars()
+        .take_while(|c| !c.is_alphabetic())
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let plus = s.ends_with('+');
+    let s = s.trim_end_matches('+');
+    let nums: Option<Vec<u32>> = s.split('-').map(|p| p.parse::<u32>().ok()).collect();
+    match nums.as_deref() {
+        Some([a, b]) => a < b && *b <= 120,
+        Some([a]) => plus && *a <= 120,
+        _ => false,
+    }
+}
+
+fn has_time_of_day(cell: &str) -> bool {
+    match cell.find([' ', 'T']) {
+        Some(i) => {
+            let t = &cell[i + 1..];
+            !t.is_empty()
+                && !t.starts_with("00:00")
+                && t.bytes().next().is_some_and(|b| b.is_ascii_digit())
+        }
+        None => false,
+    }
+}
+
+/// FxHash-style 64-bit hash for distinct counting (not for security).
+fn hash(bytes: &[u8]) -> u64 {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    let mut h: u64 = bytes.len() as u64;
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+    }
+    for &b in chunks.remainder() {
+        h = (h.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+    }
+    h
+}
+
+/// Fold and squash a cell into an owned string (for one-off lookups such as `patterns test`).
+pub fn folded_cell(cell: &str) -> String {
+    let mut s = String::new();
+    fold_into(cell, &mut s);
+    squash(&s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn age_bands() {
+        for v in ["0-4", "85+", "20 - 24", "65+ vjeç"] {
+            assert!(is_age_band(v), "{v}");
+        }
+        for v in ["14.03", "2024", "10-5", "abc", "1-2-3"] {
+            assert!(!is_age_band(v), "{v}");
+        }
+    }
+
+    #[test]
+    fn merge_equals_single_pass() {
+        let p = PatternSet::embedded().unwrap();
+        let cells = [
+            "044 123 456",
+            "Arben Krasniqi",
+            "",
+            "1234567892",
+            "Pacienti ka diabet, tel 044 123 456",
+        ];
+        let mut s = Scratch::default();
+        let mut whole = ColumnProfile::new(p.identifiers.len());
+        for c in cells {
+            whole.observe(c, &p, &mut s);
+        }
+        let mut a = ColumnProfile::new(p.identifiers.len());
+        let mut b = ColumnProfile::new(p.identifiers.len());
+        for c in &cells[..2] {
+            a.observe(c, &p, &mut s);
+        }
+        for c in &cells[2..] {
+            b.observe(c, &p, &mut s);
+        }
+        a.merge(b);
+        assert_eq!(a.non_empty, whole.non_empty);
+        assert_eq!(a.ident, whole.ident);
+        assert_eq!(a.entities, whole.entities);
+        assert_eq!(a.distinct(), whole.distinct());
+        assert_eq!(a.name_like, whole.name_like);
+    }
+}

@@ -1,0 +1,120 @@
+//! Check-digit and structure validators, named from `patterns/identifiers/*.toml`.
+//!
+//! A validator sees the *normalised* cell (see [`crate::detect::patterns::Normalise`]) and
+//! answers whether the value is structurally valid. Validators of unverified rules (the Kosovo
+//! personal-number checksum) are only ever used as a bonus in classification, never to reject.
+pub mod date;
+pub mod iban;
+pub mod jmbg;
+pub mod kosovo_pn;
+pub mod phone;
+
+/// A named validator.
+pub type ValidatorFn = fn(&str) -> bool;
+
+/// Every validator name accepted in pattern files, with its function.
+pub const VALIDATORS: &[(&str, ValidatorFn)] = &[
+    ("kosovo_pn", kosovo_pn::is_valid),
+    ("jmbg", jmbg::is_valid),
+    ("iban", iban::is_valid_iban),
+    ("xk_account", iban::is_valid_xk_account),
+    ("phone", phone::is_valid),
+    ("date", date::is_valid),
+    ("email", is_valid_email),
+    ("ipv4", is_valid_ipv4),
+    ("plate_district", is_valid_plate_district),
+];
+
+/// Look a validator up by name.
+pub fn by_name(name: &str) -> Option<ValidatorFn> {
+    VALIDATORS.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
+}
+
+/// Digits of an ASCII string as numbers, or `None` if any byte is not a digit.
+pub(crate) fn digits(s: &str) -> Option<Vec<u32>> {
+    s.bytes()
+        .map(|b| b.is_ascii_digit().then(|| u32::from(b - b'0')))
+        .collect()
+}
+
+/// E-mail: the regex checks the shape; here the domain needs a dot and an alphabetic TLD.
+fn is_valid_email(s: &str) -> bool {
+    let Some((local, domain)) = s.rsplit_once('@') else {
+        return false;
+    };
+    if local.is_empty() || local.len() > 64 || domain.starts_with('.') || domain.contains("..") {
+        return false;
+    }
+    match domain.rsplit_once('.') {
+        Some((host, tld)) => {
+            !host.is_empty() && tld.len() >= 2 && tld.bytes().all(|b| b.is_ascii_alphabetic())
+        }
+        None => false,
+    }
+}
+
+/// IPv4: four octets 0–255 without leading zeros.
+fn is_valid_ipv4(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('.').collect();
+    parts.len() == 4
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.len() <= 3
+                && p.bytes().all(|b| b.is_ascii_digit())
+                && !(p.len() > 1 && p.starts_with('0'))
+                && p.parse::<u16>().is_ok_and(|v| v <= 255)
+        })
+}
+
+/// RKS plates (`01-123-AB`, normalised `01123AB`): district 01–07 and a serial from 101.
+/// Legacy UNMIK plates (`123KS456`) pass on shape alone.
+fn is_valid_plate_district(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() == 8 && &b[3..5] == b"KS" {
+        return true;
+    }
+    if b.len() != 7 || b[0] != b'0' || !(b'1'..=b'7').contains(&b[1]) {
+        return false;
+    }
+    std::str::from_utf8(&b[2..5])
+        .ok()
+        .and_then(|n| n.parse::<u16>().ok())
+        .is_some_and(|n| n >= 101)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email() {
+        assert!(is_valid_email("arta.b@example.com"));
+        assert!(!is_valid_email("arta@localhost"));
+        assert!(!is_valid_email("arta@example.c0m"));
+        assert!(!is_valid_email("@example.com"));
+    }
+
+    #[test]
+    fn ipv4() {
+        assert!(is_valid_ipv4("192.168.1.10"));
+        assert!(!is_valid_ipv4("256.1.1.1"));
+        assert!(!is_valid_ipv4("1.2.3"));
+        assert!(!is_valid_ipv4("01.2.3.4"));
+    }
+
+    #[test]
+    fn plates() {
+        assert!(is_valid_plate_district("01123AB"));
+        assert!(is_valid_plate_district("123KS456"));
+        assert!(!is_valid_plate_district("08123AB"));
+        assert!(!is_valid_plate_district("01100AB"));
+    }
+
+    #[test]
+    fn every_validator_is_reachable_by_name() {
+        for (name, _) in VALIDATORS {
+            assert!(by_name(name).is_some());
+        }
+        assert!(by_name("nope").is_none());
+    }
+}

@@ -1,0 +1,211 @@
+//! Scan reports: one model ([`ScanReport`]), three renderings.
+//!
+//! * [`json`]: the `anonkos.scan/v1` contract of DESIGN.md §4 (keys may be added, never
+//!   renamed);
+//! * [`markdown`]: for people (data-protection officers, auditors);
+//! * [`table`]: the terminal default.
+//!
+//! Every value shown is masked by [`crate::redact`]; the model holds no raw cell.
+use serde::Serialize;
+
+use crate::detect::{Category, Role};
+use crate::scan::DatasetScan;
+use crate::source::RowCount;
+
+pub mod json;
+pub mod markdown;
+pub mod table;
+
+/// The contract's schema name.
+pub const SCAN_SCHEMA: &str = "anonkos.scan/v1";
+
+/// Tool identification.
+#[derive(Debug, Clone, Serialize)]
+pub struct Tool {
+    /// Always `anonkos`.
+    pub name: &'static str,
+    /// Crate version.
+    pub version: &'static str,
+}
+
+/// A scan report.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScanReport {
+    /// `anonkos.scan/v1`.
+    pub schema: &'static str,
+    /// Which tool wrote it.
+    pub tool: Tool,
+    /// RFC 3339 UTC time.
+    pub generated_at: String,
+    /// `sample` or `full`.
+    pub mode: String,
+    /// Pattern set origin (`embedded` or a directory).
+    pub patterns: String,
+    /// Datasets in input order.
+    pub datasets: Vec<DatasetReport>,
+}
+
+/// One dataset in a report.
+#[derive(Debug, Clone, Serialize)]
+pub struct DatasetReport {
+    /// Path or URL as given (no password).
+    pub source: String,
+    /// Table name or null.
+    pub table: Option<String>,
+    /// Format name, or null when the file could not be identified.
+    pub format: Option<&'static str>,
+    /// `ok` or `failed`.
+    pub status: &'static str,
+    /// The error, for failed datasets.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Rows examined.
+    pub rows_scanned: u64,
+    /// Total rows (exact or estimated), null when unknown.
+    pub rows_total: Option<u64>,
+    /// Whether `rows_total` is an estimate.
+    pub rows_total_estimated: bool,
+    /// Whether only a sample was read.
+    pub sampled: bool,
+    /// How the source was read (delimiter, encoding, ...).
+    pub notes: Vec<String>,
+    /// Columns in order.
+    pub columns: Vec<ColumnReport>,
+}
+
+/// One column in a report.
+#[derive(Debug, Clone, Serialize)]
+pub struct ColumnReport {
+    /// Column name.
+    pub name: String,
+    /// Category (contract vocabulary).
+    pub category: Category,
+    /// Role.
+    pub role: Role,
+    /// Special category of personal data.
+    pub special_category: bool,
+    /// Confidence in [0,1].
+    pub confidence: f64,
+    /// Evidence.
+    pub evidence: Vec<crate::detect::Evidence>,
+    /// Runner-ups.
+    pub alternatives: Vec<crate::detect::classify::Alternative>,
+    /// Entities embedded in text cells, by category name.
+    pub entities: std::collections::BTreeMap<Category, u64>,
+    /// Masked examples.
+    pub examples: Vec<String>,
+    /// Arrow type as read.
+    pub data_type: String,
+    /// Nested column (not scanned).
+    pub nested: bool,
+}
+
+impl ScanReport {
+    /// Build the report model from scan results.
+    pub fn new(datasets: &[DatasetScan], full: bool, patterns: &str) -> Self {
+        ScanReport {
+            schema: SCAN_SCHEMA,
+            tool: Tool {
+                name: "anonkos",
+                version: env!("CARGO_PKG_VERSION"),
+            },
+            generated_at: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            mode: if full { "full" } else { "sample" }.to_string(),
+            patterns: patterns.to_string(),
+            datasets: datasets.iter().map(DatasetReport::from).collect(),
+        }
+    }
+
+    /// Whether any dataset failed.
+    pub fn any_failed(&self) -> bool {
+        self.datasets.iter().any(|d| d.status == "failed")
+    }
+}
+
+impl From<&DatasetScan> for DatasetReport {
+    fn from(d: &DatasetScan) -> Self {
+        DatasetReport {
+            source: d.source.clone(),
+            table: d.table.clone(),
+            format: d.format.map(|f| f.name()),
+            status: if d.error.is_some() { "failed" } else { "ok" },
+            error: d.error.clone(),
+            rows_scanned: d.rows_scanned,
+            rows_total: d.rows_total.map(RowCount::value),
+            rows_total_estimated: matches!(d.rows_total, Some(RowCount::Estimated(_))),
+            sampled: d.sampled,
+            notes: d.notes.clone(),
+            columns: d
+                .columns
+                .iter()
+                .map(|c| ColumnReport {
+                    name: c.name.clone(),
+                    category: c.classification.category,
+                    role: c.classification.role,
+                    special_category: c.classification.special_category,
+                    confidence: c.classification.confidence,
+                    evidence: c.classification.evidence.clone(),
+                    alternatives: c.classification.alternatives.clone(),
+                    entities: c.classification.entities.clone(),
+                    examples: c.examples.clone(),
+                    data_type: c.data_type.clone(),
+                    nested: c.nested,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Output formats of `anonkos scan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// Terminal table.
+    Table,
+    /// `anonkos.scan/v1` JSON.
+    Json,
+    /// Markdown.
+    Md,
+}
+
+/// Render a report.
+pub fn render(report: &ScanReport, format: ReportFormat) -> String {
+    match format {
+        ReportFormat::Table => table::render(report),
+        ReportFormat::Json => json::render(report),
+        ReportFormat::Md => markdown::render(report),
+    }
+}
+
+/// One-line summary of a column's evidence, for tables.
+pub fn evidence_summary(c: &ColumnReport) -> String {
+    use crate::detect::Evidence;
+    let mut parts = Vec::new();
+    for e in &c.evidence {
+        match e {
+            Evidence::Header { detail, .. } => parts.push(format!("header {detail}")),
+            Evidence::Values {
+                detector,
+                category,
+                matched,
+                validated,
+                non_empty,
+            } if *category == c.category => parts.push(format!(
+                "{detector} {matched}/{non_empty} ({validated} valid)"
+            )),
+            Evidence::Vocabulary {
+                category,
+                cells,
+                non_empty,
+            } if *category == c.category => parts.push(format!("vocabulary {cells}/{non_empty}")),
+            Evidence::Names { cells, non_empty } if c.category == Category::PersonName => {
+                parts.push(format!("names {cells}/{non_empty}"))
+            }
+            _ => {}
+        }
+    }
+    if !c.entities.is_empty() {
+        let total: u64 = c.entities.values().sum();
+        parts.push(format!("{total} entities"));
+    }
+    parts.join("; ")
+}

@@ -1,0 +1,327 @@
+//! [`Scanner`]: read every input, profile every column, classify it.
+//!
+//! One reader thread per dataset decodes batches while the rayon pool profiles the columns of
+//! the previous batch, so parsing and detection overlap; inside a batch, columns are profiled
+//! in parallel. Memory is bounded by two batches in flight plus the per-column profiles.
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc::sync_channel;
+
+use arrow_array::{Array, ArrayRef, LargeStringArray, StringArray, StringViewArray};
+use arrow_cast::display::{ArrayFormatter, FormatOptions};
+use arrow_schema::DataType;
+use rayon::prelude::*;
+
+use crate::detect::{Classification, ColumnProfile, PatternSet, Scratch, classify};
+use crate::error::{Error, Result};
+use crate::source::{self, DatasetInfo, Format, ReadOptions, RowCount, Source};
+
+/// Default number of rows sampled per dataset.
+pub const DEFAULT_SAMPLE_ROWS: usize = 5_000;
+
+/// One classified column.
+#[derive(Debug, Clone)]
+pub struct ColumnScan {
+    /// Column name.
+    pub name: String,
+    /// Arrow data type as read.
+    pub data_type: String,
+    /// Nested columns (struct, list, map) are reported but not scanned.
+    pub nested: bool,
+    /// Cells examined (including empty).
+    pub cells: u64,
+    /// The verdict.
+    pub classification: Classification,
+    /// Masked examples.
+    pub examples: Vec<String>,
+}
+
+/// The result for one dataset.
+#[derive(Debug, Clone)]
+pub struct DatasetScan {
+    /// The path or URL as given.
+    pub source: String,
+    /// Table, for multi-table sources.
+    pub table: Option<String>,
+    /// Format, when the file could be identified.
+    pub format: Option<Format>,
+    /// Rows examined.
+    pub rows_scanned: u64,
+    /// Total rows, if known.
+    pub rows_total: Option<RowCount>,
+    /// Whether only a sample was read.
+    pub sampled: bool,
+    /// How the source was read.
+    pub notes: Vec<String>,
+    /// Columns in order.
+    pub columns: Vec<ColumnScan>,
+    /// The error that stopped reading, if any (the columns then cover the rows read before).
+    pub error: Option<String>,
+}
+
+impl DatasetScan {
+    fn failed(source: &str, err: &Error) -> Self {
+        DatasetScan {
+            source: source.to_string(),
+            table: None,
+            format: None,
+            rows_scanned: 0,
+            rows_total: None,
+            sampled: false,
+            notes: Vec::new(),
+            columns: Vec::new(),
+            error: Some(err.to_string()),
+        }
+    }
+}
+
+/// Scans inputs with one compiled [`PatternSet`].
+pub struct Scanner {
+    patterns: Arc<PatternSet>,
+    read: ReadOptions,
+}
+
+impl Scanner {
+    /// A scanner using `patterns` and reading with `read`.
+    pub fn new(patterns: Arc<PatternSet>, read: ReadOptions) -> Self {
+        Scanner { patterns, read }
+    }
+
+    /// The pattern set in use.
+    pub fn patterns(&self) -> &PatternSet {
+        &self.patterns
+    }
+
+    /// Scan every input (files or directories, walked recursively in name order). Inputs that
+    /// fail are reported as failed datasets; the others are still scanned.
+    pub fn scan_inputs(&self, inputs: &[String]) -> Vec<DatasetScan> {
+        let mut out = Vec::new();
+        for input in inputs {
+            match expand(Path::new(input)) {
+                Ok(files) => {
+                    for (path, display) in files {
+                        out.extend(self.scan_path(&path, &display));
+                    }
+                }
+                Err(e) => out.push(DatasetScan::failed(input, &e)),
+            }
+        }
+        out
+    }
+
+    /// Scan one file (one or more datasets).
+    pub fn scan_path(&self, path: &Path, display: &str) -> Vec<DatasetScan> {
+        match source::open(path, display, &self.read) {
+            Ok(sources) => sources.into_iter().map(|s| self.scan_source(s)).collect(),
+            Err(e) => vec![DatasetScan::failed(display, &e)],
+        }
+    }
+
+    /// Scan one opened source to its end.
+    pub fn scan_source(&self, mut src: Box<dyn Source>) -> DatasetScan {
+        let info: DatasetInfo = src.info().clone();
+        let schema = src.schema();
+        let set = &*self.patterns;
+        let mut profiles: Vec<ColumnProfile> = schema
+            .fields()
+            .iter()
+            .map(|_| ColumnProfile::new(set.identifiers.len()))
+            .collect();
+        let nested: Vec<bool> = schema
+            .fields()
+            .iter()
+            .map(|f| f.data_type().is_nested())
+            .collect();
+        let mut rows = 0u64;
+        let mut error = None;
+
+        std::thread::scope(|scope| {
+            let (tx, rx) = sync_channel(2);
+            let reader = scope.spawn(move || {
+                loop {
+                    let next = src.next_batch();
+                    let stop = !matches!(next, Ok(Some(_)));
+                    if tx.send(next).is_err() || stop {
+                        break;
+                    }
+                }
+                src
+            });
+            for next in rx {
+                match next {
+                    Ok(Some(batch)) => {
+                        rows += batch.num_rows() as u64;
+                        profiles
+                            .par_iter_mut()
+                            .zip(batch.data.columns().par_iter())
+                            .zip(nested.par_iter())
+                            .for_each(|((prof, col), nested)| {
+                                if !nested {
+                                    profile_array(col, prof, set);
+                                }
+                            });
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        error = Some(e.to_string());
+                        break;
+                    }
+                }
+            }
+            match reader.join() {
+                Ok(src) => {
+                    let total = src.rows_total();
+                    (total, src.info().notes.clone())
+                }
+                Err(_) => (None, Vec::new()),
+            }
+        })
+        .pipe(|(total, notes)| {
+            let columns = schema
+                .fields()
+                .iter()
+                .zip(profiles)
+                .zip(&nested)
+                .map(|((field, prof), &nested)| ColumnScan {
+                    name: field.name().clone(),
+                    data_type: field.data_type().to_string(),
+                    nested,
+                    cells: prof.cells,
+                    classification: classify(field.name(), &prof, set),
+                    examples: prof.examples.clone(),
+                })
+                .collect();
+            let mut all_notes = info.notes.clone();
+            for n in notes {
+                if !all_notes.contains(&n) {
+                    all_notes.push(n);
+                }
+            }
+            DatasetScan {
+                source: info.source.clone(),
+                table: info.table.clone(),
+                format: Some(info.format),
+                rows_scanned: rows,
+                rows_total: total,
+                sampled: self.read.sample_rows.is_some(),
+                notes: all_notes,
+                columns,
+                error: error.take(),
+            }
+        })
+    }
+}
+
+/// Tiny helper so the scoped block above reads top to bottom.
+trait Pipe: Sized {
+    fn pipe<T>(self, f: impl FnOnce(Self) -> T) -> T {
+        f(self)
+    }
+}
+impl<T> Pipe for T {}
+
+/// Feed one Arrow column into a profile, formatting non-text types to text.
+pub fn profile_array(col: &ArrayRef, prof: &mut ColumnProfile, set: &PatternSet) {
+    let mut scratch = Scratch::default();
+    macro_rules! strings {
+        ($arr:expr) => {{
+            for v in $arr.iter() {
+                match v {
+                    Some(s) => prof.observe(s, set, &mut scratch),
+                    None => prof.observe_null(),
+                }
+            }
+        }};
+    }
+    match col.data_type() {
+        DataType::Utf8 => {
+            if let Some(a) = col.as_any().downcast_ref::<StringArray>() {
+                strings!(a)
+            }
+        }
+        DataType::LargeUtf8 => {
+            if let Some(a) = col.as_any().downcast_ref::<LargeStringArray>() {
+                strings!(a)
+            }
+        }
+        DataType::Utf8View => {
+            if let Some(a) = col.as_any().downcast_ref::<StringViewArray>() {
+                strings!(a)
+            }
+        }
+        DataType::Binary
+        | DataType::LargeBinary
+        | DataType::BinaryView
+        | DataType::FixedSizeBinary(_) => {
+            // Raw bytes (images, fingerprints, blobs) have no text to match; count them only.
+            for i in 0..col.len() {
+                prof.observe_null();
+                let _ = i;
+            }
+        }
+        _ => {
+            let opts = FormatOptions::default();
+            match ArrayFormatter::try_new(col.as_ref(), &opts) {
+                Ok(fmt) => {
+                    let mut buf = String::new();
+                    for i in 0..col.len() {
+                        if col.is_null(i) {
+                            prof.observe_null();
+                            continue;
+                        }
+                        buf.clear();
+                        if std::fmt::Write::write_fmt(&mut buf, format_args!("{}", fmt.value(i)))
+                            .is_ok()
+                        {
+                            prof.observe(&buf, set, &mut scratch);
+                        }
+                    }
+                }
+                Err(_) => {
+                    for _ in 0..col.len() {
+                        prof.observe_null();
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Expand an input into files: a file as is, a directory walked recursively (sorted) for
+/// supported extensions.
+pub fn expand(path: &Path) -> Result<Vec<(PathBuf, String)>> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if !meta.is_dir() {
+        return Ok(vec![(path.to_path_buf(), path.display().to_string())]);
+    }
+    let mut out = Vec::new();
+    let mut stack = vec![path.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .map_err(|e| Error::io(&dir, e))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        entries.sort();
+        for p in entries {
+            let hidden = p
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+            if hidden {
+                continue;
+            }
+            if p.is_dir() {
+                stack.push(p);
+            } else if source::is_supported(&p) {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    Ok(out
+        .into_iter()
+        .map(|p| {
+            let d = p.display().to_string();
+            (p, d)
+        })
+        .collect())
+}

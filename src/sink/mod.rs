@@ -1,0 +1,2 @@
+//! Writers. Every output is written through [`atomic::AtomicFile`].
+pub mod atomic;

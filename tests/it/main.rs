@@ -1,0 +1,8 @@
+#![allow(clippy::disallowed_methods)] // tests write fixtures and read reports directly
+//! One integration-test binary (compiles once): CLI, exit codes, scans of the sample data,
+//! bad input, and leak checks.
+mod bad_input;
+mod cli;
+mod leak;
+mod samples;
+mod util;
