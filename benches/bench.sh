@@ -28,7 +28,7 @@ CORES=$(nproc)
 echo "file: $CSV, $((BYTES / 1000000)) MB, $ROWS rows; $CORES cores; $(uname -m); $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 
 declare -A CMD=(
-  [parse]="$BIN scan --parse-only $CSV"
+  [parse]="$BIN scan --parse-only --full $CSV"
   [sample]="$BIN scan --format json $CSV"
   [full]="$BIN scan --full --format json $CSV"
 )

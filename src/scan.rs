@@ -151,15 +151,7 @@ impl Scanner {
                 match next {
                     Ok(Some(batch)) => {
                         rows += batch.num_rows() as u64;
-                        profiles
-                            .par_iter_mut()
-                            .zip(batch.data.columns().par_iter())
-                            .zip(nested.par_iter())
-                            .for_each(|((prof, col), nested)| {
-                                if !nested {
-                                    profile_array(col, prof, set);
-                                }
-                            });
+                        profile_batch(&batch.data, &nested, &mut profiles, set);
                     }
                     Ok(None) => break,
                     Err(e) => {
@@ -219,6 +211,49 @@ trait Pipe: Sized {
     }
 }
 impl<T> Pipe for T {}
+
+/// Rows per task when a batch is split for the thread pool.
+const CHUNK_ROWS: usize = 4096;
+
+/// Profile every column of a batch in parallel. Columns are split into row chunks so one
+/// heavy column (free text) does not leave the other cores idle; the chunk profiles are
+/// merged back in row order, so the result equals a sequential pass.
+fn profile_batch(
+    batch: &arrow_array::RecordBatch,
+    nested: &[bool],
+    profiles: &mut [ColumnProfile],
+    set: &PatternSet,
+) {
+    let n = batch.num_rows();
+    let tasks: Vec<(usize, usize, usize)> = (0..batch.num_columns())
+        .filter(|c| !nested[*c])
+        .flat_map(|c| {
+            (0..n)
+                .step_by(CHUNK_ROWS)
+                .map(move |s| (c, s, CHUNK_ROWS.min(n - s)))
+        })
+        .collect();
+    let partials: Vec<(usize, ColumnProfile)> = tasks
+        .par_iter()
+        .map(|&(c, start, len)| {
+            let mut p = ColumnProfile::new(set.identifiers.len());
+            profile_array(&batch.column(c).slice(start, len), &mut p, set);
+            (c, p)
+        })
+        .collect();
+    let mut by_column: Vec<Vec<ColumnProfile>> = profiles.iter().map(|_| Vec::new()).collect();
+    for (c, p) in partials {
+        by_column[c].push(p);
+    }
+    profiles
+        .par_iter_mut()
+        .zip(by_column.into_par_iter())
+        .for_each(|(prof, parts)| {
+            for p in parts {
+                prof.merge(p);
+            }
+        });
+}
 
 /// Feed one Arrow column into a profile, formatting non-text types to text.
 pub fn profile_array(col: &ArrayRef, prof: &mut ColumnProfile, set: &PatternSet) {

@@ -7,7 +7,7 @@
 use arrow_array::RecordBatch;
 
 /// Rows per batch unless a reader is told otherwise.
-pub const DEFAULT_BATCH_ROWS: usize = 16 * 1024;
+pub const DEFAULT_BATCH_ROWS: usize = 64 * 1024;
 
 /// A bounded columnar chunk of one dataset.
 #[derive(Debug, Clone)]

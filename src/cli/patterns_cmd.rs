@@ -92,7 +92,7 @@ pub fn test(set: &PatternSet, value: &str, as_header: bool) -> String {
     let mut o = String::new();
     let v = value.trim();
     let _ = writeln!(o, "value {} ({} chars)", mask(v), v.chars().count());
-    let mut norm = Vec::new();
+    let mut norm = crate::detect::patterns::MatchScratch::default();
     let mut any = false;
     set.match_identifiers(v.as_bytes(), &mut norm, |i, ok| {
         any = true;

@@ -32,6 +32,12 @@ pub fn run(a: ScanArgs) -> Exit {
             return Exit::Usage;
         }
     };
+    if let Some(label) = &a.encoding
+        && let Err(e) = crate::source::csv::check_encoding_label(label)
+    {
+        output::err(&e.to_string());
+        return Exit::Usage;
+    }
     let read = ReadOptions {
         sample_rows: (!a.full).then_some(a.sample_rows.max(1)),
         encoding: a.encoding.clone(),

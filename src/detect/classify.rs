@@ -258,17 +258,6 @@ pub fn classify_with_header(
         });
     }
     let n = p.non_empty;
-    for (id, &(matched, validated)) in set.identifiers.iter().zip(&p.ident) {
-        if n > 0 && matched as f64 >= 0.05 * n as f64 {
-            evidence.push(Evidence::Values {
-                detector: id.name.clone(),
-                category: id.category,
-                matched,
-                validated,
-                non_empty: n,
-            });
-        }
-    }
     for c in Category::ALL {
         let hits = p.cell_hits[c.index()].max(p.word_hits[c.index()]);
         if n > 0 && hits as f64 >= 0.05 * n as f64 {
@@ -344,9 +333,30 @@ pub fn classify_with_header(
                             detail: format!("header suggests {hc} but few values look like it"),
                         });
                     }
+                    // A "notes"/"description" header over short or repetitive, entity-free labels
+                    // (product names from a list) is not free text.
+                    let entities: u64 = p.entities.iter().sum();
+                    let labels = p.mean_words() < 3.0 || p.distinct_ratio() < 0.3;
+                    if hc == Category::FreeText && labels && entities == 0 {
+                        header_part *= 0.5;
+                        evidence.push(Evidence::Note {
+                            detail: "header suggests free text but the cells are short labels without entities".into(),
+                        });
+                    }
                     let c = noisy_or(header_part, support);
                     scores[hc.index()] = c;
-                    (hc, c)
+                    // Only the free-text demotion may drop a header's verdict: a header naming an
+                    // identifier keeps it even when the values are unfamiliar (a missed
+                    // identifier is worse than a doubtful one).
+                    if hc != Category::FreeText || c >= VALUE_THRESHOLD {
+                        (hc, c)
+                    } else if vsd < VALUE_THRESHOLD {
+                        let none = (1.0 - vsd).clamp(0.5, 0.95);
+                        scores[Category::None.index()] = none;
+                        (Category::None, none)
+                    } else {
+                        (vd, vsd)
+                    }
                 }
             }
             None if vsd >= VALUE_THRESHOLD => (vd, vsd),
@@ -357,6 +367,35 @@ pub fn classify_with_header(
             }
         }
     };
+    // Identifier evidence: detectors that validated a real share of the cells, and the
+    // chosen category's own detectors even when they did not (that is evidence too).
+    let values: Vec<Evidence> = set
+        .identifiers
+        .iter()
+        .zip(&p.ident)
+        .filter(|(id, (matched, validated))| {
+            n > 0
+                && *matched > 0
+                && (*validated as f64 >= 0.05 * n as f64 || id.category == category)
+        })
+        .map(|(id, &(matched, validated))| Evidence::Values {
+            detector: id.name.clone(),
+            category: id.category,
+            matched,
+            validated,
+            non_empty: n,
+        })
+        .collect();
+    let at = evidence
+        .iter()
+        .position(|e| {
+            matches!(
+                e,
+                Evidence::Vocabulary { .. } | Evidence::Names { .. } | Evidence::Shape { .. }
+            )
+        })
+        .unwrap_or(evidence.len());
+    evidence.splice(at..at, values);
     if category == Category::KosovoPersonalNumber {
         evidence.push(Evidence::Note {
             detail: "the personal-number check digit (nidx mod 11) is unverified: a pass raises confidence, a failure never rejects".into(),
@@ -388,5 +427,164 @@ pub fn classify_with_header(
         evidence,
         alternatives,
         entities,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::profile::Scratch;
+
+    fn set() -> PatternSet {
+        PatternSet::embedded().unwrap()
+    }
+
+    fn profile(set: &PatternSet, cells: &[String]) -> ColumnProfile {
+        let mut p = ColumnProfile::new(set.identifiers.len());
+        let mut s = Scratch::default();
+        for c in cells {
+            p.observe(c, set, &mut s);
+        }
+        p
+    }
+
+    fn check(set: &PatternSet, header: &str, cells: &[String]) -> Classification {
+        classify(header, &profile(set, cells), set)
+    }
+
+    /// Ten digits with a valid (nidx) check digit.
+    fn personal_number(i: u64) -> String {
+        let first9 = 100_000_000 + i * 7_919;
+        let d: Vec<u32> = first9
+            .to_string()
+            .bytes()
+            .map(|b| u32::from(b - b'0'))
+            .collect();
+        format!(
+            "{first9}{}",
+            crate::detect::validators::kosovo_pn::check_digit(&d)
+        )
+    }
+
+    #[test]
+    fn meaningless_header_classified_from_values() {
+        let set = set();
+        let pns: Vec<String> = (0..200).map(personal_number).collect();
+        let c = check(&set, "col7", &pns);
+        assert_eq!(c.category, Category::KosovoPersonalNumber);
+        let phones: Vec<String> = (0..200)
+            .map(|i| format!("044 {:03} {:03}", i, 999 - i))
+            .collect();
+        assert_eq!(check(&set, "col2", &phones).category, Category::PhoneNumber);
+        let places: Vec<String> = ["Prishtinë", "Пећ", "Gjakova", "Štrpce"]
+            .iter()
+            .cycle()
+            .take(100)
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(check(&set, "x", &places).category, Category::Municipality);
+    }
+
+    #[test]
+    fn ten_digit_invoice_numbers_are_not_personal_numbers() {
+        let set = set();
+        // Sequential numbers: about one in ten passes the check digit by chance.
+        let invoices: Vec<String> = (0..500)
+            .map(|i| format!("{}", 2_024_000_000u64 + i))
+            .collect();
+        let c = check(&set, "col3", &invoices);
+        assert_eq!(c.category, Category::None, "{c:?}");
+        // ...but with a header that says so, they are (the check digit is unverified).
+        let c = check(&set, "nr_personal", &invoices);
+        assert_eq!(c.category, Category::KosovoPersonalNumber);
+        assert!(c.confidence < 0.9, "{c:?}");
+    }
+
+    #[test]
+    fn header_loses_to_contradicting_values() {
+        let set = set();
+        let emails: Vec<String> = (0..100).map(|i| format!("user{i}@example.com")).collect();
+        let c = check(&set, "telefoni", &emails);
+        assert_eq!(c.category, Category::Email);
+        assert!(
+            c.evidence
+                .iter()
+                .any(|e| matches!(e, Evidence::Note { detail } if detail.contains("values win")))
+        );
+    }
+
+    #[test]
+    fn statistics_table_counts_stay_none() {
+        let set = set();
+        let counts: Vec<String> = (0..300)
+            .map(|i| format!("{}", (i * 37) % 900 + 3))
+            .collect();
+        assert_eq!(check(&set, "numri", &counts).category, Category::None);
+        assert_eq!(check(&set, "col4", &counts).category, Category::None);
+        let bands: Vec<String> = ["0-4", "5-9", "10-14", "85+"]
+            .iter()
+            .cycle()
+            .take(100)
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(check(&set, "grupmosha", &bands).category, Category::Age);
+        assert_eq!(check(&set, "col1", &bands).category, Category::Age);
+    }
+
+    #[test]
+    fn free_text_with_entities_is_counted() {
+        let set = set();
+        let notes: Vec<String> = (0..100)
+            .map(|i| format!("Pacienti {i} u thirr në 044 123 {:03} për kontrollin e diabetit, shkruaj në p{i}@example.com.", i))
+            .collect();
+        let c = check(&set, "col8", &notes);
+        assert_eq!(c.category, Category::FreeText);
+        assert_eq!(
+            c.entities.get(&Category::PhoneNumber),
+            Some(&100),
+            "{:?}",
+            c.entities
+        );
+        assert_eq!(
+            c.entities.get(&Category::Email),
+            Some(&100),
+            "{:?}",
+            c.entities
+        );
+        assert_eq!(c.entities.get(&Category::Health), Some(&100));
+    }
+
+    #[test]
+    fn birth_dates_without_header_are_told_from_other_dates() {
+        let set = set();
+        let dob: Vec<String> = (0..200)
+            .map(|i| format!("{:02}.{:02}.{}", i % 28 + 1, i % 12 + 1, 1940 + i % 60))
+            .collect();
+        assert_eq!(check(&set, "col7", &dob).category, Category::DateOfBirth);
+        let recent: Vec<String> = (0..200)
+            .map(|i| format!("2024-{:02}-{:02}", i % 12 + 1, i % 28 + 1))
+            .collect();
+        assert_eq!(check(&set, "col9", &recent).category, Category::Date);
+    }
+
+    #[test]
+    fn empty_column_uses_the_header_with_low_confidence() {
+        let set = set();
+        let c = check(&set, "email", &[String::new(), String::new()]);
+        assert_eq!(c.category, Category::Email);
+        assert!(c.confidence <= 0.5);
+        assert_eq!(check(&set, "col1", &[]).category, Category::None);
+    }
+
+    #[test]
+    fn confidence_and_alternatives_are_well_formed() {
+        let set = set();
+        let pns: Vec<String> = (0..50).map(personal_number).collect();
+        let c = check(&set, "JMBG", &pns);
+        assert!((0.0..=1.0).contains(&c.confidence));
+        for a in &c.alternatives {
+            assert_ne!(a.category, c.category);
+            assert!((0.0..=1.0).contains(&a.confidence));
+        }
     }
 }

@@ -56,8 +56,8 @@ pub fn header_words(header: &str) -> Vec<String> {
             // fooBar | FOOBar (acronym, then a word) | a1 | 1a
             let camel = p.is_lowercase() && c.is_uppercase()
                 || p.is_uppercase() && c.is_uppercase() && next_lower;
-            let digit_edge = p.is_alphabetic() && c.is_ascii_digit()
-                || p.is_ascii_digit() && c.is_alphabetic();
+            let digit_edge =
+                p.is_alphabetic() && c.is_ascii_digit() || p.is_ascii_digit() && c.is_alphabetic();
             if camel || digit_edge {
                 spaced.push(' ');
             }

@@ -9,6 +9,7 @@
 pub mod category;
 pub mod classify;
 pub mod fold;
+pub mod hash;
 pub mod header;
 pub mod patterns;
 pub mod profile;

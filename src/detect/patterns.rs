@@ -10,11 +10,15 @@
 //!
 //! Every file's `[examples]` are checked by [`PatternSet::check_examples`], which a unit test
 //! and `anonkos patterns check` run.
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+
+use super::hash::{FxHashMap, FxHashSet};
 use std::path::{Path, PathBuf};
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use regex_automata::dfa::{Automaton, StartKind, dense};
+use regex_automata::{Anchored, Input, meta};
 use serde::Deserialize;
 
 use super::category::Category;
@@ -100,6 +104,12 @@ struct IdentifierFile {
     validator: Option<String>,
     min_len: usize,
     max_len: usize,
+    #[serde(default)]
+    min_digits: u32,
+    #[serde(default)]
+    min_letters: u32,
+    max_letters: Option<u32>,
+    requires: Option<String>,
     strength: Strength,
     #[serde(default)]
     examples: Examples,
@@ -124,6 +134,14 @@ pub struct Identifier {
     pub min_len: usize,
     /// Prefilter: longest trimmed cell in bytes.
     pub max_len: usize,
+    /// Prefilter: fewest ASCII digits.
+    pub min_digits: u32,
+    /// Prefilter: fewest letters (ASCII letters and non-ASCII bytes).
+    pub min_letters: u32,
+    /// Prefilter: most letters.
+    pub max_letters: u32,
+    /// Prefilter: a byte the cell must contain (`@` for e-mail).
+    pub requires: Option<u8>,
     /// How much a match counts on its own.
     pub strength: Strength,
     /// Whether it can find entities inside free text.
@@ -223,6 +241,67 @@ pub struct PackFile {
     pub entries: usize,
 }
 
+/// A whole-cell matcher for one identifier regex (already wrapped in `^(?:…)$`).
+enum CellMatcher {
+    /// A dense DFA with an anchored start state.
+    Dfa(Box<dense::DFA<Vec<u32>>>),
+    /// The meta engine, for patterns whose DFA would exceed the size limit.
+    Meta(Box<meta::Regex>),
+}
+
+impl CellMatcher {
+    fn new(pattern: &str) -> std::result::Result<Self, String> {
+        let syntax = regex_automata::util::syntax::Config::new()
+            .unicode(false)
+            .utf8(false);
+        let dfa = dense::Builder::new()
+            .configure(
+                dense::Config::new()
+                    .start_kind(StartKind::Anchored)
+                    .dfa_size_limit(Some(4 << 20))
+                    .determinize_size_limit(Some(8 << 20)),
+            )
+            .syntax(syntax)
+            .build(pattern);
+        match dfa {
+            Ok(d) => Ok(CellMatcher::Dfa(Box::new(d))),
+            Err(_) => meta::Builder::new()
+                .syntax(syntax)
+                .build(pattern)
+                .map(|r| CellMatcher::Meta(Box::new(r)))
+                .map_err(|e| e.to_string()),
+        }
+    }
+
+    /// Whether the whole of `cell` matches.
+    fn is_full_match(&self, cell: &[u8]) -> bool {
+        match self {
+            CellMatcher::Dfa(dfa) => {
+                let input = Input::new(cell).anchored(Anchored::Yes);
+                let Ok(mut state) = dfa.start_state_forward(&input) else {
+                    return false;
+                };
+                for &b in cell {
+                    state = dfa.next_state(state, b);
+                    if dfa.is_dead_state(state) {
+                        return false;
+                    }
+                }
+                dfa.is_match_state(dfa.next_eoi_state(state))
+            }
+            CellMatcher::Meta(re) => re.is_match(Input::new(cell).anchored(Anchored::Yes)),
+        }
+    }
+}
+
+/// Scratch space for [`PatternSet::match_identifiers`] and [`PatternSet::find_embedded`],
+/// reused across cells so the hot loop does not allocate.
+#[derive(Debug, Default)]
+pub struct MatchScratch {
+    norm: Vec<u8>,
+    spans: Vec<(usize, usize, usize)>,
+}
+
 /// Where a vocabulary hit came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Term {
@@ -240,19 +319,19 @@ pub struct PatternSet {
     pub files: Vec<PackFile>,
     /// Identifier detectors; indices match the regex sets.
     pub identifiers: Vec<Identifier>,
-    anchored: RegexSet,
+    anchored: Vec<CellMatcher>,
     embedded_set: RegexSet,
     embedded_ids: Vec<usize>,
     embedded_res: Vec<Regex>,
     /// Whole-cell terms (folded) → categories.
-    cell_terms: HashMap<Box<str>, Vec<Term>>,
+    cell_terms: FxHashMap<Box<str>, Vec<Term>>,
     word_ac: AhoCorasick,
     word_cats: Vec<Category>,
-    given: HashSet<Box<str>>,
-    surnames: HashSet<Box<str>>,
+    given: FxHashSet<Box<str>>,
+    surnames: FxHashSet<Box<str>>,
     /// Municipalities.
     pub municipalities: Vec<Municipality>,
-    municipality_index: HashMap<Box<str>, usize>,
+    municipality_index: FxHashMap<Box<str>, usize>,
     /// Header synonyms.
     pub headers: HeaderSynonyms,
     vocab_examples: Vec<(String, Category, Examples)>,
@@ -341,6 +420,16 @@ fn category(base: &Option<PathBuf>, rel: &str, name: &str) -> Result<Category> {
     })
 }
 
+/// Case endings (folded) accepted after a vocabulary word of four letters or more, so
+/// `diabet` also finds `diabeti`, `diabetit`, `diabetin` (Albanian; after the longest term
+/// `diabeti`, the ending is just `t`) and `dijabetesom`
+/// (Serbian). Listing every inflected form in the vocabularies would be endless.
+const INFLECTIONS: &[&[u8]] = &[
+    b"i", b"in", b"it", b"t", b"n", b"s", b"e", b"en", b"et", b"es", b"a", b"ave", b"ve", b"se",
+    b"ise", b"ia", b"ine", b"ja", b"je", b"ve", b"u", b"om", b"em", b"ima", b"ama", b"og", b"oj",
+    b"ih", b"ov", b"ovi", b"ova",
+];
+
 /// Collapse runs of whitespace and trim, on folded text.
 pub(crate) fn squash(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -358,12 +447,12 @@ impl PatternSet {
         let files = read_pack(dir)?;
         let mut pack_files = Vec::new();
         let mut identifiers = Vec::new();
-        let mut cell_terms: HashMap<Box<str>, Vec<Term>> = HashMap::new();
+        let mut cell_terms: FxHashMap<Box<str>, Vec<Term>> = FxHashMap::default();
         let mut word_terms: Vec<(String, Category)> = Vec::new();
-        let mut given = HashSet::new();
-        let mut surnames = HashSet::new();
+        let mut given = FxHashSet::default();
+        let mut surnames = FxHashSet::default();
         let mut municipalities = Vec::new();
-        let mut municipality_index = HashMap::new();
+        let mut municipality_index = FxHashMap::default();
         let mut headers = HeaderSynonyms::default();
         let mut vocab_examples = Vec::new();
         let mut places_examples = Examples::default();
@@ -416,6 +505,20 @@ impl PatternSet {
                             validator,
                             min_len: f.min_len,
                             max_len: f.max_len,
+                            min_digits: f.min_digits,
+                            min_letters: f.min_letters,
+                            max_letters: f.max_letters.unwrap_or(u32::MAX),
+                            requires: match f.requires.as_deref().map(str::as_bytes) {
+                                None => None,
+                                Some([b]) => Some(*b),
+                                Some(_) => {
+                                    return Err(config_err(
+                                        &base,
+                                        rel,
+                                        "`requires` must be one ASCII character",
+                                    ));
+                                }
+                            },
                             strength: f.strength,
                             has_embedded: f.embedded.is_some(),
                             examples: f.examples,
@@ -557,23 +660,17 @@ impl PatternSet {
             }
         }
 
-        let anchored = RegexSetBuilder::new(
-            identifiers
-                .iter()
-                .map(|(i, _)| format!("^(?:{})$", i.regex)),
-        )
-        .unicode(false)
-        .dfa_size_limit(8 << 20)
-        .size_limit(32 << 20)
-        .build()
-        .map_err(|e| Error::Config {
-            path: base
-                .clone()
-                .unwrap_or_else(|| "patterns".into())
-                .join("identifiers"),
-            line: None,
-            msg: format!("regex: {e}"),
-        })?;
+        // One anchored automaton per detector, run only when the detector's prefilter admits
+        // the cell (usually zero to two per cell). Cells are short, so a fully compiled DFA
+        // walked byte by byte beats any engine with per-search setup; a pattern whose DFA
+        // would be too large falls back to the lazy-DFA meta engine.
+        let anchored = identifiers
+            .iter()
+            .map(|(i, _)| {
+                CellMatcher::new(&format!("^(?:{})$", i.regex))
+                    .map_err(|e| config_err(&base, &i.file, format!("regex: {e}")))
+            })
+            .collect::<Result<Vec<_>>>()?;
         let mut embedded_ids = Vec::new();
         let mut embedded_src = Vec::new();
         for (i, (_, emb)) in identifiers.iter().enumerate() {
@@ -635,27 +732,57 @@ impl PatternSet {
             .any(|i| (i.min_len..=i.max_len).contains(&len))
     }
 
-    /// Run the anchored identifier set on a trimmed cell; calls `hit(index, validated)` for
-    /// every detector whose regex matches. `norm` is scratch space.
+    /// Run the anchored identifier detectors on a trimmed cell; calls `hit(index, validated)`
+    /// for every detector whose regex matches. Cheap prefilters (length, digit and letter
+    /// counts, a required byte) decide which regexes run at all.
     pub fn match_identifiers(
         &self,
         cell: &[u8],
-        norm: &mut Vec<u8>,
+        scratch: &mut MatchScratch,
+        hit: impl FnMut(usize, bool),
+    ) {
+        let (mut digits, mut letters) = (0u32, 0u32);
+        for &b in cell {
+            if b.is_ascii_digit() {
+                digits += 1;
+            } else if b.is_ascii_alphabetic() || b >= 0x80 {
+                letters += 1;
+            }
+        }
+        self.match_identifiers_counted(cell, digits, letters, scratch, hit);
+    }
+
+    /// [`match_identifiers`](Self::match_identifiers) for a caller that has already counted
+    /// the cell's ASCII digits and letters (ASCII letters plus non-ASCII bytes).
+    pub fn match_identifiers_counted(
+        &self,
+        cell: &[u8],
+        digits: u32,
+        letters: u32,
+        scratch: &mut MatchScratch,
         mut hit: impl FnMut(usize, bool),
     ) {
         let len = cell.len();
         if !self.may_match_len(len) {
             return;
         }
-        for i in self.anchored.matches(cell).iter() {
-            let id = &self.identifiers[i];
-            if !(id.min_len..=id.max_len).contains(&len) {
+        for (i, id) in self.identifiers.iter().enumerate() {
+            if len < id.min_len
+                || len > id.max_len
+                || digits < id.min_digits
+                || letters < id.min_letters
+                || letters > id.max_letters
+                || id.requires.is_some_and(|r| !cell.contains(&r))
+            {
+                continue;
+            }
+            if !self.anchored[i].is_full_match(cell) {
                 continue;
             }
             let valid = match &id.validator {
                 Some((_, f)) => {
-                    id.normalise.apply(cell, norm);
-                    std::str::from_utf8(norm).is_ok_and(f)
+                    id.normalise.apply(cell, &mut scratch.norm);
+                    std::str::from_utf8(&scratch.norm).is_ok_and(f)
                 }
                 None => true,
             };
@@ -664,20 +791,39 @@ impl PatternSet {
     }
 
     /// Find identifier entities inside free text; calls `hit(index)` for each validated one.
-    pub fn find_embedded(&self, text: &[u8], norm: &mut Vec<u8>, mut hit: impl FnMut(usize)) {
+    /// Overlapping matches count once: the longest validated match wins, so the 16 digits
+    /// inside an IBAN are not also counted as a domestic account.
+    pub fn find_embedded(
+        &self,
+        text: &[u8],
+        scratch: &mut MatchScratch,
+        mut hit: impl FnMut(usize),
+    ) {
+        let found = &mut scratch.spans;
+        found.clear();
         for k in self.embedded_set.matches(text).iter() {
-            let id = &self.identifiers[self.embedded_ids[k]];
+            let idx = self.embedded_ids[k];
+            let id = &self.identifiers[idx];
             for m in self.embedded_res[k].find_iter(text) {
                 let ok = match &id.validator {
                     Some((_, f)) => {
-                        id.normalise.apply(m.as_bytes(), norm);
-                        std::str::from_utf8(norm).is_ok_and(f)
+                        id.normalise.apply(m.as_bytes(), &mut scratch.norm);
+                        std::str::from_utf8(&scratch.norm).is_ok_and(f)
                     }
                     None => true,
                 };
                 if ok {
-                    hit(self.embedded_ids[k]);
+                    found.push((m.start(), m.end(), idx));
                 }
+            }
+        }
+        // Longest first, then left to right; keep those that overlap nothing kept so far.
+        found.sort_by_key(|&(s, e, _)| (std::cmp::Reverse(e - s), s));
+        let mut kept: Vec<(usize, usize)> = Vec::with_capacity(found.len());
+        for &(s, e, idx) in found.iter() {
+            if kept.iter().all(|&(ks, ke)| e <= ks || s >= ke) {
+                kept.push((s, e));
+                hit(idx);
             }
         }
     }
@@ -698,12 +844,24 @@ impl PatternSet {
     /// once per occurrence.
     pub fn find_words(&self, folded: &str, mut hit: impl FnMut(Category)) {
         let b = folded.as_bytes();
+        let is_word = |c: u8| c.is_ascii_alphanumeric() || c >= 0x80;
         for m in self.word_ac.find_iter(folded) {
-            let before = m.start().checked_sub(1).map(|i| b[i]);
-            let after = b.get(m.end()).copied();
-            let is_word = |c: Option<u8>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c >= 0x80);
-            if !is_word(before) && !is_word(after) {
-                hit(self.word_cats[m.pattern().as_usize()]);
+            if m.start() > 0 && is_word(b[m.start() - 1]) {
+                continue;
+            }
+            let rest = &b[m.end()..];
+            let suffix_len = rest.iter().take_while(|c| is_word(**c)).count();
+            let cat = self.word_cats[m.pattern().as_usize()];
+            if suffix_len == 0 {
+                hit(cat);
+                continue;
+            }
+            // An inflected form, unless the whole word is a term of another category in its
+            // own right (`serb` + `ia` is the country Serbia, not a Serb).
+            let word = &folded[m.start()..m.end() + suffix_len];
+            let other = self.cell_terms(word).iter().any(|t| t.category != cat);
+            if m.len() >= 4 && !other && INFLECTIONS.contains(&&rest[..suffix_len]) {
+                hit(cat);
             }
         }
     }
@@ -726,9 +884,9 @@ impl PatternSet {
     /// Check every example of every file; returns one line per failure.
     pub fn check_examples(&self) -> Vec<String> {
         let mut failures = Vec::new();
-        let mut norm = Vec::new();
+        let mut norm = MatchScratch::default();
         for (idx, id) in self.identifiers.iter().enumerate() {
-            let verdict = |v: &str, norm: &mut Vec<u8>| {
+            let verdict = |v: &str, norm: &mut MatchScratch| {
                 let mut matched = false;
                 let mut validated = false;
                 self.match_identifiers(v.trim().as_bytes(), norm, |i, ok| {

@@ -5,11 +5,11 @@
 //! cheap byte counting: the identifier regexes run only when a length prefilter admits the
 //! cell, vocabularies are looked up as a whole cell in a hash map, and Aho-Corasick and the
 //! embedded-entity regexes run only on cells that look like text (several words).
-use std::collections::HashSet;
 
 use super::category::Category;
 use super::fold::fold_into;
-use super::patterns::{PatternSet, squash};
+use super::hash::{FxHashSet, hash_bytes};
+use super::patterns::{MatchScratch, PatternSet, squash};
 use crate::redact::mask;
 
 /// Distinct values are tracked exactly up to this many, then the column counts as "many".
@@ -24,7 +24,7 @@ const TEXT_MIN_WORDS: u32 = 2;
 pub struct Scratch {
     folded: String,
     squashed: String,
-    norm: Vec<u8>,
+    matcher: MatchScratch,
 }
 
 /// Per-column statistics and detector hits.
@@ -70,7 +70,7 @@ pub struct ColumnProfile {
     pub date_years: (i32, i32, u64),
     /// Dates carrying a time of day other than midnight.
     pub timed_dates: u64,
-    distinct: HashSet<u64>,
+    distinct: FxHashSet<u64>,
     /// Whether the distinct set overflowed [`DISTINCT_CAP`].
     pub distinct_saturated: bool,
     /// Masked examples.
@@ -101,7 +101,7 @@ impl ColumnProfile {
             text_cells: 0,
             date_years: (i32::MAX, i32::MIN, 0),
             timed_dates: 0,
-            distinct: HashSet::new(),
+            distinct: FxHashSet::default(),
             distinct_saturated: false,
             examples: Vec::new(),
         }
@@ -124,11 +124,14 @@ impl ColumnProfile {
 
         // Shape, in one pass over the bytes.
         let mut digits = 0u32;
+        let mut letters = 0u32;
         let mut words = 0u32;
         let mut in_word = false;
         for &b in bytes {
             if b.is_ascii_digit() {
                 digits += 1;
+            } else if b.is_ascii_alphabetic() || b >= 0x80 {
+                letters += 1;
             }
             let ws = b.is_ascii_whitespace();
             if !ws && !in_word {
@@ -162,10 +165,10 @@ impl ColumnProfile {
         }
 
         if !self.distinct_saturated {
-            self.distinct.insert(hash(bytes));
+            self.distinct.insert(hash_bytes(bytes));
             if self.distinct.len() > DISTINCT_CAP {
                 self.distinct_saturated = true;
-                self.distinct = HashSet::new();
+                self.distinct = FxHashSet::default();
             }
         }
         if self.examples.len() < MAX_EXAMPLES {
@@ -179,7 +182,7 @@ impl ColumnProfile {
         let ident = &mut self.ident;
         let mut date_idx = None;
         let mut whole_match = false;
-        p.match_identifiers(bytes, &mut s.norm, |i, valid| {
+        p.match_identifiers_counted(bytes, digits, letters, &mut s.matcher, |i, valid| {
             whole_match = true;
             ident[i].0 += 1;
             if valid {
@@ -195,7 +198,7 @@ impl ColumnProfile {
                 let y = d.year();
                 self.date_years.0 = self.date_years.0.min(y);
                 self.date_years.1 = self.date_years.1.max(y);
-                if y <= chrono::Utc::now().year() - 15 {
+                if y <= super::validators::date::current_year() - 15 {
                     self.date_years.2 += 1;
                 }
             }
@@ -204,17 +207,26 @@ impl ColumnProfile {
             }
         }
 
-        if digits as usize == bytes.len() {
+        // Every vocabulary term and name has letters: numbers, amounts and codes stop here.
+        if letters == 0 {
             return;
         }
         // Vocabulary, municipalities and names on folded text.
         fold_into(cell, &mut s.folded);
         s.squashed.clear();
-        for (k, w) in s.folded.split_whitespace().enumerate() {
-            if k > 0 {
-                s.squashed.push(' ');
+        // Most cells are already single-spaced: copy instead of re-splitting.
+        let b = s.folded.as_bytes();
+        let single_spaced = !b.windows(2).any(|w| w[0] == b' ' && w[1] == b' ')
+            && !b.iter().any(|c| matches!(c, b'\t' | b'\n' | b'\r'));
+        if single_spaced {
+            s.squashed.push_str(&s.folded);
+        } else {
+            for (k, w) in s.folded.split_whitespace().enumerate() {
+                if k > 0 {
+                    s.squashed.push(' ');
+                }
+                s.squashed.push_str(w);
             }
-            s.squashed.push_str(w);
         }
         let mut seen = [false; Category::COUNT];
         for t in p.cell_terms(&s.squashed) {
@@ -244,8 +256,9 @@ impl ColumnProfile {
                     self.word_hits[i] += 1;
                 }
             }
-            if long_text {
-                p.find_embedded(bytes, &mut s.norm, |i| {
+            // Every embedded identifier has four digits or more (IPv4, plates), or an `@`.
+            if long_text && (digits >= 4 || memchr::memchr(b'@', bytes).is_some()) {
+                p.find_embedded(bytes, &mut s.matcher, |i| {
                     entities[p.identifiers[i].category.index()] += 1;
                 });
             }
@@ -311,12 +324,12 @@ impl ColumnProfile {
         self.timed_dates += o.timed_dates;
         if o.distinct_saturated || self.distinct_saturated {
             self.distinct_saturated = true;
-            self.distinct = HashSet::new();
+            self.distinct = FxHashSet::default();
         } else {
             self.distinct.extend(o.distinct);
             if self.distinct.len() > DISTINCT_CAP {
                 self.distinct_saturated = true;
-                self.distinct = HashSet::new();
+                self.distinct = FxHashSet::default();
             }
         }
         for e in o.examples {
@@ -419,22 +432,6 @@ fn has_time_of_day(cell: &str) -> bool {
         }
         None => false,
     }
-}
-
-/// FxHash-style 64-bit hash for distinct counting (not for security).
-fn hash(bytes: &[u8]) -> u64 {
-    const K: u64 = 0x517c_c1b7_2722_0a95;
-    let mut h: u64 = bytes.len() as u64;
-    let mut chunks = bytes.chunks_exact(8);
-    for c in &mut chunks {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(c);
-        h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
-    }
-    for &b in chunks.remainder() {
-        h = (h.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
-    }
-    h
 }
 
 /// Fold and squash a cell into an owned string (for one-off lookups such as `patterns test`).

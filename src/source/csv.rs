@@ -1285,6 +1285,11 @@ fn read_up_to(r: &mut dyn Read, limit: usize) -> io::Result<(Vec<u8>, bool)> {
 // ---------------------------------------------------------------------------------------------
 // Encoding.
 
+/// Check a `--encoding` label up front, so a typo is a usage error before any file is read.
+pub fn check_encoding_label(label: &str) -> Result<()> {
+    TextEncoding::from_label(label).map(|_| ())
+}
+
 /// The text encoding of a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum TextEncoding {

@@ -32,10 +32,16 @@ pub fn parse(s: &str) -> Option<NaiveDate> {
     }
     let mut year: i32 = y.parse().ok()?;
     if y.len() == 2 {
-        let now = chrono::Utc::now().year() % 100;
+        let now = current_year() % 100;
         year += if year > now { 1900 } else { 2000 };
     }
     NaiveDate::from_ymd_opt(year, m.parse().ok()?, d.parse().ok()?)
+}
+
+/// This year, read from the clock once per process (dates are checked per cell).
+pub fn current_year() -> i32 {
+    static YEAR: std::sync::OnceLock<i32> = std::sync::OnceLock::new();
+    *YEAR.get_or_init(|| chrono::Utc::now().year())
 }
 
 /// Whether the value is a real calendar date between 1900 and 2100.
