@@ -74,7 +74,7 @@ pub enum Evidence {
         length_std: f64,
         /// Mean words per cell.
         mean_words: f64,
-        /// Free-text score in [0,1].
+        /// Free-text score in `[0, 1]`.
         free_text_score: f64,
     },
     /// A remark on how the decision was made.
@@ -93,7 +93,7 @@ pub struct Classification {
     pub role: Role,
     /// Whether it is a special category (Art. 2(1.16) of 03/L-172).
     pub special_category: bool,
-    /// Confidence in [0,1].
+    /// Confidence in `[0, 1]`.
     pub confidence: f64,
     /// Why.
     pub evidence: Vec<Evidence>,
@@ -137,7 +137,7 @@ pub fn compatible(h: Category, v: Category) -> bool {
         || (h.role() == Role::Sensitive && v == FreeText)
 }
 
-/// Score every category from the values alone, in [0,1].
+/// Score every category from the values alone, in `[0, 1]`.
 pub fn value_scores(p: &ColumnProfile, set: &PatternSet) -> [f64; Category::COUNT] {
     use Category::*;
     let mut s = [0.0f64; Category::COUNT];

@@ -388,7 +388,7 @@ impl ColumnProfile {
         }
     }
 
-    /// How much the column looks like free text, in [0,1]: many words per cell, long and
+    /// How much the column looks like free text, in `[0, 1]`: many words per cell, long and
     /// varied cells, mostly distinct.
     pub fn free_text_score(&self) -> f64 {
         if self.non_empty == 0 {

@@ -84,7 +84,7 @@ pub struct ColumnReport {
     pub role: Role,
     /// Special category of personal data.
     pub special_category: bool,
-    /// Confidence in [0,1].
+    /// Confidence in `[0, 1]`.
     pub confidence: f64,
     /// Evidence.
     pub evidence: Vec<crate::detect::Evidence>,

@@ -64,7 +64,7 @@
 //!    skipped (and a note says so). A window stops before the record where the next window
 //!    begins, so rows are never read twice. **Row numbers in windows after the first are
 //!    estimates** (byte offset / mean row size seen so far); the row count of a sampled large
-//!    file is [`RowCount::Estimated`] (data bytes / mean row size).
+//!    file is [`RowCount::Estimated`] (per window: the bytes it stands for / its mean row size).
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
@@ -357,6 +357,7 @@ impl CsvSource {
                     rows: 0,
                     bytes: 0,
                     skipped: 0,
+                    window_means: Vec::new(),
                 };
                 (Plan::Windows(sampler), None)
             }
@@ -584,9 +585,7 @@ impl CsvSource {
             self.rows_total = Some(if w.contiguous && w.last_hit_eof {
                 RowCount::Exact(w.rows)
             } else {
-                let data_len = w.file_len.saturating_sub(w.data_start);
-                let est = (data_len as f64 / w.mean()).round() as u64;
-                RowCount::Estimated(est.max(w.rows))
+                RowCount::Estimated(w.estimate_rows().max(w.rows))
             });
             if w.skipped > 0 {
                 self.info.notes.push(format!(
@@ -633,6 +632,8 @@ struct Sampler {
     rows: u64,
     bytes: u64,
     skipped: usize,
+    /// Mean bytes per row measured in each window, by window index.
+    window_means: Vec<Option<f64>>,
 }
 
 impl Sampler {
@@ -645,14 +646,47 @@ impl Sampler {
         }
     }
 
+    /// Rows in the whole file, estimated per stratum: each window's own mean row size over the
+    /// stretch of file it stands for. A single overall mean is biased when row length varies
+    /// along the file (short rows first, long rows last), because windows are placed by bytes.
+    fn estimate_rows(&self) -> u64 {
+        let overall = self.mean();
+        let mut total = 0.0;
+        for (k, &offset) in self.offsets.iter().enumerate() {
+            let start = if k == 0 {
+                self.data_start
+            } else {
+                offset.max(self.data_start)
+            };
+            let stop = self.offsets.get(k + 1).copied().unwrap_or(self.file_len);
+            let mean = self
+                .window_means
+                .get(k)
+                .copied()
+                .flatten()
+                .unwrap_or(overall);
+            if mean > 0.0 {
+                total += stop.saturating_sub(start) as f64 / mean;
+            }
+        }
+        total.round() as u64
+    }
+
     fn record(&mut self, s: &Stream) {
         self.last_hit_eof = s.hit_eof;
         if s.rows == 0 {
             return;
         }
         let start = s.data_start.unwrap_or(0);
+        let bytes = s.data_end.saturating_sub(start);
         self.rows += s.rows;
-        self.bytes += s.data_end.saturating_sub(start);
+        self.bytes += bytes;
+        if let Some(k) = self.next.checked_sub(1) {
+            if self.window_means.len() <= k {
+                self.window_means.resize(k + 1, None);
+            }
+            self.window_means[k] = Some(bytes as f64 / s.rows as f64);
+        }
         self.prev = Some((s.file_offset + s.data_end, s.base_row + s.rows, s.estimated));
     }
 }
