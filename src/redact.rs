@@ -71,3 +71,29 @@ mod tests {
         assert!(!m.contains("example"));
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::mask;
+
+    proptest! {
+        /// A masked value never shows more than three characters of the original, and never
+        /// the original itself when it is longer than three characters.
+        #[test]
+        fn mask_reveals_at_most_three_characters(v in "\\PC{0,60}") {
+            let m = mask(&v);
+            let shown = m.chars().filter(|c| *c != '•').count();
+            let len = v.trim().chars().count();
+            if len > 40 {
+                prop_assert!(m.starts_with("[text, "));
+            } else {
+                prop_assert!(shown <= 3, "{m}");
+                if len > 3 {
+                    prop_assert_ne!(m.as_str(), v.trim());
+                }
+            }
+        }
+    }
+}

@@ -258,8 +258,10 @@ impl CellMatcher {
             .configure(
                 dense::Config::new()
                     .start_kind(StartKind::Anchored)
-                    .dfa_size_limit(Some(4 << 20))
-                    .determinize_size_limit(Some(8 << 20)),
+                    // Small limits: a pattern whose DFA would be large (bounded repeats such
+                    // as `.{1,60}`) gives up early and uses the lazy DFA, keeping start-up fast.
+                    .dfa_size_limit(Some(256 << 10))
+                    .determinize_size_limit(Some(256 << 10)),
             )
             .syntax(syntax)
             .build(pattern);

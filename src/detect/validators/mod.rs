@@ -118,3 +118,50 @@ mod tests {
         assert!(by_name("nope").is_none());
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::VALIDATORS;
+    use crate::detect::profile::{ColumnProfile, Scratch};
+    use crate::detect::PatternSet;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// No validator panics, whatever the bytes.
+        #[test]
+        fn validators_never_panic(s in "\\PC{0,40}") {
+            for (_, f) in VALIDATORS {
+                let _ = f(&s);
+            }
+        }
+
+        /// Digit strings of every length up to 24 never panic either (the check-digit
+        /// arithmetic indexes into them).
+        #[test]
+        fn validators_never_panic_on_digits(s in "[0-9+]{0,24}") {
+            for (_, f) in VALIDATORS {
+                let _ = f(&s);
+            }
+        }
+
+        /// The cell profiler takes any text, and its counts stay consistent.
+        #[test]
+        fn profile_never_panics(cells in proptest::collection::vec("\\PC{0,60}", 1..20)) {
+            static SET: std::sync::OnceLock<PatternSet> = std::sync::OnceLock::new();
+            let set = SET.get_or_init(|| PatternSet::embedded().unwrap());
+            let mut p = ColumnProfile::new(set.identifiers.len());
+            let mut s = Scratch::default();
+            for c in &cells {
+                p.observe(c, set, &mut s);
+            }
+            prop_assert_eq!(p.cells, cells.len() as u64);
+            prop_assert!(p.non_empty <= p.cells);
+            for (m, v) in &p.ident {
+                prop_assert!(v <= m && *m <= p.non_empty);
+            }
+        }
+    }
+}
