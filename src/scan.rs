@@ -97,6 +97,13 @@ impl Scanner {
     pub fn scan_inputs(&self, inputs: &[String]) -> Vec<DatasetScan> {
         let mut out = Vec::new();
         for input in inputs {
+            if source::is_database_url(input) {
+                match source::open_url(input, &self.read) {
+                    Ok(sources) => out.extend(sources.into_iter().map(|s| self.scan_source(s))),
+                    Err(e) => out.push(DatasetScan::failed(&source::db::redact_url(input), &e)),
+                }
+                continue;
+            }
             match expand(Path::new(input)) {
                 Ok(files) => {
                     for (path, display) in files {

@@ -46,7 +46,8 @@ pub enum Command {
 #[derive(Debug, Args)]
 #[command(after_help = exit::HELP)]
 pub struct ScanArgs {
-    /// Files or directories (CSV/TSV, .csv.gz, .csv.zst, Parquet).
+    /// Files, directories or database URLs (CSV/TSV, .csv.gz, .csv.zst, Parquet, SQL dumps,
+    /// SQLite, postgres://…, mysql://…).
     #[arg(required = true)]
     pub inputs: Vec<String>,
     /// Output format.
@@ -70,6 +71,13 @@ pub struct ScanArgs {
     /// The CSV files have no header row.
     #[arg(long)]
     pub no_header: bool,
+    /// Dumps, SQLite and databases: only tables matching GLOB (`schema.table` or `table`;
+    /// repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub include: Vec<String>,
+    /// Dumps, SQLite and databases: skip tables matching GLOB (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
     /// Use the pattern packs in DIR instead of the embedded ones.
     #[arg(long, value_name = "DIR")]
     pub patterns: Option<PathBuf>,

@@ -43,6 +43,8 @@ pub fn run(a: ScanArgs) -> Exit {
         encoding: a.encoding.clone(),
         delimiter: delim,
         has_header: a.no_header.then_some(false),
+        include_tables: a.include.clone(),
+        exclude_tables: a.exclude.clone(),
         ..ReadOptions::default()
     };
     if a.parse_only {

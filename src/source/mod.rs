@@ -10,7 +10,10 @@ use crate::error::{Error, Location, Result};
 use crate::value::{Batch, DEFAULT_BATCH_ROWS};
 
 pub mod csv;
+pub mod db;
 pub mod parquet;
+pub mod sqldump;
+pub mod sqlite;
 
 /// The file formats anonkos reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -20,6 +23,16 @@ pub enum Format {
     Csv,
     /// Apache Parquet.
     Parquet,
+    /// A plain-format `pg_dump` file (`COPY … FROM stdin` and `INSERT` statements).
+    PgDump,
+    /// A `mysqldump` / `mariadb-dump` file.
+    MysqlDump,
+    /// An SQLite database file.
+    Sqlite,
+    /// A live PostgreSQL server.
+    Postgres,
+    /// A live MariaDB / MySQL server.
+    Mysql,
 }
 
 impl Format {
@@ -28,6 +41,11 @@ impl Format {
         match self {
             Format::Csv => "csv",
             Format::Parquet => "parquet",
+            Format::PgDump => "pg_dump",
+            Format::MysqlDump => "mysqldump",
+            Format::Sqlite => "sqlite",
+            Format::Postgres => "postgresql",
+            Format::Mysql => "mysql",
         }
     }
 }
@@ -88,6 +106,11 @@ pub struct ReadOptions {
     pub has_header: Option<bool>,
     /// Largest single field accepted, in bytes; larger fields are an input error.
     pub max_field_bytes: usize,
+    /// Multi-table sources (dumps, SQLite, databases): only tables matching one of these globs
+    /// (`schema.table` or `table`, `*` and `?` wildcards); empty means all.
+    pub include_tables: Vec<String>,
+    /// Multi-table sources: skip tables matching one of these globs.
+    pub exclude_tables: Vec<String>,
 }
 
 impl Default for ReadOptions {
@@ -99,6 +122,8 @@ impl Default for ReadOptions {
             delimiter: None,
             has_header: None,
             max_field_bytes: 16 * 1024 * 1024,
+            include_tables: Vec::new(),
+            exclude_tables: Vec::new(),
         }
     }
 }
@@ -115,18 +140,73 @@ pub trait Source: Send {
     fn rows_total(&self) -> Option<RowCount>;
 }
 
+/// Whether an input names a live database rather than a file.
+pub fn is_database_url(input: &str) -> bool {
+    ["postgres://", "postgresql://", "mysql://", "mariadb://"]
+        .iter()
+        .any(|p| input.starts_with(p))
+}
+
+/// Open every dataset of a database URL (one source per table).
+pub fn open_url(url: &str, opts: &ReadOptions) -> Result<Vec<Box<dyn Source>>> {
+    db::open_url(url, opts)
+}
+
 /// Open every dataset in the file at `path`. `display` is how the path is named in messages.
 pub fn open(path: &Path, display: &str, opts: &ReadOptions) -> Result<Vec<Box<dyn Source>>> {
     let format = detect_format(path, display)?;
     Ok(match format {
         Format::Csv => vec![Box::new(csv::CsvSource::open(path, display, opts)?)],
         Format::Parquet => vec![Box::new(parquet::ParquetSource::open(path, display, opts)?)],
+        Format::PgDump | Format::MysqlDump => sqldump::open(path, display, opts)?,
+        Format::Sqlite => sqlite::open(path, display, opts)?,
+        Format::Postgres | Format::Mysql => {
+            return Err(Error::Internal(
+                "a database URL reached the file opener".into(),
+            ));
+        }
     })
+}
+
+/// Whether `name` (`schema.table` or `table`) passes the include/exclude globs.
+pub fn table_selected(name: &str, opts: &ReadOptions) -> bool {
+    let short = name.rsplit('.').next().unwrap_or(name);
+    let hit = |globs: &[String]| {
+        globs
+            .iter()
+            .any(|g| glob_match(g, name) || glob_match(g, short))
+    };
+    (opts.include_tables.is_empty() || hit(&opts.include_tables)) && !hit(&opts.exclude_tables)
+}
+
+/// `*` (any run) and `?` (one character) wildcard match, case-sensitive.
+pub fn glob_match(glob: &str, text: &str) -> bool {
+    let g: Vec<char> = glob.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    let (mut gi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if gi < g.len() && (g[gi] == '?' || g[gi] == t[ti]) {
+            gi += 1;
+            ti += 1;
+        } else if gi < g.len() && g[gi] == '*' {
+            star = Some((gi, ti));
+            gi += 1;
+        } else if let Some((sg, st)) = star {
+            gi = sg + 1;
+            ti = st + 1;
+            star = Some((sg, st + 1));
+        } else {
+            return false;
+        }
+    }
+    g[gi..].iter().all(|c| *c == '*')
 }
 
 /// File extensions anonkos recognises when walking a directory.
 pub const KNOWN_EXTENSIONS: &[&str] = &[
-    "csv", "tsv", "txt", "psv", "csv.gz", "csv.zst", "tsv.gz", "tsv.zst", "parquet", "pq",
+    "csv", "tsv", "txt", "psv", "csv.gz", "csv.zst", "tsv.gz", "tsv.zst", "parquet", "pq", "sql",
+    "dump", "sqlite", "sqlite3", "db",
 ];
 
 /// Whether a directory walk should pick up this file.
@@ -140,14 +220,29 @@ pub fn is_supported(path: &Path) -> bool {
         .any(|ext| name.ends_with(&format!(".{ext}")))
 }
 
-/// Format by magic bytes first (Parquet starts with `PAR1`), then by extension.
+/// Format by content first (Parquet `PAR1`, SQLite header, pg_dump custom `PGDMP`, SQL dump
+/// text), then by extension.
 fn detect_format(path: &Path, display: &str) -> Result<Format> {
     use std::io::Read;
     let mut f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut magic = [0u8; 4];
-    let n = f.read(&mut magic).map_err(|e| Error::io(path, e))?;
-    if n == 4 && &magic == b"PAR1" {
+    let mut head = vec![0u8; 64 * 1024];
+    let mut n = 0;
+    while n < head.len() {
+        let k = f.read(&mut head[n..]).map_err(|e| Error::io(path, e))?;
+        if k == 0 {
+            break;
+        }
+        n += k;
+    }
+    head.truncate(n);
+    if head.starts_with(b"PAR1") {
         return Ok(Format::Parquet);
+    }
+    if head.starts_with(b"SQLite format 3\0") {
+        return Ok(Format::Sqlite);
+    }
+    if let Some(dialect) = sqldump::sniff(&head) {
+        return Ok(dialect);
     }
     let name = path.to_string_lossy().to_lowercase();
     if name.ends_with(".parquet") || name.ends_with(".pq") {
@@ -156,5 +251,37 @@ fn detect_format(path: &Path, display: &str) -> Result<Format> {
             "not a Parquet file (missing PAR1 magic bytes); the file may be truncated or corrupt",
         ));
     }
+    if name.ends_with(".sqlite") || name.ends_with(".sqlite3") || name.ends_with(".db") {
+        return Err(Error::input(
+            Location::dataset(display),
+            "not an SQLite database (missing the 'SQLite format 3' header)",
+        ));
+    }
     Ok(Format::Csv)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("*", "public.patients"));
+        assert!(glob_match("public.*", "public.patients"));
+        assert!(glob_match("pat?ents", "patients"));
+        assert!(!glob_match("public.*", "audit.log"));
+        assert!(glob_match("*log*", "audit.log_2024"));
+        let opts = ReadOptions {
+            exclude_tables: vec!["*_log".into()],
+            ..ReadOptions::default()
+        };
+        assert!(table_selected("public.patients", &opts));
+        assert!(!table_selected("public.access_log", &opts));
+        let opts = ReadOptions {
+            include_tables: vec!["patients".into()],
+            ..ReadOptions::default()
+        };
+        assert!(table_selected("public.patients", &opts));
+        assert!(!table_selected("public.visits", &opts));
+    }
 }

@@ -124,8 +124,8 @@ mod properties {
     use proptest::prelude::*;
 
     use super::VALIDATORS;
-    use crate::detect::profile::{ColumnProfile, Scratch};
     use crate::detect::PatternSet;
+    use crate::detect::profile::{ColumnProfile, Scratch};
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
