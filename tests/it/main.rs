@@ -3,6 +3,8 @@
 //! bad input, and leak checks.
 mod bad_input;
 mod cli;
+mod db;
+mod dumps;
 mod leak;
 mod samples;
 mod util;

@@ -1,0 +1,1 @@
+//! SQLite files and live PostgreSQL / MariaDB through the CLI.

@@ -1,0 +1,1 @@
+//! SQL dump sources (pg_dump, mysqldump) through the CLI.
