@@ -8,7 +8,7 @@
 
 use super::category::Category;
 use super::fold::fold_into;
-use super::hash::{FxHashSet, hash_bytes};
+use super::hash::{FxHashMap, FxHashSet, hash_bytes};
 use super::patterns::{MatchScratch, PatternSet, squash};
 use crate::redact::mask;
 
@@ -75,6 +75,9 @@ pub struct ColumnProfile {
     pub distinct_saturated: bool,
     /// Masked examples.
     pub examples: Vec<String>,
+    /// Hash of a short value → its analysis in `outcomes` (see [`CACHE_CAP`]).
+    cache: FxHashMap<u64, u32>,
+    outcomes: Vec<Outcome>,
 }
 
 impl ColumnProfile {
@@ -104,6 +107,8 @@ impl ColumnProfile {
             distinct: FxHashSet::default(),
             distinct_saturated: false,
             examples: Vec::new(),
+            cache: FxHashMap::default(),
+            outcomes: Vec::new(),
         }
     }
 
@@ -121,51 +126,9 @@ impl ColumnProfile {
         }
         self.non_empty += 1;
         let bytes = cell.as_bytes();
-
-        // Shape, in one pass over the bytes.
-        let mut digits = 0u32;
-        let mut letters = 0u32;
-        let mut words = 0u32;
-        let mut in_word = false;
-        for &b in bytes {
-            if b.is_ascii_digit() {
-                digits += 1;
-            } else if b.is_ascii_alphabetic() || b >= 0x80 {
-                letters += 1;
-            }
-            let ws = b.is_ascii_whitespace();
-            if !ws && !in_word {
-                words += 1;
-            }
-            in_word = !ws;
-        }
-        let chars = if cell.is_ascii() {
-            bytes.len()
-        } else {
-            cell.chars().count()
-        } as u64;
-        self.len_sum += chars;
-        self.len_sq_sum += (chars * chars) as f64;
-        self.len_min = self.len_min.min(chars);
-        self.len_max = self.len_max.max(chars);
-        self.words_sum += u64::from(words);
-        let all_digits = digits as usize == bytes.len();
-        if all_digits {
-            self.digits_only += 1;
-        }
-        if all_digits && bytes.len() <= 18
-            || (bytes[0] == b'-' && digits as usize == bytes.len() - 1 && digits > 0)
-        {
-            self.integers += 1;
-            if bytes.len() <= 3 && cell.parse::<u32>().is_ok_and(|v| v <= 120) {
-                self.age_like += 1;
-            }
-        } else if is_age_band(cell) {
-            self.age_bands += 1;
-        }
-
+        let h = hash_bytes(bytes);
         if !self.distinct_saturated {
-            self.distinct.insert(hash_bytes(bytes));
+            self.distinct.insert(h);
             if self.distinct.len() > DISTINCT_CAP {
                 self.distinct_saturated = true;
                 self.distinct = FxHashSet::default();
@@ -177,117 +140,54 @@ impl ColumnProfile {
                 self.examples.push(m);
             }
         }
-
-        // Identifiers (anchored on the whole cell).
-        let ident = &mut self.ident;
-        let mut date_idx = None;
-        let mut whole_match = false;
-        p.match_identifiers_counted(bytes, digits, letters, &mut s.matcher, |i, valid| {
-            whole_match = true;
-            ident[i].0 += 1;
-            if valid {
-                ident[i].1 += 1;
-                if p.identifiers[i].category == Category::Date {
-                    date_idx = Some(i);
-                }
-            }
-        });
-        if date_idx.is_some() {
-            if let Some(d) = super::validators::date::parse(cell) {
-                use chrono::Datelike;
-                let y = d.year();
-                self.date_years.0 = self.date_years.0.min(y);
-                self.date_years.1 = self.date_years.1.max(y);
-                if y <= super::validators::date::current_year() - 15 {
-                    self.date_years.2 += 1;
-                }
-            }
-            if has_time_of_day(cell) {
-                self.timed_dates += 1;
-            }
-        }
-
-        // Every vocabulary term and name has letters: numbers, amounts and codes stop here.
-        if letters == 0 {
+        // Low-cardinality columns (gender, municipality, diagnosis, names) repeat a few values
+        // millions of times: the analysis of a short value is kept and re-applied.
+        let cacheable = bytes.len() <= CACHE_MAX_BYTES;
+        if cacheable && let Some(&i) = self.cache.get(&h) {
+            let o = std::mem::take(&mut self.outcomes[i as usize]);
+            self.apply(&o);
+            self.outcomes[i as usize] = o;
             return;
         }
-        // Vocabulary, municipalities and names on folded text.
-        fold_into(cell, &mut s.folded);
-        s.squashed.clear();
-        // Most cells are already single-spaced: copy instead of re-splitting.
-        let b = s.folded.as_bytes();
-        let single_spaced = !b.windows(2).any(|w| w[0] == b' ' && w[1] == b' ')
-            && !b.iter().any(|c| matches!(c, b'\t' | b'\n' | b'\r'));
-        if single_spaced {
-            s.squashed.push_str(&s.folded);
-        } else {
-            for (k, w) in s.folded.split_whitespace().enumerate() {
-                if k > 0 {
-                    s.squashed.push(' ');
-                }
-                s.squashed.push_str(w);
-            }
-        }
-        let mut seen = [false; Category::COUNT];
-        for t in p.cell_terms(&s.squashed) {
-            if !seen[t.category.index()] {
-                seen[t.category.index()] = true;
-                self.cell_hits[t.category.index()] += 1;
-            }
-        }
-        if (1..=4).contains(&words) && digits == 0 {
-            self.observe_name(cell, &s.squashed, p);
-        }
-        if words >= TEXT_MIN_WORDS {
-            self.text_cells += 1;
-            let mut in_cell = [false; Category::COUNT];
-            let entities = &mut self.entities;
-            // Entities are what text *contains*: a cell that is itself one identifier
-            // (`+383 44 123 456`) is counted above, not as an embedded entity.
-            let long_text = words >= 4 && !whole_match;
-            p.find_words(&s.squashed, |c| {
-                in_cell[c.index()] = true;
-                if long_text {
-                    entities[c.index()] += 1;
-                }
-            });
-            for (i, hit) in in_cell.iter().enumerate() {
-                if *hit {
-                    self.word_hits[i] += 1;
-                }
-            }
-            // Every embedded identifier has four digits or more (IPv4, plates), or an `@`.
-            if long_text && (digits >= 4 || memchr::memchr(b'@', bytes).is_some()) {
-                p.find_embedded(bytes, &mut s.matcher, |i| {
-                    entities[p.identifiers[i].category.index()] += 1;
-                });
-            }
-        } else {
-            // A one-word cell: its vocabulary word hit is its cell hit.
-            for (i, hit) in seen.iter().enumerate() {
-                if *hit {
-                    self.word_hits[i] += 1;
-                }
-            }
+        let o = analyse(cell, p, s);
+        self.apply(&o);
+        if cacheable && self.outcomes.len() < CACHE_CAP {
+            self.cache.insert(h, self.outcomes.len() as u32);
+            self.outcomes.push(o);
         }
     }
 
-    fn observe_name(&mut self, cell: &str, folded: &str, p: &PatternSet) {
-        let shaped = cell.split_whitespace().all(|w| {
-            let mut cs = w.chars();
-            cs.next().is_some_and(char::is_uppercase)
-                && w.chars()
-                    .all(|c| c.is_alphabetic() || c == '-' || c == '\'' || c == '.')
-        });
-        if !shaped {
-            return;
+    /// Add one cell's outcome to the counters.
+    fn apply(&mut self, o: &Outcome) {
+        self.len_sum += o.chars;
+        self.len_sq_sum += (o.chars * o.chars) as f64;
+        self.len_min = self.len_min.min(o.chars);
+        self.len_max = self.len_max.max(o.chars);
+        self.words_sum += u64::from(o.words);
+        self.digits_only += u64::from(o.digits_only);
+        self.integers += u64::from(o.integer);
+        self.age_like += u64::from(o.age_like);
+        self.age_bands += u64::from(o.age_band);
+        for &(i, valid) in &o.ident {
+            let e = &mut self.ident[usize::from(i)];
+            e.0 += 1;
+            e.1 += u64::from(valid);
         }
-        self.name_shape += 1;
-        if folded
-            .split(' ')
-            .any(|w| p.is_given_name(w) || p.is_surname(w))
-        {
-            self.name_like += 1;
+        if let Some(y) = o.date_year {
+            self.date_years.0 = self.date_years.0.min(y);
+            self.date_years.1 = self.date_years.1.max(y);
+            if y <= super::validators::date::current_year() - 15 {
+                self.date_years.2 += 1;
+            }
+        }
+        self.timed_dates += u64::from(o.timed);
+        for_each_bit(o.cell_cats, |i| self.cell_hits[i] += 1);
+        for_each_bit(o.word_cats, |i| self.word_hits[i] += 1);
+        self.name_shape += u64::from(o.name_shape);
+        self.name_like += u64::from(o.name_like);
+        self.text_cells += u64::from(o.text_cell);
+        for &(c, n) in &o.entities {
+            self.entities[usize::from(c)] += u64::from(n);
         }
     }
 
@@ -401,6 +301,170 @@ impl ColumnProfile {
     }
 }
 
+// Category bitmasks in `Outcome` are u64.
+const _: () = assert!(Category::COUNT <= 64);
+
+/// Values longer than this are not cached (free text is unique anyway).
+const CACHE_MAX_BYTES: usize = 48;
+/// Distinct values cached per column profile.
+const CACHE_CAP: usize = 2048;
+
+/// What one cell contributes to a profile: everything [`ColumnProfile::observe`] learns from
+/// the value itself, so a repeated value is analysed once.
+#[derive(Debug, Clone, Default)]
+struct Outcome {
+    chars: u64,
+    words: u32,
+    digits_only: bool,
+    integer: bool,
+    age_like: bool,
+    age_band: bool,
+    /// (detector index, validated) of every identifier regex matching the whole cell.
+    ident: Vec<(u16, bool)>,
+    date_year: Option<i32>,
+    timed: bool,
+    /// Categories (bit per index) whose vocabulary equals the whole cell.
+    cell_cats: u64,
+    /// Categories whose vocabulary words occur in the cell.
+    word_cats: u64,
+    name_shape: bool,
+    name_like: bool,
+    text_cell: bool,
+    /// (category index, count) of entities embedded in text.
+    entities: Vec<(u8, u32)>,
+}
+
+fn for_each_bit(mut bits: u64, mut f: impl FnMut(usize)) {
+    while bits != 0 {
+        let i = bits.trailing_zeros() as usize;
+        f(i);
+        bits &= bits - 1;
+    }
+}
+
+/// Analyse one trimmed, non-empty cell.
+fn analyse(cell: &str, p: &PatternSet, s: &mut Scratch) -> Outcome {
+    let bytes = cell.as_bytes();
+    let mut o = Outcome::default();
+
+    // Shape, in one pass over the bytes.
+    let mut digits = 0u32;
+    let mut letters = 0u32;
+    let mut in_word = false;
+    for &b in bytes {
+        if b.is_ascii_digit() {
+            digits += 1;
+        } else if b.is_ascii_alphabetic() || b >= 0x80 {
+            letters += 1;
+        }
+        let ws = b.is_ascii_whitespace();
+        if !ws && !in_word {
+            o.words += 1;
+        }
+        in_word = !ws;
+    }
+    let words = o.words;
+    o.chars = if cell.is_ascii() {
+        bytes.len()
+    } else {
+        cell.chars().count()
+    } as u64;
+    let all_digits = digits as usize == bytes.len();
+    o.digits_only = all_digits;
+    if all_digits && bytes.len() <= 18
+        || (bytes[0] == b'-' && digits as usize == bytes.len() - 1 && digits > 0)
+    {
+        o.integer = true;
+        o.age_like = bytes.len() <= 3 && cell.parse::<u32>().is_ok_and(|v| v <= 120);
+    } else {
+        o.age_band = is_age_band(cell);
+    }
+
+    // Identifiers (anchored on the whole cell).
+    let mut date_valid = false;
+    let mut whole_match = false;
+    p.match_identifiers_counted(bytes, digits, letters, &mut s.matcher, |i, valid| {
+        whole_match = true;
+        o.ident.push((i as u16, valid));
+        date_valid |= valid && p.identifiers[i].category == Category::Date;
+    });
+    if date_valid {
+        use chrono::Datelike;
+        o.date_year = super::validators::date::parse(cell).map(|d| d.year());
+        o.timed = has_time_of_day(cell);
+    }
+
+    // Every vocabulary term and name has letters: numbers, amounts and codes stop here.
+    if letters == 0 {
+        return o;
+    }
+    // Vocabulary, municipalities and names on folded text.
+    fold_into(cell, &mut s.folded);
+    s.squashed.clear();
+    // Most cells are already single-spaced: copy instead of re-splitting.
+    let b = s.folded.as_bytes();
+    let single_spaced = !b.windows(2).any(|w| w[0] == b' ' && w[1] == b' ')
+        && !b.iter().any(|c| matches!(c, b'\t' | b'\n' | b'\r'));
+    if single_spaced {
+        s.squashed.push_str(&s.folded);
+    } else {
+        for (k, w) in s.folded.split_whitespace().enumerate() {
+            if k > 0 {
+                s.squashed.push(' ');
+            }
+            s.squashed.push_str(w);
+        }
+    }
+    for t in p.cell_terms(&s.squashed) {
+        o.cell_cats |= 1 << t.category.index();
+    }
+    if (1..=4).contains(&words) && digits == 0 {
+        let shaped = cell.split_whitespace().all(|w| {
+            w.chars().next().is_some_and(char::is_uppercase)
+                && w.chars()
+                    .all(|c| c.is_alphabetic() || c == '-' || c == '\'' || c == '.')
+        });
+        if shaped {
+            o.name_shape = true;
+            o.name_like = s
+                .squashed
+                .split(' ')
+                .any(|w| p.is_given_name(w) || p.is_surname(w));
+        }
+    }
+    if words >= TEXT_MIN_WORDS {
+        o.text_cell = true;
+        let mut counts = [0u32; Category::COUNT];
+        // Entities are what text *contains*: a cell that is itself one identifier
+        // (`+383 44 123 456`) is counted above, not as an embedded entity.
+        let long_text = words >= 4 && !whole_match;
+        let mut word_cats = 0u64;
+        p.find_words(&s.squashed, |c| {
+            word_cats |= 1 << c.index();
+            if long_text {
+                counts[c.index()] += 1;
+            }
+        });
+        o.word_cats = word_cats;
+        // Every embedded identifier has four digits or more (IPv4, plates), or an `@`.
+        if long_text && (digits >= 4 || memchr::memchr(b'@', bytes).is_some()) {
+            p.find_embedded(bytes, &mut s.matcher, |i| {
+                counts[p.identifiers[i].category.index()] += 1;
+            });
+        }
+        o.entities = counts
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(i, n)| (i as u8, *n))
+            .collect();
+    } else {
+        // A one-word cell: its vocabulary word hit is its cell hit.
+        o.word_cats = o.cell_cats;
+    }
+    o
+}
+
 /// `0-4`, `85+`, `20 - 24`, `65+ vjeç`.
 fn is_age_band(cell: &str) -> bool {
     if cell.len() > 20 || cell.contains(['.', ',', '/']) {
@@ -453,6 +517,44 @@ mod tests {
         for v in ["14.03", "2024", "10-5", "abc", "1-2-3"] {
             assert!(!is_age_band(v), "{v}");
         }
+    }
+
+    /// Re-applying a cached analysis counts exactly what analysing the value again would.
+    #[test]
+    fn cached_values_count_like_fresh_ones() {
+        let p = PatternSet::embedded().unwrap();
+        let cells = [
+            "Prishtinë",
+            "F",
+            "Arben Krasniqi",
+            "E11.9",
+            "044 123 456",
+            "ka diabet dhe astma tani",
+        ];
+        let mut s = Scratch::default();
+        let mut cached = ColumnProfile::new(p.identifiers.len());
+        let mut fresh = ColumnProfile::new(p.identifiers.len());
+        for round in 0..5 {
+            for c in cells {
+                cached.observe(c, &p, &mut s);
+                let mut one = ColumnProfile::new(p.identifiers.len());
+                one.observe(c, &p, &mut s);
+                fresh.merge(one);
+            }
+            assert_eq!(cached.outcomes.len(), cells.len(), "round {round}");
+        }
+        assert_eq!(cached.ident, fresh.ident);
+        assert_eq!(cached.cell_hits, fresh.cell_hits);
+        assert_eq!(cached.word_hits, fresh.word_hits);
+        assert_eq!(cached.entities, fresh.entities);
+        assert_eq!(
+            (cached.name_like, cached.name_shape),
+            (fresh.name_like, fresh.name_shape)
+        );
+        assert_eq!(
+            (cached.len_sum, cached.words_sum, cached.text_cells),
+            (fresh.len_sum, fresh.words_sum, fresh.text_cells)
+        );
     }
 
     #[test]
