@@ -243,7 +243,7 @@ fn profile_batch(
     let partials: Vec<(usize, ColumnProfile)> = tasks
         .par_iter()
         .map(|&(c, start, len)| {
-            let mut p = ColumnProfile::new(set.identifiers.len());
+            let mut p = ColumnProfile::for_chunk(set.identifiers.len());
             profile_array(&batch.column(c).slice(start, len), &mut p, set);
             (c, p)
         })

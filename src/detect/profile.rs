@@ -78,6 +78,12 @@ pub struct ColumnProfile {
     /// Hash of a short value → its analysis in `outcomes` (see [`CACHE_CAP`]).
     cache: FxHashMap<u64, u32>,
     outcomes: Vec<Outcome>,
+    cache_hits: u64,
+    /// The column's values do not repeat enough for the cache to pay.
+    cache_off: bool,
+    /// A chunk profile defers distinct counting: it only collects hashes, and the profile
+    /// it is merged into inserts them (one hash set per column, not one per chunk).
+    deferred: Option<Vec<u64>>,
 }
 
 impl ColumnProfile {
@@ -109,6 +115,32 @@ impl ColumnProfile {
             examples: Vec::new(),
             cache: FxHashMap::default(),
             outcomes: Vec::new(),
+            cache_hits: 0,
+            cache_off: false,
+            deferred: None,
+        }
+    }
+
+    /// A profile for one chunk of rows that will be merged into a column profile: it defers
+    /// distinct counting to the merge.
+    pub fn for_chunk(n_identifiers: usize) -> Self {
+        ColumnProfile {
+            deferred: Some(Vec::new()),
+            ..Self::new(n_identifiers)
+        }
+    }
+
+    fn add_distinct(&mut self, h: u64) {
+        if let Some(pending) = &mut self.deferred {
+            pending.push(h);
+            return;
+        }
+        if !self.distinct_saturated {
+            self.distinct.insert(h);
+            if self.distinct.len() > DISTINCT_CAP {
+                self.distinct_saturated = true;
+                self.distinct = FxHashSet::default();
+            }
         }
     }
 
@@ -127,13 +159,7 @@ impl ColumnProfile {
         self.non_empty += 1;
         let bytes = cell.as_bytes();
         let h = hash_bytes(bytes);
-        if !self.distinct_saturated {
-            self.distinct.insert(h);
-            if self.distinct.len() > DISTINCT_CAP {
-                self.distinct_saturated = true;
-                self.distinct = FxHashSet::default();
-            }
-        }
+        self.add_distinct(h);
         if self.examples.len() < MAX_EXAMPLES {
             let m = mask(cell);
             if !self.examples.contains(&m) {
@@ -142,8 +168,9 @@ impl ColumnProfile {
         }
         // Low-cardinality columns (gender, municipality, diagnosis, names) repeat a few values
         // millions of times: the analysis of a short value is kept and re-applied.
-        let cacheable = bytes.len() <= CACHE_MAX_BYTES;
+        let cacheable = !self.cache_off && bytes.len() <= CACHE_MAX_BYTES;
         if cacheable && let Some(&i) = self.cache.get(&h) {
+            self.cache_hits += 1;
             let o = std::mem::take(&mut self.outcomes[i as usize]);
             self.apply(&o);
             self.outcomes[i as usize] = o;
@@ -152,6 +179,14 @@ impl ColumnProfile {
         let o = analyse(cell, p, s);
         self.apply(&o);
         if cacheable && self.outcomes.len() < CACHE_CAP {
+            // Unique values (identifiers, amounts) would only fill the cache: give up on it
+            // when a quarter of the cells seen so far were hits.
+            if self.outcomes.len() >= 256 && self.cache_hits * 4 < self.outcomes.len() as u64 {
+                self.cache_off = true;
+                self.cache = FxHashMap::default();
+                self.outcomes = Vec::new();
+                return;
+            }
             self.cache.insert(h, self.outcomes.len() as u32);
             self.outcomes.push(o);
         }
@@ -226,11 +261,12 @@ impl ColumnProfile {
             self.distinct_saturated = true;
             self.distinct = FxHashSet::default();
         } else {
-            self.distinct.extend(o.distinct);
-            if self.distinct.len() > DISTINCT_CAP {
-                self.distinct_saturated = true;
-                self.distinct = FxHashSet::default();
+            for h in o.distinct {
+                self.add_distinct(h);
             }
+        }
+        for h in o.deferred.unwrap_or_default() {
+            self.add_distinct(h);
         }
         for e in o.examples {
             if self.examples.len() < MAX_EXAMPLES && !self.examples.contains(&e) {
@@ -241,6 +277,13 @@ impl ColumnProfile {
 
     /// Distinct non-empty values (a lower bound once saturated).
     pub fn distinct(&self) -> u64 {
+        if let Some(pending) = &self.deferred {
+            return pending
+                .iter()
+                .collect::<FxHashSet<_>>()
+                .len()
+                .min(DISTINCT_CAP) as u64;
+        }
         if self.distinct_saturated {
             DISTINCT_CAP as u64
         } else {
@@ -256,7 +299,7 @@ impl ColumnProfile {
         if self.distinct_saturated {
             1.0
         } else {
-            self.distinct.len() as f64 / self.non_empty as f64
+            self.distinct() as f64 / self.non_empty as f64
         }
     }
 
