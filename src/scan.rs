@@ -183,7 +183,7 @@ impl Scanner {
                 .zip(&nested)
                 .map(|((field, prof), &nested)| ColumnScan {
                     name: field.name().clone(),
-                    data_type: field.data_type().to_string(),
+                    data_type: source::rows::display_type(field),
                     nested,
                     cells: prof.cells,
                     classification: classify(field.name(), &prof, set),

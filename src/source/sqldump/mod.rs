@@ -1,6 +1,8 @@
 //! SQL dump files: plain-format `pg_dump` and `mysqldump` / `mariadb-dump` (placeholder).
 use std::path::Path;
 
+pub mod copy;
+
 use super::{Format, ReadOptions, Source};
 use crate::error::{Error, Location, Result};
 

@@ -1,0 +1,161 @@
+//! Shared plumbing for row-oriented sources (SQL dumps, SQLite, live databases): a text schema
+//! that remembers each column's SQL type, and a builder that turns rows into bounded [`Batch`]es.
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arrow_array::builder::StringBuilder;
+use arrow_array::{ArrayRef, RecordBatch};
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
+
+use crate::error::{Error, Result};
+use crate::value::Batch;
+
+/// Field metadata key holding the column's declared SQL type (`integer`, `varchar(40)`, ...).
+/// Reports show it instead of the Arrow type, which is `Utf8` for every row-source column.
+pub const SQL_TYPE_KEY: &str = "anonkos.sql_type";
+
+/// A schema of nullable Utf8 columns, each tagged with its SQL type when one is known.
+pub fn text_schema<S: AsRef<str>>(columns: &[(S, Option<S>)]) -> SchemaRef {
+    let fields: Vec<Field> = columns
+        .iter()
+        .map(|(name, ty)| {
+            let f = Field::new(name.as_ref(), DataType::Utf8, true);
+            match ty {
+                Some(t) => f.with_metadata(HashMap::from([(
+                    SQL_TYPE_KEY.to_string(),
+                    t.as_ref().to_string(),
+                )])),
+                None => f,
+            }
+        })
+        .collect();
+    Arc::new(Schema::new(fields))
+}
+
+/// The type to show for a field: its SQL type if tagged, else the Arrow type.
+pub fn display_type(field: &Field) -> String {
+    field
+        .metadata()
+        .get(SQL_TYPE_KEY)
+        .cloned()
+        .unwrap_or_else(|| field.data_type().to_string())
+}
+
+/// Collects rows of optional strings into batches of at most `batch_rows` rows.
+pub struct RowBatcher {
+    schema: SchemaRef,
+    builders: Vec<StringBuilder>,
+    batch_rows: usize,
+    rows: usize,
+    /// 1-based number of the next row to be pushed.
+    next_row: u64,
+    /// Row number of the first row in the builders.
+    first_row: u64,
+}
+
+impl RowBatcher {
+    /// A batcher for `schema` (all Utf8) whose first row is row 1.
+    pub fn new(schema: SchemaRef, batch_rows: usize) -> Self {
+        let builders = (0..schema.fields().len())
+            .map(|_| StringBuilder::with_capacity(batch_rows.min(4096), 0))
+            .collect();
+        RowBatcher {
+            schema,
+            builders,
+            batch_rows: batch_rows.max(1),
+            rows: 0,
+            next_row: 1,
+            first_row: 1,
+        }
+    }
+
+    /// Number of columns.
+    pub fn width(&self) -> usize {
+        self.builders.len()
+    }
+
+    /// Rows pushed so far in total.
+    pub fn rows_pushed(&self) -> u64 {
+        self.next_row - 1
+    }
+
+    /// Whether the current batch is full and should be taken.
+    pub fn is_full(&self) -> bool {
+        self.rows >= self.batch_rows
+    }
+
+    /// Set the row number of the next row (sampled reads that skip ahead).
+    pub fn set_next_row(&mut self, row: u64) {
+        if self.rows == 0 {
+            self.first_row = row;
+        }
+        self.next_row = row;
+    }
+
+    /// Append one row; `values.len()` must equal [`RowBatcher::width`].
+    pub fn push<S: AsRef<str>>(&mut self, values: &[Option<S>]) {
+        debug_assert_eq!(values.len(), self.builders.len());
+        if self.rows == 0 {
+            self.first_row = self.next_row;
+        }
+        for (b, v) in self.builders.iter_mut().zip(values) {
+            match v {
+                Some(s) => b.append_value(s.as_ref()),
+                None => b.append_null(),
+            }
+        }
+        self.rows += 1;
+        self.next_row += 1;
+    }
+
+    /// Take the rows collected so far as a batch (`None` if there are none).
+    pub fn take(&mut self) -> Result<Option<Batch>> {
+        if self.rows == 0 {
+            return Ok(None);
+        }
+        let arrays: Vec<ArrayRef> = self
+            .builders
+            .iter_mut()
+            .map(|b| Arc::new(b.finish()) as ArrayRef)
+            .collect();
+        let data = RecordBatch::try_new(self.schema.clone(), arrays)
+            .map_err(|e| Error::Internal(format!("building a batch: {e}")))?;
+        self.rows = 0;
+        Ok(Some(Batch {
+            first_row: self.first_row,
+            data,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_array::{Array, StringArray};
+
+    #[test]
+    fn batches_rows_and_keeps_types() {
+        let schema = text_schema(&[("id", Some("integer")), ("name", None)]);
+        assert_eq!(display_type(schema.field(0)), "integer");
+        assert_eq!(display_type(schema.field(1)), "Utf8");
+        let mut b = RowBatcher::new(schema, 2);
+        b.push(&[Some("1"), Some("Arta")]);
+        b.push(&[Some("2"), None::<&str>]);
+        assert!(b.is_full());
+        let batch = b.take().unwrap().unwrap();
+        assert_eq!(batch.first_row, 1);
+        let names = batch
+            .data
+            .column(1)
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .unwrap();
+        assert!(names.is_null(1));
+        b.set_next_row(10);
+        b.push(&[Some("10"), Some("x")]);
+        let batch = b.take().unwrap().unwrap();
+        assert_eq!(batch.first_row, 10);
+        assert_eq!(b.rows_pushed(), 10);
+        assert!(b.take().unwrap().is_none());
+    }
+}
