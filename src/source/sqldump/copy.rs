@@ -33,7 +33,7 @@ pub fn split_line<'a>(
         if found > width {
             continue;
         }
-        fields.push(decode_field(raw).map_err(|()| CopyError::BadText { field: found })?);
+        fields.push(decode_field(raw).map_err(|InvalidText| CopyError::BadText { field: found })?);
     }
     if found != width {
         return Err(CopyError::FieldCount { found });
@@ -41,16 +41,20 @@ pub fn split_line<'a>(
     Ok(())
 }
 
+/// A decoded field that is not valid UTF-8.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InvalidText;
+
 /// Decode one raw COPY field: `\N` is NULL; `\b \f \n \r \t \v \\`, octal `\ooo` and hex `\xhh`
 /// escapes; any other escaped character stands for itself.
-pub fn decode_field(raw: &[u8]) -> Result<Option<Cow<'_, str>>, ()> {
+pub fn decode_field(raw: &[u8]) -> Result<Option<Cow<'_, str>>, InvalidText> {
     if raw == b"\\N" {
         return Ok(None);
     }
     if memchr::memchr(b'\\', raw).is_none() {
         return std::str::from_utf8(raw)
             .map(|s| Some(Cow::Borrowed(s)))
-            .map_err(|_| ());
+            .map_err(|_| InvalidText);
     }
     let mut out = Vec::with_capacity(raw.len());
     let mut i = 0;
@@ -94,7 +98,7 @@ pub fn decode_field(raw: &[u8]) -> Result<Option<Cow<'_, str>>, ()> {
     }
     String::from_utf8(out)
         .map(|s| Some(Cow::Owned(s)))
-        .map_err(|_| ())
+        .map_err(|_| InvalidText)
 }
 
 fn hex(b: u8) -> u8 {
