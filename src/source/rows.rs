@@ -108,6 +108,30 @@ impl RowBatcher {
         self.next_row += 1;
     }
 
+    /// Append one cell of the row being built (cells in column order; finish with
+    /// [`RowBatcher::end_row`]). Avoids building a row vector when values are decoded in place.
+    pub fn append_cell(&mut self, col: usize, value: Option<&str>) {
+        let b = &mut self.builders[col];
+        match value {
+            Some(s) => b.append_value(s),
+            None => b.append_null(),
+        }
+    }
+
+    /// Close a row whose cells were added with [`RowBatcher::append_cell`].
+    pub fn end_row(&mut self) {
+        if self.rows == 0 {
+            self.first_row = self.next_row;
+        }
+        self.rows += 1;
+        self.next_row += 1;
+    }
+
+    /// Room left in the current batch.
+    pub fn room(&self) -> usize {
+        self.batch_rows.saturating_sub(self.rows)
+    }
+
     /// Take the rows collected so far as a batch (`None` if there are none).
     pub fn take(&mut self) -> Result<Option<Batch>> {
         if self.rows == 0 {

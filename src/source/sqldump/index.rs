@@ -1,0 +1,529 @@
+//! The index pass: one streaming walk over a dump that records, per table, its columns (from
+//! `CREATE TABLE`) and the byte ranges holding its rows (`COPY` blocks and runs of `INSERT`
+//! statements). Tables are then read independently from their ranges.
+use std::fs::File;
+
+use super::Dialect;
+use super::buf::Window;
+use super::lexer::{LexError, Lexer};
+use super::tok::{Tok, ident_list, qualified_name, tokenize};
+
+/// How a segment's rows are written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SegKind {
+    /// A `COPY … FROM stdin` block: one row per line.
+    Copy,
+    /// One or more consecutive `INSERT` statements.
+    Insert,
+}
+
+/// A byte range of the dump holding rows of one table.
+#[derive(Debug, Clone)]
+pub struct Segment {
+    /// Row syntax.
+    pub kind: SegKind,
+    /// Absolute start offset (COPY: first row; INSERT: the first statement).
+    pub start: u64,
+    /// Absolute end offset (exclusive).
+    pub end: u64,
+    /// 1-based line of `start`.
+    pub line: u64,
+    /// Columns named by the statement (`COPY t (a, b)`, `INSERT INTO t (a, b)`), if any.
+    pub columns: Option<Vec<String>>,
+    /// Rows, when the index knows them (COPY blocks).
+    pub rows: Option<u64>,
+}
+
+/// Everything the index knows about one table.
+#[derive(Debug, Clone, Default)]
+pub struct TableIndex {
+    /// `schema.table` (PostgreSQL), `db.table` or `table` (MySQL).
+    pub name: String,
+    /// Columns and declared SQL types from `CREATE TABLE`.
+    pub columns: Option<Vec<(String, String)>>,
+    /// Row ranges in file order.
+    pub segments: Vec<Segment>,
+    /// A problem that ends this table's data (truncation inside its rows), with its line.
+    pub error: Option<(u64, String)>,
+}
+
+impl TableIndex {
+    /// Bytes of row data.
+    pub fn data_bytes(&self) -> u64 {
+        self.segments.iter().map(|s| s.end - s.start).sum()
+    }
+
+    /// Row count, if every segment's is known.
+    pub fn known_rows(&self) -> Option<u64> {
+        self.segments.iter().map(|s| s.rows).sum()
+    }
+}
+
+/// The result of the index pass.
+#[derive(Debug, Default)]
+pub struct DumpIndex {
+    /// Tables in order of first appearance.
+    pub tables: Vec<TableIndex>,
+    /// Declared text encoding (`SET NAMES` / `client_encoding`), as an `encoding_rs` label.
+    pub encoding: Option<String>,
+    /// PostgreSQL `standard_conforming_strings` at the first row (pg_dump sets it once).
+    pub standard_strings: bool,
+    /// Observations for the report (unknown statements skipped, ...).
+    pub notes: Vec<String>,
+    /// An error that stopped the walk outside any table's rows.
+    pub fatal: Option<(u64, String)>,
+}
+
+/// Statement keywords a dump may contain that carry no rows; anything else is noted.
+const KNOWN: &[&str] = &[
+    "ALTER",
+    "ANALYZE",
+    "BEGIN",
+    "CALL",
+    "CLUSTER",
+    "COMMENT",
+    "COMMIT",
+    "CREATE",
+    "DECLARE",
+    "DELETE",
+    "DELIMITER",
+    "DO",
+    "DROP",
+    "END",
+    "FLUSH",
+    "GRANT",
+    "LOCK",
+    "REFRESH",
+    "RESET",
+    "REVOKE",
+    "ROLLBACK",
+    "SAVEPOINT",
+    "SECURITY",
+    "SELECT",
+    "SET",
+    "SHOW",
+    "START",
+    "TRUNCATE",
+    "UNLOCK",
+    "UPDATE",
+    "USE",
+    "VACUUM",
+    "WITH",
+    "REINDEX",
+    "LISTEN",
+    "NOTIFY",
+    "IMPORT",
+];
+
+/// Walk the dump at `file` and index it.
+pub fn build(file: File, len: u64, dialect: Dialect) -> std::io::Result<DumpIndex> {
+    let mut lx = Lexer::new(Window::new(file, 0, len)?, dialect);
+    let mut ix = DumpIndex {
+        standard_strings: true,
+        ..DumpIndex::default()
+    };
+    let mut search_path: Option<String> = None;
+    let mut database: Option<String> = None;
+    let mut unknown = 0usize;
+    // The table and column list of the previous statement if it was an INSERT, so that runs
+    // of INSERTs coalesce into one segment.
+    let mut last_insert: Option<(usize, Option<Vec<String>>)> = None;
+    loop {
+        let stmt = match lx.next_statement() {
+            Ok(Some(s)) => s,
+            Ok(None) => break,
+            Err(LexError::Io(e)) => return Err(e),
+            Err(LexError::Unterminated { line, what, head }) => {
+                let msg = format!(
+                    "the dump ends inside a {what} that began on line {line} (truncated dump?)"
+                );
+                // A cut INSERT fails its own table; its earlier statements are still read.
+                match insert_target(&head, dialect, &search_path, &database) {
+                    Some(name) => {
+                        let t = table_slot(&mut ix, &name);
+                        ix.tables[t].error = Some((line, msg));
+                    }
+                    None => ix.fatal = Some((line, msg)),
+                }
+                break;
+            }
+        };
+        let toks = tokenize(&stmt.head, dialect);
+        let Some(first) = toks.first() else {
+            continue;
+        };
+        let kw = match first {
+            Tok::Word(w) => w.to_ascii_uppercase(),
+            _ => String::new(),
+        };
+        let mut this_insert = None;
+        let prev_insert = last_insert.take();
+        match kw.as_str() {
+            "CREATE" => {
+                if let Some((name, cols)) = create_table(&toks, dialect) {
+                    let full = qualify(name, dialect, &search_path, &database);
+                    let t = table_slot(&mut ix, &full);
+                    ix.tables[t].columns = Some(cols);
+                }
+            }
+            "COPY" => {
+                let Some((name, next)) = qualified_name(&toks, 1, dialect) else {
+                    continue;
+                };
+                let cols = ident_list(&toks, next, dialect).map(|(c, _)| c);
+                let from_stdin = toks.windows(2).any(|w| w[0].is("FROM") && w[1].is("stdin"));
+                if !from_stdin {
+                    continue;
+                }
+                let full = qualify(name, dialect, &search_path, &database);
+                let t = table_slot(&mut ix, &full);
+                if ix.standard_strings != lx.standard_strings {
+                    ix.standard_strings = lx.standard_strings;
+                }
+                match lx.copy_block() {
+                    Ok((start, end, line, rows)) => ix.tables[t].segments.push(Segment {
+                        kind: SegKind::Copy,
+                        start,
+                        end,
+                        line,
+                        columns: cols,
+                        rows: Some(rows),
+                    }),
+                    Err(LexError::Io(e)) => return Err(e),
+                    Err(LexError::Unterminated { line, what, .. }) => {
+                        // Keep the complete rows before the cut: they are still worth scanning.
+                        let (start, end, rows) = lx.copy_progress;
+                        ix.tables[t].segments.push(Segment {
+                            kind: SegKind::Copy,
+                            start,
+                            end,
+                            line: line + 1,
+                            columns: cols,
+                            rows: Some(rows),
+                        });
+                        ix.tables[t].error = Some((
+                            line,
+                            format!("the dump ends inside the {what} of the COPY on line {line}"),
+                        ));
+                        break;
+                    }
+                }
+            }
+            "INSERT" | "REPLACE" => {
+                let Some((name, cols)) = insert_head(&toks, dialect) else {
+                    ix.notes.push(format!(
+                        "line {}: an INSERT without a table name was skipped",
+                        stmt.line
+                    ));
+                    continue;
+                };
+                let full = qualify(name, dialect, &search_path, &database);
+                let t = table_slot(&mut ix, &full);
+                match &prev_insert {
+                    Some((lt, lc)) if *lt == t && *lc == cols => {
+                        if let Some(seg) = ix.tables[t].segments.last_mut() {
+                            seg.end = stmt.end;
+                        }
+                    }
+                    _ => ix.tables[t].segments.push(Segment {
+                        kind: SegKind::Insert,
+                        start: stmt.start,
+                        end: stmt.end,
+                        line: stmt.line,
+                        columns: cols.clone(),
+                        rows: None,
+                    }),
+                }
+                this_insert = Some((t, cols));
+            }
+            "SET" => settings(&toks, dialect, &mut ix, &mut lx, &mut search_path),
+            "SELECT" => {
+                // pg_dump: SELECT pg_catalog.set_config('search_path', '', false);
+                if let Some(p) = toks
+                    .iter()
+                    .position(|t| *t == Tok::Str("search_path".into()))
+                    && let Some(Tok::Str(v)) = toks.get(p + 2)
+                {
+                    search_path = first_schema(v);
+                }
+            }
+            "USE" => {
+                database = toks.get(1).and_then(|t| t.ident(dialect));
+            }
+            k if KNOWN.contains(&k) => {}
+            _ => {
+                unknown += 1;
+                if unknown <= 5 {
+                    // Name only the leading keyword: the statement may hold personal data.
+                    let word: String = kw.chars().take(24).collect();
+                    ix.notes.push(format!(
+                        "line {}: unrecognised statement{} skipped",
+                        stmt.line,
+                        if word.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" starting with {word}")
+                        }
+                    ));
+                }
+            }
+        }
+        last_insert = this_insert;
+    }
+    if unknown > 5 {
+        ix.notes.push(format!(
+            "{} more unrecognised statements skipped",
+            unknown - 5
+        ));
+    }
+    Ok(ix)
+}
+
+/// `INSERT [IGNORE] INTO name [(cols)]`: the name parts and column list.
+fn insert_head(toks: &[Tok], dialect: Dialect) -> Option<(Vec<String>, Option<Vec<String>>)> {
+    let mut i = 1;
+    while toks.get(i).is_some_and(|t| {
+        ["IGNORE", "INTO", "LOW_PRIORITY", "DELAYED", "HIGH_PRIORITY"]
+            .iter()
+            .any(|k| t.is(k))
+    }) {
+        i += 1;
+    }
+    let (name, next) = qualified_name(toks, i, dialect)?;
+    let cols = ident_list(toks, next, dialect).map(|(c, _)| c);
+    Some((name, cols))
+}
+
+/// The table a (possibly cut) INSERT statement head fills.
+fn insert_target(
+    head: &[u8],
+    dialect: Dialect,
+    search_path: &Option<String>,
+    db: &Option<String>,
+) -> Option<String> {
+    let toks = tokenize(head, dialect);
+    if !(toks.first()?.is("INSERT") || toks.first()?.is("REPLACE")) {
+        return None;
+    }
+    let (name, _) = insert_head(&toks, dialect)?;
+    Some(qualify(name, dialect, search_path, db))
+}
+
+fn table_slot(ix: &mut DumpIndex, name: &str) -> usize {
+    if let Some(p) = ix.tables.iter().position(|t| t.name == name) {
+        return p;
+    }
+    ix.tables.push(TableIndex {
+        name: name.to_string(),
+        ..TableIndex::default()
+    });
+    ix.tables.len() - 1
+}
+
+/// `schema.table`: PostgreSQL names without a schema take the search path's first schema
+/// (`public` by default); MySQL names take the database from `USE`, if any.
+fn qualify(
+    parts: Vec<String>,
+    dialect: Dialect,
+    search_path: &Option<String>,
+    db: &Option<String>,
+) -> String {
+    if parts.len() > 1 {
+        return parts.join(".");
+    }
+    let table = parts.into_iter().next().unwrap_or_default();
+    let prefix = match dialect {
+        Dialect::Pg => Some(search_path.clone().unwrap_or_else(|| "public".into())),
+        Dialect::MySql => db.clone(),
+    };
+    match prefix {
+        Some(p) if !p.is_empty() => format!("{p}.{table}"),
+        _ => table,
+    }
+}
+
+fn first_schema(v: &str) -> Option<String> {
+    let s = v.split(',').next()?.trim().trim_matches('"');
+    (!s.is_empty()).then(|| s.to_string())
+}
+
+/// `SET NAMES x`, `SET client_encoding = 'x'`, `SET standard_conforming_strings = off`,
+/// `SET search_path = a, b`.
+fn settings(
+    toks: &[Tok],
+    dialect: Dialect,
+    ix: &mut DumpIndex,
+    lx: &mut Lexer,
+    search_path: &mut Option<String>,
+) {
+    let value = |i: usize| -> Option<String> {
+        let mut i = i;
+        if matches!(toks.get(i), Some(Tok::Punct('='))) || toks.get(i).is_some_and(|t| t.is("TO")) {
+            i += 1;
+        }
+        match toks.get(i)? {
+            Tok::Word(w) | Tok::Str(w) | Tok::Quoted(w) => Some(w.clone()),
+            _ => None,
+        }
+    };
+    let Some(name) = toks.get(1) else { return };
+    if name.is("NAMES") || name.is("client_encoding") || name.is("CHARACTER") {
+        let at = if name.is("CHARACTER") { 3 } else { 2 };
+        if let Some(v) = value(at) {
+            ix.encoding = encoding_label(&v).map(str::to_string);
+        }
+    } else if name.is("standard_conforming_strings") && dialect == Dialect::Pg {
+        if let Some(v) = value(2) {
+            lx.standard_strings =
+                !v.eq_ignore_ascii_case("off") && !v.eq_ignore_ascii_case("false");
+            ix.standard_strings = lx.standard_strings;
+        }
+    } else if name.is("search_path")
+        && let Some(v) = value(2)
+    {
+        *search_path = first_schema(&v);
+    }
+}
+
+/// The `encoding_rs` label for a PostgreSQL or MySQL character-set name; `None` for UTF-8 and
+/// for sets we do not know (the reader then checks UTF-8 and reports bad bytes).
+pub fn encoding_label(name: &str) -> Option<&'static str> {
+    match name.to_ascii_lowercase().replace(['-', '_'], "").as_str() {
+        "utf8" | "utf8mb4" | "utf8mb3" | "unicode" | "binary" => None,
+        // MySQL's latin1 is really windows-1252.
+        "latin1" | "iso88591" | "cp1252" | "win1252" => Some("windows-1252"),
+        "latin2" | "iso88592" => Some("iso-8859-2"),
+        "cp1250" | "win1250" => Some("windows-1250"),
+        "cp1251" | "win1251" => Some("windows-1251"),
+        "koi8r" => Some("koi8-r"),
+        "iso88595" | "latin5cyrillic" => Some("iso-8859-5"),
+        _ => None,
+    }
+}
+
+/// `CREATE [UNLOGGED|TEMPORARY] TABLE [IF NOT EXISTS] name ( col type …, constraint … )`:
+/// the name and each column with its declared type. `None` for other CREATE statements and
+/// for tables defined without a column list (`AS SELECT`, `PARTITION OF`).
+/// A table definition: name parts and `(column, type)` pairs.
+type TableDef = (Vec<String>, Vec<(String, String)>);
+
+fn create_table(toks: &[Tok], dialect: Dialect) -> Option<TableDef> {
+    let mut i = 1;
+    while toks.get(i).is_some_and(|t| {
+        [
+            "UNLOGGED",
+            "TEMPORARY",
+            "TEMP",
+            "GLOBAL",
+            "LOCAL",
+            "FOREIGN",
+        ]
+        .iter()
+        .any(|k| t.is(k))
+    }) {
+        i += 1;
+    }
+    if !toks.get(i)?.is("TABLE") {
+        return None;
+    }
+    i += 1;
+    if toks.get(i).is_some_and(|t| t.is("IF")) {
+        i += 3;
+    }
+    let (name, next) = qualified_name(toks, i, dialect)?;
+    if toks.get(next) != Some(&Tok::Punct('(')) {
+        return None;
+    }
+    // Split the body at top-level commas.
+    let mut cols = Vec::new();
+    let mut depth = 0usize;
+    let mut item: Vec<&Tok> = Vec::new();
+    for t in &toks[next + 1..] {
+        match t {
+            Tok::Punct('(') => depth += 1,
+            Tok::Punct(')') if depth == 0 => {
+                column_def(&item, dialect, &mut cols);
+                return Some((name, cols));
+            }
+            Tok::Punct(')') => depth -= 1,
+            Tok::Punct(',') if depth == 0 => {
+                column_def(&item, dialect, &mut cols);
+                item.clear();
+                continue;
+            }
+            _ => {}
+        }
+        item.push(t);
+    }
+    None
+}
+
+/// Words that end a column's type.
+const TYPE_END: &[&str] = &[
+    "NOT",
+    "NULL",
+    "DEFAULT",
+    "COLLATE",
+    "PRIMARY",
+    "REFERENCES",
+    "GENERATED",
+    "COMMENT",
+    "CONSTRAINT",
+    "CHECK",
+    "UNIQUE",
+    "AUTO_INCREMENT",
+    "CHARACTER",
+    "CHARSET",
+    "ON",
+    "AS",
+    "STORAGE",
+    "COMPRESSION",
+    "INVISIBLE",
+    "VISIBLE",
+];
+
+/// Words that start a table constraint rather than a column.
+const CONSTRAINT_START: &[&str] = &[
+    "CONSTRAINT",
+    "PRIMARY",
+    "UNIQUE",
+    "KEY",
+    "INDEX",
+    "FOREIGN",
+    "CHECK",
+    "FULLTEXT",
+    "SPATIAL",
+    "EXCLUDE",
+    "LIKE",
+    "PERIOD",
+];
+
+fn column_def(item: &[&Tok], dialect: Dialect, cols: &mut Vec<(String, String)>) {
+    let Some(first) = item.first() else { return };
+    if matches!(first, Tok::Word(_)) && CONSTRAINT_START.iter().any(|k| first.is(k)) {
+        return;
+    }
+    let Some(name) = first.ident(dialect) else {
+        return;
+    };
+    let mut ty = String::new();
+    for t in &item[1..] {
+        if TYPE_END.iter().any(|k| t.is(k)) {
+            break;
+        }
+        let piece = match t {
+            Tok::Word(w) | Tok::Number(w) => w.to_lowercase(),
+            Tok::Quoted(q) => q.clone(),
+            Tok::Str(s) => format!("'{s}'"),
+            Tok::Punct(c) => c.to_string(),
+        };
+        let glue = !ty.is_empty()
+            && !matches!(piece.as_str(), "(" | ")" | "," | "[" | "]" | ".")
+            && !ty.ends_with(['(', ',', '.']);
+        if glue {
+            ty.push(' ');
+        }
+        ty.push_str(&piece);
+    }
+    cols.push((name, ty));
+}

@@ -1,0 +1,598 @@
+//! One table of a dump as a [`Source`]: reads its indexed byte ranges (all of them, or
+//! sampling windows spread across them) into batches.
+use std::borrow::Cow;
+use std::collections::VecDeque;
+use std::fs::File;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use arrow_schema::SchemaRef;
+use encoding_rs::Encoding;
+
+use super::Dialect;
+use super::buf::Window;
+use super::copy::{CopyError, split_line};
+use super::index::{SegKind, TableIndex};
+use super::values::{InsertReader, RowError};
+use crate::error::{Error, Location, Result};
+use crate::source::rows::{RowBatcher, text_schema};
+use crate::source::{DatasetInfo, RowCount, Source};
+use crate::value::Batch;
+
+/// Sampling reads this many windows spread over a table's bytes (fewer for small samples).
+const WINDOWS: usize = 16;
+
+/// What a table reader shares with the dump it came from.
+pub struct DumpShared {
+    /// The dump file (a temporary plain copy for custom-format dumps).
+    pub path: PathBuf,
+    /// Keeps a temporary plain copy alive while tables read it.
+    pub keep: Option<Arc<tempfile::TempPath>>,
+    /// SQL dialect.
+    pub dialect: Dialect,
+    /// Declared legacy encoding, if any (UTF-8 otherwise).
+    pub encoding: Option<&'static Encoding>,
+    /// PostgreSQL `standard_conforming_strings`.
+    pub standard_strings: bool,
+    /// Largest value accepted, in bytes.
+    pub max_value: usize,
+}
+
+/// A window of reading: a segment, where to start, and how many rows to take.
+struct Task {
+    seg: usize,
+    from: u64,
+    /// `None`: to the segment's end.
+    quota: Option<u64>,
+    /// Starts mid-segment: the reader must find a row boundary first.
+    resync: bool,
+}
+
+enum Reader {
+    Copy { win: Window, line: u64 },
+    Insert(Box<InsertReader>),
+}
+
+/// One table of a dump.
+pub struct DumpTableSource {
+    info: DatasetInfo,
+    schema: SchemaRef,
+    shared: Arc<DumpShared>,
+    table: TableIndex,
+    /// For each segment: schema column of each of its fields.
+    maps: Vec<Vec<usize>>,
+    tasks: VecDeque<Task>,
+    reader: Option<(Reader, Task)>,
+    batcher: RowBatcher,
+    rows_read: u64,
+    bytes_read: u64,
+    sampled: bool,
+    finished: bool,
+    binary_seen: bool,
+}
+
+impl DumpTableSource {
+    /// A reader for `table`; `sample_rows` as in [`crate::source::ReadOptions`].
+    pub fn new(
+        mut info: DatasetInfo,
+        shared: Arc<DumpShared>,
+        table: TableIndex,
+        sample_rows: Option<usize>,
+        batch_rows: usize,
+    ) -> Result<Self> {
+        let loc = info.location();
+        let columns: Vec<(String, Option<String>)> = match &table.columns {
+            Some(cols) => cols
+                .iter()
+                .map(|(n, t)| (n.clone(), (!t.is_empty()).then(|| t.clone())))
+                .collect(),
+            None => match table.segments.iter().find_map(|s| s.columns.clone()) {
+                Some(cols) => {
+                    info.notes.push(
+                        "no CREATE TABLE in the dump: columns taken from the data statements"
+                            .into(),
+                    );
+                    cols.into_iter().map(|n| (n, None)).collect()
+                }
+                None => {
+                    let width = first_row_width(&shared, &table, &loc)?;
+                    info.notes.push(
+                        "no CREATE TABLE and no column list in the dump: columns are numbered"
+                            .into(),
+                    );
+                    (1..=width).map(|i| (format!("col{i}"), None)).collect()
+                }
+            },
+        };
+        let names: Vec<&str> = columns.iter().map(|(n, _)| n.as_str()).collect();
+        let mut maps = Vec::with_capacity(table.segments.len());
+        for seg in &table.segments {
+            maps.push(match &seg.columns {
+                None => (0..names.len()).collect(),
+                Some(cols) => {
+                    let mut m = Vec::with_capacity(cols.len());
+                    for c in cols {
+                        match names.iter().position(|n| n == c) {
+                            Some(p) => m.push(p),
+                            None => {
+                                return Err(Error::input(
+                                    loc.clone(),
+                                    format!(
+                                        "line {}: the data statement names column \"{c}\", which CREATE TABLE does not define",
+                                        seg.line
+                                    ),
+                                ));
+                            }
+                        }
+                    }
+                    m
+                }
+            });
+        }
+        let schema = text_schema(&columns);
+        let tasks = plan(&table, sample_rows);
+        Ok(DumpTableSource {
+            batcher: RowBatcher::new(schema.clone(), batch_rows),
+            info,
+            schema,
+            shared,
+            table,
+            maps,
+            tasks,
+            reader: None,
+            rows_read: 0,
+            bytes_read: 0,
+            sampled: sample_rows.is_some(),
+            finished: false,
+            binary_seen: false,
+        })
+    }
+
+    fn loc(&self) -> Location {
+        self.info.location()
+    }
+
+    fn open_reader(&self, task: &Task) -> Result<Option<Reader>> {
+        let seg = &self.table.segments[task.seg];
+        let file = File::open(&self.shared.path).map_err(|e| Error::io(&self.shared.path, e))?;
+        let win =
+            Window::new(file, task.from, seg.end).map_err(|e| Error::io(&self.shared.path, e))?;
+        // Lines are only known at a segment's start; resynchronised windows report the
+        // segment's line as the nearest known place.
+        let line = seg.line;
+        match seg.kind {
+            SegKind::Copy => {
+                let mut win = win;
+                if task.resync {
+                    loop {
+                        let b = win.buf();
+                        if let Some(p) = memchr::memchr(b'\n', b) {
+                            win.consume(p + 1);
+                            break;
+                        }
+                        let n = b.len();
+                        win.consume(n);
+                        if !win.fill().map_err(|e| Error::io(&self.shared.path, e))? {
+                            return Ok(None);
+                        }
+                    }
+                }
+                Ok(Some(Reader::Copy { win, line }))
+            }
+            SegKind::Insert => {
+                let mut r = InsertReader::new(
+                    win,
+                    line,
+                    self.shared.dialect,
+                    self.shared.standard_strings,
+                    self.shared.max_value,
+                );
+                if task.resync {
+                    let kw: &[u8] = b"INSERT ";
+                    match r.resync_to_statement(kw) {
+                        Ok(true) => {}
+                        Ok(false) => return Ok(None),
+                        Err(e) => return Err(self.row_error(e)),
+                    }
+                }
+                Ok(Some(Reader::Insert(Box::new(r))))
+            }
+        }
+    }
+
+    fn row_error(&self, e: RowError) -> Error {
+        match e {
+            RowError::Io(e) => Error::io(&self.shared.path, e),
+            RowError::Syntax { line, msg } => {
+                Error::input(self.loc(), format!("line {line}: {msg}"))
+            }
+        }
+    }
+
+    /// Decode a value's bytes as text in the dump's encoding.
+    fn text<'a>(&self, bytes: &'a [u8], binary: bool) -> std::result::Result<Cow<'a, str>, ()> {
+        if binary {
+            return Ok(match std::str::from_utf8(bytes) {
+                Ok(s) => Cow::Borrowed(s),
+                Err(_) => Cow::Owned(hex(bytes)),
+            });
+        }
+        match self.shared.encoding {
+            None => std::str::from_utf8(bytes)
+                .map(Cow::Borrowed)
+                .map_err(|_| ()),
+            Some(enc) => Ok(enc.decode_without_bom_handling(bytes).0),
+        }
+    }
+
+    /// Read rows of the current task into the batcher until it is full or the task ends.
+    /// Returns false when the task is done.
+    fn fill(&mut self) -> Result<bool> {
+        let Some((mut reader, mut task)) = self.reader.take() else {
+            return Ok(false);
+        };
+        let map = self.maps[task.seg].clone();
+        let width = map.len();
+        let mut more = true;
+        match &mut reader {
+            Reader::Copy { win, line } => {
+                let mut spare: Vec<Option<Cow<'static, str>>> = Vec::with_capacity(width);
+                let mut owned = String::new();
+                while self.batcher.room() > 0 && task.quota != Some(0) {
+                    if win.at_end().map_err(|e| Error::io(&self.shared.path, e))? {
+                        more = false;
+                        break;
+                    }
+                    let buf = win.buf();
+                    let Some(nl) = memchr::memchr(b'\n', buf) else {
+                        if buf.len() > self.shared.max_value.saturating_mul(4).max(1 << 20) {
+                            return Err(Error::input(
+                                self.loc(),
+                                format!("line {line}: a COPY row is larger than the value limit"),
+                            ));
+                        }
+                        if win.fill().map_err(|e| Error::io(&self.shared.path, e))? {
+                            continue;
+                        }
+                        // Ranges end after a row's newline, so leftovers cannot be a row.
+                        more = false;
+                        break;
+                    };
+                    let mut fields = recycle(std::mem::take(&mut spare));
+                    let mut raw = &buf[..nl];
+                    if raw.last() == Some(&b'\r') {
+                        raw = &raw[..raw.len() - 1];
+                    }
+                    let text: &[u8] = match self.shared.encoding {
+                        None => raw,
+                        Some(enc) => {
+                            owned.clear();
+                            owned.push_str(&enc.decode_without_bom_handling(raw).0);
+                            owned.as_bytes()
+                        }
+                    };
+                    match split_line(text, width, &mut fields) {
+                        Ok(()) => {}
+                        Err(CopyError::FieldCount { found }) => {
+                            return Err(Error::input(
+                                self.loc().at_row(self.batcher.rows_pushed() + 1),
+                                format!(
+                                    "line {line}: the COPY row has {found} fields, the table has {width} columns"
+                                ),
+                            ));
+                        }
+                        Err(CopyError::BadText { field }) => {
+                            let col = self.schema.field(map[field - 1]).name().clone();
+                            return Err(Error::input(
+                                self.loc()
+                                    .at_row(self.batcher.rows_pushed() + 1)
+                                    .in_column(col),
+                                format!(
+                                    "line {line}: the value is not valid UTF-8 (use a dump made with client_encoding UTF8, or declare the encoding)"
+                                ),
+                            ));
+                        }
+                    }
+                    push_mapped(&mut self.batcher, &map, self.schema.fields().len(), |k| {
+                        fields[k].as_deref()
+                    });
+                    spare = recycle(fields);
+                    self.bytes_read += nl as u64 + 1;
+                    win.consume(nl + 1);
+                    *line += 1;
+                    self.rows_read += 1;
+                    if let Some(q) = task.quota.as_mut() {
+                        *q -= 1;
+                    }
+                }
+            }
+            Reader::Insert(r) => {
+                let mut spare: Vec<Option<Cow<'static, str>>> = Vec::with_capacity(width);
+                while self.batcher.room() > 0 && task.quota != Some(0) {
+                    let before = r.offset();
+                    match r.next_row() {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            more = false;
+                            break;
+                        }
+                        Err(e) if task.resync && self.rows_read == 0 => {
+                            // A sampling window that landed on something that only looked
+                            // like a statement start: drop the window, keep the scan going.
+                            let _ = e;
+                            self.info.notes.push(
+                                "a sampling window could not find a row boundary and was skipped"
+                                    .into(),
+                            );
+                            more = false;
+                            break;
+                        }
+                        Err(e) => return Err(self.row_error(e)),
+                    }
+                    if r.row.len() != width {
+                        return Err(Error::input(
+                            self.loc().at_row(self.batcher.rows_pushed() + 1),
+                            format!(
+                                "line {}: the INSERT row has {} values, the table has {width} columns",
+                                r.row_line,
+                                r.row.len()
+                            ),
+                        ));
+                    }
+                    // Decode every value first so an error names its column before any is pushed.
+                    let mut decoded = recycle(std::mem::take(&mut spare));
+                    for (k, v) in r.row.iter().enumerate() {
+                        match &v.bytes {
+                            None => decoded.push(None),
+                            Some(range) => {
+                                self.binary_seen |= v.binary
+                                    && std::str::from_utf8(&r.arena[range.clone()]).is_err();
+                                match self.text(&r.arena[range.clone()], v.binary) {
+                                    Ok(t) => decoded.push(Some(t)),
+                                    Err(()) => {
+                                        let col = self.schema.field(map[k]).name().clone();
+                                        return Err(Error::input(
+                                            self.loc()
+                                                .at_row(self.batcher.rows_pushed() + 1)
+                                                .in_column(col),
+                                            format!(
+                                                "line {}: the value is not valid UTF-8 (declare the dump's encoding with SET NAMES)",
+                                                r.row_line
+                                            ),
+                                        ));
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    push_mapped(&mut self.batcher, &map, self.schema.fields().len(), |k| {
+                        decoded[k].as_deref()
+                    });
+                    spare = recycle(decoded);
+                    self.bytes_read += r.offset().saturating_sub(before);
+                    self.rows_read += 1;
+                    if let Some(q) = task.quota.as_mut() {
+                        *q -= 1;
+                    }
+                }
+            }
+        }
+        if more && task.quota != Some(0) {
+            self.reader = Some((reader, task));
+            return Ok(true);
+        }
+        // A window that ended early passes its unused quota on to the next one.
+        if let (Some(left), Some(next)) = (task.quota, self.tasks.front_mut())
+            && let Some(q) = next.quota.as_mut()
+        {
+            *q += left;
+        }
+        let _ = &mut task;
+        Ok(false)
+    }
+}
+
+/// Reuse a vector's allocation for borrows of a different lifetime (it is emptied first, so
+/// no borrow outlives its buffer).
+fn recycle<'b>(mut v: Vec<Option<Cow<'_, str>>>) -> Vec<Option<Cow<'b, str>>> {
+    v.clear();
+    v.into_iter().map(|_| None).collect()
+}
+
+fn push_mapped<'a>(
+    batcher: &mut RowBatcher,
+    map: &[usize],
+    ncols: usize,
+    value: impl Fn(usize) -> Option<&'a str>,
+) {
+    if map.len() == ncols && map.iter().enumerate().all(|(i, &j)| i == j) {
+        for k in 0..ncols {
+            batcher.append_cell(k, value(k));
+        }
+    } else {
+        // Columns the statement does not name are NULL.
+        let mut src = vec![None; ncols];
+        for (k, &j) in map.iter().enumerate() {
+            src[j] = Some(k);
+        }
+        for (j, s) in src.iter().enumerate() {
+            batcher.append_cell(j, s.and_then(&value));
+        }
+    }
+    batcher.end_row();
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const D: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(D[usize::from(b >> 4)] as char);
+        s.push(D[usize::from(b & 15)] as char);
+    }
+    s
+}
+
+/// The width of a table's first INSERT row (tables with neither CREATE TABLE nor column list).
+fn first_row_width(shared: &DumpShared, table: &TableIndex, loc: &Location) -> Result<usize> {
+    let Some(seg) = table.segments.first() else {
+        return Ok(0);
+    };
+    let file = File::open(&shared.path).map_err(|e| Error::io(&shared.path, e))?;
+    let win = Window::new(file, seg.start, seg.end).map_err(|e| Error::io(&shared.path, e))?;
+    if seg.kind == SegKind::Copy {
+        return Err(Error::input(
+            loc.clone(),
+            "a COPY block without a column list or CREATE TABLE",
+        ));
+    }
+    let mut r = InsertReader::new(
+        win,
+        seg.line,
+        shared.dialect,
+        shared.standard_strings,
+        shared.max_value,
+    );
+    match r.next_row() {
+        Ok(true) => Ok(r.row.len()),
+        Ok(false) => Ok(0),
+        Err(RowError::Io(e)) => Err(Error::io(&shared.path, e)),
+        Err(RowError::Syntax { line, msg }) => {
+            Err(Error::input(loc.clone(), format!("line {line}: {msg}")))
+        }
+    }
+}
+
+/// Reading plan: every segment whole, or sampling windows spread over the table's bytes.
+fn plan(table: &TableIndex, sample_rows: Option<usize>) -> VecDeque<Task> {
+    let whole = |i: usize, s: &super::index::Segment| Task {
+        seg: i,
+        from: s.start,
+        quota: None,
+        resync: false,
+    };
+    let Some(n) = sample_rows else {
+        return table
+            .segments
+            .iter()
+            .enumerate()
+            .map(|(i, s)| whole(i, s))
+            .collect();
+    };
+    let total = table.data_bytes();
+    let small = table.known_rows().is_some_and(|r| r <= n as u64) || total <= 256 * 1024;
+    if small {
+        let mut tasks: VecDeque<Task> = table
+            .segments
+            .iter()
+            .enumerate()
+            .map(|(i, s)| whole(i, s))
+            .collect();
+        if let Some(t) = tasks.front_mut() {
+            t.quota = Some(n as u64);
+        }
+        for t in tasks.iter_mut().skip(1) {
+            t.quota = Some(0);
+        }
+        return tasks;
+    }
+    let k = WINDOWS.min(n.div_ceil(64)).max(1);
+    let per = (n / k).max(1) as u64;
+    let mut tasks = VecDeque::new();
+    for w in 0..k {
+        let target = total / k as u64 * w as u64;
+        // Map the byte position to a segment.
+        let mut acc = 0u64;
+        for (i, s) in table.segments.iter().enumerate() {
+            let len = s.end - s.start;
+            if target < acc + len || i + 1 == table.segments.len() {
+                let off = target.saturating_sub(acc).min(len);
+                tasks.push_back(Task {
+                    seg: i,
+                    from: s.start + off,
+                    quota: Some(per),
+                    resync: off > 0,
+                });
+                break;
+            }
+            acc += len;
+        }
+    }
+    tasks
+}
+
+impl Source for DumpTableSource {
+    fn info(&self) -> &DatasetInfo {
+        &self.info
+    }
+
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    fn next_batch(&mut self) -> Result<Option<Batch>> {
+        if self.finished {
+            return self.table_error();
+        }
+        loop {
+            if self.batcher.room() == 0 {
+                return self.batcher.take();
+            }
+            if self.reader.is_none() {
+                let Some(task) = self.tasks.pop_front() else {
+                    break;
+                };
+                if task.quota == Some(0) {
+                    continue;
+                }
+                match self.open_reader(&task)? {
+                    Some(r) => self.reader = Some((r, task)),
+                    None => {
+                        if let (Some(left), Some(next)) = (task.quota, self.tasks.front_mut())
+                            && let Some(q) = next.quota.as_mut()
+                        {
+                            *q += left;
+                        }
+                        continue;
+                    }
+                }
+            }
+            self.fill()?;
+        }
+        self.finished = true;
+        if self.binary_seen {
+            self.info
+                .notes
+                .push("binary values that are not text are read as hexadecimal".into());
+        }
+        if let Some(b) = self.batcher.take()? {
+            // The table's own truncation error comes after its readable rows.
+            return Ok(Some(b));
+        }
+        self.table_error()
+    }
+
+    fn rows_total(&self) -> Option<RowCount> {
+        if let Some(n) = self.table.known_rows() {
+            return Some(RowCount::Exact(n));
+        }
+        if !self.sampled {
+            return Some(RowCount::Exact(self.rows_read));
+        }
+        if self.rows_read == 0 || self.bytes_read == 0 {
+            return None;
+        }
+        let per_row = self.bytes_read as f64 / self.rows_read as f64;
+        Some(RowCount::Estimated(
+            (self.table.data_bytes() as f64 / per_row).round() as u64,
+        ))
+    }
+}
+
+impl DumpTableSource {
+    fn table_error(&mut self) -> Result<Option<Batch>> {
+        match self.table.error.take() {
+            Some((line, msg)) => Err(Error::input(self.loc(), format!("line {line}: {msg}"))),
+            None => Ok(None),
+        }
+    }
+}
