@@ -70,16 +70,25 @@ fn quote(name: &str) -> String {
 fn describe(e: &postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => format!("{} (SQLSTATE {})", db.message(), db.code().code()),
-        None => e.to_string(),
+        None => {
+            let mut msg = e.to_string();
+            if let Some(src) = std::error::Error::source(e) {
+                let src = src.to_string();
+                if !msg.contains(&src) {
+                    msg = format!("{msg}: {src}");
+                }
+            }
+            msg
+        }
     }
 }
 
 /// The connection settings of `url` with the password filled in from `PGPASSWORD` or the
 /// password file when the URL has none; `secret` learns every password used.
 fn config(url: &str, loc: &Location, secret: &mut Secret) -> Result<Config> {
-    let mut config: Config = url
-        .parse()
-        .map_err(|e: postgres::Error| db_error(loc, secret, format!("invalid URL: {e}")))?;
+    let mut config: Config = url.parse().map_err(|e: postgres::Error| {
+        db_error(loc, secret, format!("invalid URL: {}", describe(&e)))
+    })?;
     if let Some(pw) = config.get_password() {
         secret.add(&String::from_utf8_lossy(pw));
     } else if let Some(pw) = std::env::var("PGPASSWORD").ok().filter(|p| !p.is_empty()) {
