@@ -2,7 +2,7 @@
 //! result set) on its own thread and hands its batches over a bounded channel.
 //!
 //! Database drivers stream rows through cursors that borrow their connection, which a
-//! [`Source`](super::Source) cannot hold across `next_batch` calls; a thread that owns both
+//! [`Source`] cannot hold across `next_batch` calls; a thread that owns both
 //! connection and cursor can. The thread starts lazily on the first batch (so opening a
 //! database with many tables opens no per-table connections up front), at most two batches are
 //! in flight, and dropping the producer stops the thread at its next batch.
