@@ -125,11 +125,14 @@ fn config(url: &str, loc: &Location, secret: &mut Secret) -> Result<Config> {
 /// Connect and make the session read-only.
 fn connect(config: &Config, loc: &Location, secret: &Secret) -> Result<Client> {
     let mut client = config.connect(NoTls).map_err(|e| {
-        db_error(
-            loc,
-            secret,
-            format!("cannot connect to the server: {}", describe(&e)),
-        )
+        let mut msg = format!("cannot connect to the server: {}", describe(&e));
+        if msg.contains("no TLS implementation") {
+            msg.push_str(
+                " (anonkos connects without TLS; use sslmode=prefer or sslmode=disable, or a \
+                 local connection or SSH tunnel)",
+            );
+        }
+        db_error(loc, secret, msg)
     })?;
     client
         .batch_execute(
