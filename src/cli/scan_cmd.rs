@@ -79,7 +79,32 @@ pub fn run(a: ScanArgs) -> Exit {
 fn parse_only(inputs: &[String], read: &ReadOptions) -> Exit {
     let mut rows = 0u64;
     let mut code = Exit::Ok;
+    let drain = |sources: Vec<Box<dyn crate::source::Source>>, rows: &mut u64, code: &mut Exit| {
+        for mut src in sources {
+            loop {
+                match src.next_batch() {
+                    Ok(Some(b)) => *rows += b.num_rows() as u64,
+                    Ok(None) => break,
+                    Err(e) => {
+                        output::err(&e.to_string());
+                        *code = Exit::Input;
+                        break;
+                    }
+                }
+            }
+        }
+    };
     for input in inputs {
+        if crate::source::is_database_url(input) {
+            match crate::source::open_url(input, read) {
+                Ok(sources) => drain(sources, &mut rows, &mut code),
+                Err(e) => {
+                    output::err(&e.to_string());
+                    code = Exit::Input;
+                }
+            }
+            continue;
+        }
         let files = match crate::scan::expand(std::path::Path::new(input)) {
             Ok(f) => f,
             Err(e) => {
@@ -97,19 +122,7 @@ fn parse_only(inputs: &[String], read: &ReadOptions) -> Exit {
                     continue;
                 }
             };
-            for mut src in sources {
-                loop {
-                    match src.next_batch() {
-                        Ok(Some(b)) => rows += b.num_rows() as u64,
-                        Ok(None) => break,
-                        Err(e) => {
-                            output::err(&e.to_string());
-                            code = Exit::Input;
-                            break;
-                        }
-                    }
-                }
-            }
+            drain(sources, &mut rows, &mut code);
         }
     }
     let _ = output::out(&format!("{rows} rows\n"));

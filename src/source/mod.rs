@@ -12,6 +12,7 @@ use crate::value::{Batch, DEFAULT_BATCH_ROWS};
 pub mod csv;
 pub mod db;
 pub mod parquet;
+pub mod producer;
 pub mod rows;
 pub mod sqldump;
 pub mod sqlite;

@@ -1,31 +1,177 @@
-//! Live databases: PostgreSQL and MariaDB/MySQL (placeholder).
+//! Live databases: PostgreSQL ([`postgres`]) and MariaDB/MySQL ([`mysql`]).
+//!
+//! Every selected table is one dataset named `schema.table` (MySQL: `database.table`), with
+//! the URL, password removed, as its source. Connections are read-only sessions; each table
+//! is read on its own thread and connection, opened when the table is scanned (see
+//! [`super::producer`]), so one unreadable table (say, permission denied) fails alone while
+//! the others are scanned. Passwords never appear in messages, reports or
+//! [`super::DatasetInfo::source`]: URLs go through [`redact_url`] and driver messages through
+//! [`Secret::scrub`].
+use std::time::Duration;
+
 use super::{ReadOptions, Source};
 use crate::error::{Error, Location, Result};
 
+pub mod mysql;
+pub mod pgpass;
+pub mod postgres;
+
+/// How long to wait for a server to accept a connection.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Open every selected table of a database URL.
-pub fn open_url(url: &str, _opts: &ReadOptions) -> Result<Vec<Box<dyn Source>>> {
-    Err(Error::input(
-        Location::dataset(redact_url(url)),
-        "live databases are not supported yet",
-    ))
+pub fn open_url(url: &str, opts: &ReadOptions) -> Result<Vec<Box<dyn Source>>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        postgres::open(url, opts)
+    } else if url.starts_with("mysql://") || url.starts_with("mariadb://") {
+        mysql::open(url, opts)
+    } else {
+        Err(Error::input(
+            Location::dataset(redact_url(url)),
+            "not a database URL (expected postgres://, postgresql://, mysql:// or mariadb://)",
+        ))
+    }
 }
 
-/// The URL without its password (`postgres://user:secret@host/db` → `postgres://user@host/db`).
+/// The URL without its password (`postgres://user:secret@host/db` → `postgres://user@host/db`;
+/// a `password=` query parameter is dropped too).
 pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_string();
+    };
+    let (rest, query) = match rest.split_once('?') {
+        Some((r, q)) => (r, Some(q)),
+        None => (rest, None),
     };
     let (auth, host) = match rest.rsplit_once('@') {
         Some((a, h)) => (Some(a), h),
         None => (None, rest),
     };
-    match auth {
+    let mut out = match auth {
         Some(a) => {
             let user = a.split(':').next().unwrap_or("");
             format!("{scheme}://{user}@{host}")
         }
-        None => url.to_string(),
+        None => format!("{scheme}://{rest}"),
+    };
+    if let Some(q) = query {
+        let kept: Vec<&str> = q
+            .split('&')
+            .filter(|kv| {
+                let key = kv.split('=').next().unwrap_or("").to_ascii_lowercase();
+                !matches!(key.as_str(), "password" | "pass" | "passwd")
+            })
+            .collect();
+        if !kept.is_empty() {
+            out.push('?');
+            out.push_str(&kept.join("&"));
+        }
     }
+    out
+}
+
+/// Decode `%xx` escapes (URL user-info); invalid escapes are kept as they are.
+pub fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let Some(v) = std::str::from_utf8(&b[i + 1..i + 3])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The password part of a URL's user-info, as written (found the way [`redact_url`] finds the
+/// user-info, so whatever it removes is also scrubbed).
+fn url_password(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let rest = rest.split_once('?').map_or(rest, |(r, _)| r);
+    let (auth, _) = rest.rsplit_once('@')?;
+    auth.split_once(':').map(|(_, p)| p.to_string())
+}
+
+/// Every form of a password that must never be shown.
+#[derive(Debug, Clone, Default)]
+pub struct Secret {
+    forms: Vec<String>,
+}
+
+impl Secret {
+    /// The passwords found in `url` (user-info and `password=` parameters).
+    pub fn from_url(url: &str) -> Self {
+        let mut s = Secret::default();
+        if let Some(p) = url_password(url) {
+            s.add(&p);
+        }
+        if let Some((_, q)) = url.split_once('?') {
+            for kv in q.split('&') {
+                if let Some((k, v)) = kv.split_once('=')
+                    && matches!(
+                        k.to_ascii_lowercase().as_str(),
+                        "password" | "pass" | "passwd"
+                    )
+                {
+                    s.add(v);
+                }
+            }
+        }
+        s
+    }
+
+    /// Also hide `password` (raw and percent-decoded).
+    pub fn add(&mut self, password: &str) {
+        for form in [password.to_string(), percent_decode(password)] {
+            if !form.is_empty() && !self.forms.contains(&form) {
+                self.forms.push(form);
+            }
+        }
+        // Longest first, so a password containing another one is removed whole.
+        self.forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+    }
+
+    /// `msg` with every form of the password replaced by `***`.
+    pub fn scrub(&self, msg: &str) -> String {
+        let mut out = msg.to_string();
+        for f in &self.forms {
+            out = out.replace(f.as_str(), "***");
+        }
+        out
+    }
+}
+
+/// An input error at `loc` whose message is scrubbed of `secret`.
+pub fn db_error(loc: &Location, secret: &Secret, msg: impl AsRef<str>) -> Error {
+    Error::input(loc.clone(), secret.scrub(msg.as_ref()))
+}
+
+/// Lower-case hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+/// Choose the share of a table to sample so that about `want` rows come back from about
+/// `estimated` rows, as a fraction in (0, 1].
+pub fn sample_fraction(want: usize, estimated: f64) -> f64 {
+    if estimated <= 0.0 {
+        return 1.0;
+    }
+    (want as f64 / estimated).clamp(1e-6, 1.0)
 }
 
 #[cfg(test)]
@@ -43,5 +189,37 @@ mod tests {
             "mysql://root@localhost/test"
         );
         assert_eq!(redact_url("mariadb://a:b:c@h/d"), "mariadb://a@h/d");
+        assert_eq!(
+            redact_url("postgres://u:p@w@h/d?sslmode=disable&password=x"),
+            "postgres://u@h/d?sslmode=disable"
+        );
+        assert_eq!(redact_url("postgres://h/d?password=x"), "postgres://h/d");
+        assert_eq!(redact_url("postgres://h/d"), "postgres://h/d");
+    }
+
+    #[test]
+    fn secrets_are_scrubbed_in_every_form() {
+        let s = Secret::from_url("postgres://u:s3cret%40x@h/d?password=other");
+        let msg = "auth failed for s3cret%40x / s3cret@x / other";
+        let clean = s.scrub(msg);
+        assert!(
+            !clean.contains("s3cret") && !clean.contains("other"),
+            "{clean}"
+        );
+        let none = Secret::from_url("mysql://root@h:3306");
+        assert_eq!(none.scrub("root@h"), "root@h");
+        assert_eq!(url_password("mysql://a:b@h/x").as_deref(), Some("b"));
+    }
+
+    #[test]
+    fn dispatch_rejects_other_schemes() {
+        let e = match open_url("sqlite://x", &ReadOptions::default()) {
+            Err(e) => e.to_string(),
+            Ok(_) => String::new(),
+        };
+        assert!(e.contains("not a database URL"), "{e}");
+        assert_eq!(percent_decode("a%40b%zz%4"), "a@b%zz%4");
+        assert!((sample_fraction(10, 1000.0) - 0.01).abs() < 1e-12);
+        assert_eq!(sample_fraction(10, 0.0), 1.0);
     }
 }

@@ -1,0 +1,543 @@
+//! Live MariaDB / MySQL through the pure-Rust `mysql` crate (`minimal-rust`: no TLS, no C).
+//!
+//! * **Connection.** `mysql://` or `mariadb://` (rewritten to `mysql://`) URLs; the password
+//!   comes from the URL or `MYSQL_PWD`. The URL path names one database; without it every
+//!   database except `mysql`, `information_schema`, `performance_schema` and `sys` is read.
+//! * **Read-only.** `SET SESSION TRANSACTION READ ONLY`, then `START TRANSACTION READ ONLY`.
+//! * **Tables.** Base tables and views from `information_schema` (what the user can see),
+//!   named `database.table`; column types from `COLUMN_TYPE`.
+//! * **Sampling** (`sample_rows = Some(n)`). `information_schema.TABLES.TABLE_ROWS` (an
+//!   estimate for InnoDB) decides: unknown, at most `4n`, or a view → `LIMIT n`. A larger
+//!   table with a one-column integer primary key is read in 200 short key ranges
+//!   (`WHERE pk >= start ORDER BY pk LIMIT n/200`) whose starts are spread evenly between
+//!   `MIN(pk)` and `MAX(pk)`: only index range reads, so the cost does not grow with the
+//!   table, and gaps in the key only shorten the sample. Other tables (no key, composite or
+//!   text keys, common in exports) use `WHERE RAND(seed) < p LIMIT n` with `p` set for about
+//!   `1.1·n` rows: the sample spreads over the whole table, is the same on every run (seeded)
+//!   and only the sample crosses the network, but the server scans the table once. If the
+//!   estimate was stale and fewer than `n/2` rows come back, the query is repeated with a
+//!   ten times larger `p`.
+//! * **Full read.** A streaming text-protocol result set (`query_iter`), never the whole table
+//!   in memory; the row count is exact.
+//! * **Values.** Text as sent; bytes that are not UTF-8 (BLOB, BINARY) become lower-case hex
+//!   with a note; dates and times as ISO strings.
+use mysql::prelude::Queryable;
+use mysql::{Conn, Opts, OptsBuilder, Row, Value};
+
+use super::{CONNECT_TIMEOUT, Secret, db_error, hex, redact_url, sample_fraction};
+use crate::error::{Error, Location, Result};
+use crate::source::producer::{Emit, Producer, ProducerSource};
+use crate::source::rows::{RowBatcher, text_schema};
+use crate::source::{DatasetInfo, Format, ReadOptions, RowCount, Source, table_selected};
+
+/// Seed for `RAND()`, so sampled scans are reproducible.
+const SAMPLE_SEED: u32 = 2024;
+
+/// Key ranges read when sampling a large table by its integer primary key.
+const KEY_RANGES: usize = 200;
+
+/// Databases that belong to the server.
+const SYSTEM_DATABASES: &[&str] = &["mysql", "information_schema", "performance_schema", "sys"];
+
+#[derive(Debug, Clone)]
+struct Table {
+    database: String,
+    name: String,
+    view: bool,
+    /// `TABLE_ROWS`, when the server has an estimate.
+    estimated_rows: Option<u64>,
+    columns: Vec<(String, Option<String>)>,
+    /// Columns marked `PRI`, with whether each is an integer type.
+    primary: Vec<(usize, bool)>,
+}
+
+impl Table {
+    /// The index of the primary key column when the key is one integer column.
+    fn integer_key(&self) -> Option<usize> {
+        match self.primary.as_slice() {
+            [(i, true)] => Some(*i),
+            _ => None,
+        }
+    }
+}
+
+/// Back-quote an identifier.
+fn quote(name: &str) -> String {
+    format!("`{}`", name.replace('`', "``"))
+}
+
+/// Single-quote a string literal.
+fn literal(s: &str) -> String {
+    format!("'{}'", s.replace('\\', "\\\\").replace('\'', "''"))
+}
+
+/// A driver error as one line.
+fn describe(e: &mysql::Error) -> String {
+    match e {
+        mysql::Error::MySqlError(m) => {
+            format!("{} (error {}, SQLSTATE {})", m.message, m.code, m.state)
+        }
+        mysql::Error::IoError(io) => format!("I/O error: {io}"),
+        mysql::Error::DriverError(d) => d.to_string(),
+        mysql::Error::UrlError(u) => u.to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// `url` as the driver wants it (`mariadb://` → `mysql://`).
+fn driver_url(url: &str) -> String {
+    match url.strip_prefix("mariadb://") {
+        Some(rest) => format!("mysql://{rest}"),
+        None => url.to_string(),
+    }
+}
+
+/// Connection options: the URL's, with `MYSQL_PWD` as the password when the URL has none and
+/// a connect timeout.
+fn options(url: &str, loc: &Location, secret: &mut Secret) -> Result<Opts> {
+    let opts = Opts::from_url(&driver_url(url))
+        .map_err(|e| db_error(loc, secret, format!("invalid URL: {e}")))?;
+    let mut b = OptsBuilder::from_opts(opts.clone());
+    match opts.get_pass() {
+        Some(p) => secret.add(p),
+        None => {
+            if let Some(p) = std::env::var("MYSQL_PWD").ok().filter(|p| !p.is_empty()) {
+                secret.add(&p);
+                b = b.pass(Some(p));
+            }
+        }
+    }
+    if opts.get_tcp_connect_timeout().is_none() {
+        b = b.tcp_connect_timeout(Some(CONNECT_TIMEOUT));
+    }
+    Ok(Opts::from(b))
+}
+
+/// Connect and make the session read-only.
+fn connect(opts: &Opts, loc: &Location, secret: &Secret) -> Result<Conn> {
+    let mut conn = Conn::new(opts.clone()).map_err(|e| {
+        db_error(
+            loc,
+            secret,
+            format!("cannot connect to the server: {}", describe(&e)),
+        )
+    })?;
+    conn.query_drop("SET SESSION TRANSACTION READ ONLY")
+        .and_then(|()| conn.query_drop("START TRANSACTION READ ONLY"))
+        .map_err(|e| {
+            db_error(
+                loc,
+                secret,
+                format!("cannot start a read-only transaction: {}", describe(&e)),
+            )
+        })?;
+    Ok(conn)
+}
+
+/// Text of one value; `blob` is set when bytes had to be shown as hex.
+fn value_text(v: &Value, blob: &mut bool) -> Option<String> {
+    Some(match v {
+        Value::NULL => return None,
+        Value::Bytes(b) => match std::str::from_utf8(b) {
+            Ok(s) => s.to_string(),
+            Err(_) => {
+                *blob = true;
+                hex(b)
+            }
+        },
+        Value::Int(i) => i.to_string(),
+        Value::UInt(u) => u.to_string(),
+        Value::Float(f) => f.to_string(),
+        Value::Double(d) => d.to_string(),
+        Value::Date(y, mo, d, h, mi, s, us) => {
+            if (*h, *mi, *s, *us) == (0, 0, 0, 0) {
+                format!("{y:04}-{mo:02}-{d:02}")
+            } else if *us == 0 {
+                format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}")
+            } else {
+                format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}.{us:06}")
+            }
+        }
+        Value::Time(neg, days, h, mi, s, us) => {
+            let hours = u64::from(*days) * 24 + u64::from(*h);
+            let sign = if *neg { "-" } else { "" };
+            if *us == 0 {
+                format!("{sign}{hours:02}:{mi:02}:{s:02}")
+            } else {
+                format!("{sign}{hours:02}:{mi:02}:{s:02}.{us:06}")
+            }
+        }
+    })
+}
+
+/// The values of `row` as text.
+fn row_text(row: &Row, blob: &mut bool) -> Vec<Option<String>> {
+    (0..row.len())
+        .map(|i| row.as_ref(i).and_then(|v| value_text(v, blob)))
+        .collect()
+}
+
+fn list_tables(conn: &mut Conn, database: Option<&str>) -> mysql::Result<Vec<Table>> {
+    let system = SYSTEM_DATABASES
+        .iter()
+        .map(|d| literal(d))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let only = database
+        .map(|d| format!(" AND t.TABLE_SCHEMA = {}", literal(d)))
+        .unwrap_or_default();
+    let sql = format!(
+        "SELECT t.TABLE_SCHEMA, t.TABLE_NAME, t.TABLE_TYPE, t.TABLE_ROWS, c.COLUMN_NAME, \
+         c.COLUMN_TYPE, c.COLUMN_KEY, c.DATA_TYPE FROM information_schema.TABLES t JOIN information_schema.COLUMNS c \
+         ON c.TABLE_SCHEMA = t.TABLE_SCHEMA AND c.TABLE_NAME = t.TABLE_NAME \
+         WHERE t.TABLE_SCHEMA NOT IN ({system}) AND t.TABLE_TYPE <> 'SEQUENCE'{only} \
+         ORDER BY t.TABLE_SCHEMA, t.TABLE_NAME, c.ORDINAL_POSITION"
+    );
+    let mut out: Vec<Table> = Vec::new();
+    let mut blob = false;
+    for row in conn.query_iter(sql)? {
+        let v = row_text(&row?, &mut blob);
+        let get = |i: usize| v.get(i).cloned().flatten();
+        let (Some(database), Some(name)) = (get(0), get(1)) else {
+            continue;
+        };
+        let same = out
+            .last()
+            .is_some_and(|t| t.database == database && t.name == name);
+        if !same {
+            out.push(Table {
+                database,
+                name,
+                view: get(2).is_some_and(|k| k == "VIEW"),
+                estimated_rows: get(3).and_then(|r| r.parse().ok()),
+                columns: Vec::new(),
+                primary: Vec::new(),
+            });
+        }
+        if let (Some(c), Some(t)) = (get(4), out.last_mut()) {
+            if get(6).is_some_and(|k| k == "PRI") {
+                let integer = get(7).is_some_and(|d| {
+                    matches!(
+                        d.to_ascii_lowercase().as_str(),
+                        "tinyint" | "smallint" | "mediumint" | "int" | "bigint"
+                    )
+                });
+                t.primary.push((t.columns.len(), integer));
+            }
+            t.columns.push((c, get(5)));
+        }
+    }
+    Ok(out)
+}
+
+/// Open every selected table of the MariaDB/MySQL server at `url`.
+pub fn open(url: &str, opts: &ReadOptions) -> Result<Vec<Box<dyn Source>>> {
+    let shown = redact_url(url);
+    let server = Location::dataset(shown.clone());
+    let mut secret = Secret::from_url(url);
+    let conn_opts = options(url, &server, &mut secret)?;
+    let mut conn = connect(&conn_opts, &server, &secret)?;
+    let tables = list_tables(&mut conn, conn_opts.get_db_name()).map_err(|e| {
+        db_error(
+            &server,
+            &secret,
+            format!("cannot list tables: {}", describe(&e)),
+        )
+    })?;
+    drop(conn);
+    let mut out: Vec<Box<dyn Source>> = Vec::new();
+    for t in tables {
+        let full_name = format!("{}.{}", t.database, t.name);
+        if !table_selected(&full_name, opts) {
+            continue;
+        }
+        let info = DatasetInfo {
+            source: shown.clone(),
+            table: Some(full_name.clone()),
+            format: Format::Mysql,
+            notes: vec!["read in a read-only transaction over a connection without TLS".into()],
+        };
+        let schema = text_schema(&t.columns);
+        let job = Job {
+            opts: conn_opts.clone(),
+            loc: info.location(),
+            secret: secret.clone(),
+            batcher: RowBatcher::new(schema.clone(), opts.batch_rows),
+            table: t,
+            blob: false,
+        };
+        let sample = opts.sample_rows;
+        let producer = Producer::new(format!("mysql:{full_name}"), move |emit| {
+            let mut job = job;
+            job.run(emit, sample)
+        });
+        out.push(Box::new(ProducerSource::new(info, schema, producer)));
+    }
+    Ok(out)
+}
+
+struct Job {
+    opts: Opts,
+    loc: Location,
+    secret: Secret,
+    table: Table,
+    batcher: RowBatcher,
+    blob: bool,
+}
+
+impl Job {
+    fn err(&self, e: &mysql::Error) -> Error {
+        db_error(
+            &self.loc,
+            &self.secret,
+            format!("cannot read the table: {}", describe(e)),
+        )
+    }
+
+    fn run(&mut self, emit: &Emit, sample: Option<usize>) -> Result<Option<RowCount>> {
+        let mut conn = connect(&self.opts, &self.loc, &self.secret)?;
+        let cols = self
+            .table
+            .columns
+            .iter()
+            .map(|(c, _)| quote(c))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let select = format!(
+            "SELECT {cols} FROM {}.{}",
+            quote(&self.table.database),
+            quote(&self.table.name)
+        );
+        let result = self.read(&mut conn, emit, &select, sample);
+        if self.blob {
+            emit.note("binary values that are not UTF-8 text are shown as lower-case hex")?;
+        }
+        result
+    }
+
+    fn read(
+        &mut self,
+        conn: &mut Conn,
+        emit: &Emit,
+        select: &str,
+        sample: Option<usize>,
+    ) -> Result<Option<RowCount>> {
+        let Some(n) = sample else {
+            let rows = self.stream(conn, emit, select)?;
+            return Ok(Some(RowCount::Exact(rows)));
+        };
+        let est = self.table.estimated_rows;
+        let small = est.is_none_or(|e| e <= 4 * n as u64);
+        if self.table.view || small {
+            let rows = self.stream(conn, emit, &format!("{select} LIMIT {n}"))?;
+            return Ok(if rows < n as u64 {
+                Some(RowCount::Exact(rows))
+            } else {
+                est.map(RowCount::Estimated)
+            });
+        }
+        let est = est.unwrap_or(0);
+        if let Some(key) = self.table.integer_key() {
+            self.key_sample(conn, emit, select, key, n)?;
+            emit.note(format!(
+                "sampled in primary-key ranges spread over about {est} rows"
+            ))?;
+            return Ok(Some(RowCount::Estimated(est)));
+        }
+        let mut p = sample_fraction(n + n / 10, est as f64);
+        let mut kept = Vec::new();
+        for attempt in 0..2 {
+            kept.clear();
+            let sql = format!("{select} WHERE RAND({SAMPLE_SEED}) < {p:.9} LIMIT {n}");
+            let result = conn.query_iter(sql).map_err(|e| self.err(&e))?;
+            for row in result {
+                let row = row.map_err(|e| self.err(&e))?;
+                kept.push(row_text(&row, &mut self.blob));
+            }
+            if kept.len() >= n / 2 || p >= 1.0 || attempt == 1 {
+                break;
+            }
+            p = (p * 10.0).min(1.0);
+        }
+        emit.note(format!(
+            "sampled with RAND(), keeping about {:.4}% of about {est} rows",
+            p * 100.0
+        ))?;
+        for row in &kept {
+            self.push(row, emit)?;
+        }
+        self.flush(emit)?;
+        Ok(Some(RowCount::Estimated(est)))
+    }
+
+    /// About `n` rows in [`KEY_RANGES`] runs of consecutive keys, the runs starting at evenly
+    /// spaced key values between the smallest and largest key (index range reads only).
+    fn key_sample(
+        &mut self,
+        conn: &mut Conn,
+        emit: &Emit,
+        select: &str,
+        key: usize,
+        n: usize,
+    ) -> Result<()> {
+        let key_col = quote(&self.table.columns[key].0);
+        let from = format!(
+            "{}.{}",
+            quote(&self.table.database),
+            quote(&self.table.name)
+        );
+        let bounds = conn
+            .query_iter(format!("SELECT MIN({key_col}), MAX({key_col}) FROM {from}"))
+            .map_err(|e| self.err(&e))?
+            .next()
+            .transpose()
+            .map_err(|e| self.err(&e))?;
+        let mut ignored = false;
+        let parse = |v: Option<&Value>, ignored: &mut bool| {
+            v.and_then(|v| value_text(v, ignored))
+                .and_then(|t| t.parse::<i128>().ok())
+        };
+        let (Some(lo), Some(hi)) = bounds
+            .as_ref()
+            .map(|r| {
+                (
+                    parse(r.as_ref(0), &mut ignored),
+                    parse(r.as_ref(1), &mut ignored),
+                )
+            })
+            .unwrap_or((None, None))
+        else {
+            return Ok(());
+        };
+        let runs = KEY_RANGES.min(n).max(1);
+        let per_run = n.div_ceil(runs);
+        let step = (hi - lo + 1) as f64 / runs as f64;
+        let mut next = lo;
+        for i in 0..runs {
+            let start = (lo + (i as f64 * step) as i128).max(next);
+            if start > hi {
+                break;
+            }
+            let sql =
+                format!("{select} WHERE {key_col} >= {start} ORDER BY {key_col} LIMIT {per_run}");
+            let result = conn.query_iter(sql).map_err(|e| self.err(&e))?;
+            let mut rows = Vec::new();
+            for row in result {
+                let row = row.map_err(|e| self.err(&e))?;
+                rows.push(row_text(&row, &mut self.blob));
+            }
+            for values in &rows {
+                if let Some(k) = values
+                    .get(key)
+                    .and_then(|v| v.as_deref())
+                    .and_then(|t| t.parse::<i128>().ok())
+                {
+                    next = next.max(k + 1);
+                }
+                self.push(values, emit)?;
+            }
+        }
+        self.flush(emit)
+    }
+
+    /// Stream every row of `sql` into batches; returns the row count.
+    fn stream(&mut self, conn: &mut Conn, emit: &Emit, sql: &str) -> Result<u64> {
+        let result = conn.query_iter(sql).map_err(|e| self.err(&e))?;
+        let mut rows = 0u64;
+        for row in result {
+            let row = row.map_err(|e| self.err(&e))?;
+            let values = row_text(&row, &mut self.blob);
+            self.push(&values, emit)?;
+            rows += 1;
+        }
+        self.flush(emit)?;
+        Ok(rows)
+    }
+
+    fn push(&mut self, values: &[Option<String>], emit: &Emit) -> Result<()> {
+        if values.len() != self.batcher.width() {
+            return Err(Error::input(
+                self.loc.at_row(self.batcher.rows_pushed() + 1),
+                format!(
+                    "the server sent {} values for {} columns",
+                    values.len(),
+                    self.batcher.width()
+                ),
+            ));
+        }
+        self.batcher.push(values);
+        if self.batcher.is_full() {
+            self.flush(emit)?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self, emit: &Emit) -> Result<()> {
+        if let Some(b) = self.batcher.take()? {
+            emit.batch(b)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_and_passwords() {
+        assert_eq!(driver_url("mariadb://u@h/db"), "mysql://u@h/db");
+        assert_eq!(driver_url("mysql://u@h"), "mysql://u@h");
+        let loc = Location::dataset("x");
+        let mut secret = Secret::default();
+        let o = options(
+            "mariadb://app:s3cretPW@db.example:3307/clinic",
+            &loc,
+            &mut secret,
+        )
+        .unwrap();
+        assert_eq!(o.get_user(), Some("app"));
+        assert_eq!(o.get_pass(), Some("s3cretPW"));
+        assert_eq!(o.get_db_name(), Some("clinic"));
+        assert_eq!(o.get_tcp_port(), 3307);
+        assert_eq!(o.get_tcp_connect_timeout(), Some(CONNECT_TIMEOUT));
+        assert_eq!(secret.scrub("x s3cretPW y"), "x *** y");
+        let o = options("mysql://root@h:3306", &loc, &mut Secret::default()).unwrap();
+        assert_eq!(o.get_db_name(), None);
+    }
+
+    #[test]
+    fn values_become_text() {
+        let mut blob = false;
+        assert_eq!(value_text(&Value::NULL, &mut blob), None);
+        assert_eq!(
+            value_text(&Value::Bytes("Qendër".into()), &mut blob).as_deref(),
+            Some("Qendër")
+        );
+        assert!(!blob);
+        assert_eq!(
+            value_text(&Value::Bytes(vec![0xff, 0x00]), &mut blob).as_deref(),
+            Some("ff00")
+        );
+        assert!(blob);
+        assert_eq!(
+            value_text(&Value::Date(2024, 2, 9, 0, 0, 0, 0), &mut blob).as_deref(),
+            Some("2024-02-09")
+        );
+        assert_eq!(
+            value_text(&Value::Date(2024, 2, 9, 13, 5, 7, 120), &mut blob).as_deref(),
+            Some("2024-02-09 13:05:07.000120")
+        );
+        assert_eq!(
+            value_text(&Value::Time(true, 1, 2, 3, 4, 0), &mut blob).as_deref(),
+            Some("-26:03:04")
+        );
+        assert_eq!(
+            value_text(&Value::Int(-5), &mut blob).as_deref(),
+            Some("-5")
+        );
+        assert_eq!(quote("a`b"), "`a``b`");
+        assert_eq!(literal("o'k\\"), "'o''k\\\\'");
+    }
+}
