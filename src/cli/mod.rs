@@ -130,7 +130,7 @@ pub struct SampleArgs {
     #[arg(long, value_name = "ROWS")]
     pub bench_rows: Option<usize>,
     /// Format of the benchmark file.
-    #[arg(long, value_parser = ["csv", "parquet"], default_value = "csv")]
+    #[arg(long, value_parser = ["csv", "parquet", "pgdump", "mysqldump"], default_value = "csv")]
     pub bench_format: String,
 }
 

@@ -1,6 +1,9 @@
 //! `anonkos sample`: write the synthetic sample tables or a large benchmark file.
 use super::{Exit, SampleArgs, output};
-use crate::sample::{SampleOptions, write_bench_csv, write_bench_parquet, write_samples};
+use crate::sample::dump::DumpKind;
+use crate::sample::{
+    SampleOptions, write_bench_csv, write_bench_dump, write_bench_parquet, write_samples,
+};
 
 /// Run the subcommand.
 pub fn run(a: SampleArgs) -> Exit {
@@ -10,11 +13,17 @@ pub fn run(a: SampleArgs) -> Exit {
     }
     let result = match a.bench_rows {
         Some(rows) => {
-            let path = a.out.join(format!("bench.{}", a.bench_format));
-            let written = if a.bench_format == "parquet" {
-                write_bench_parquet(&path, rows, a.seed)
-            } else {
-                write_bench_csv(&path, rows, a.seed)
+            let ext = match a.bench_format.as_str() {
+                "pgdump" => "pg.sql",
+                "mysqldump" => "mysql.sql",
+                other => other,
+            };
+            let path = a.out.join(format!("bench.{ext}"));
+            let written = match a.bench_format.as_str() {
+                "parquet" => write_bench_parquet(&path, rows, a.seed),
+                "pgdump" => write_bench_dump(&path, rows, a.seed, DumpKind::Pg),
+                "mysqldump" => write_bench_dump(&path, rows, a.seed, DumpKind::MySql),
+                _ => write_bench_csv(&path, rows, a.seed),
             };
             written.map(|bytes| format!("{} ({rows} rows, {bytes} bytes)\n", path.display()))
         }

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
+pub mod dump;
 mod r#gen;
 mod rng;
 mod tables;
@@ -80,6 +81,16 @@ pub fn write_samples(dir: &Path, opts: &SampleOptions) -> Result<Vec<PathBuf>> {
 pub fn write_bench_csv(path: &Path, rows: usize, seed: u64) -> Result<u64> {
     let mut rng = Rng::for_stream(seed, "bench");
     tables::write_patients_csv(path, rows, &mut rng)
+}
+
+/// Write the benchmark patients table as a plain pg_dump (`COPY`) or mysqldump (extended
+/// `INSERT`) file; same rows as [`write_bench_csv`] for the same seed.
+pub fn write_bench_dump(path: &Path, rows: usize, seed: u64, kind: dump::DumpKind) -> Result<u64> {
+    let csv = path.with_extension("tmp.csv");
+    write_bench_csv(&csv, rows, seed)?;
+    let written = dump::csv_to_dump(&csv, path, kind);
+    let _ = std::fs::remove_file(&csv);
+    written
 }
 
 /// Write a patients table of `rows` rows as snappy Parquet (all columns Utf8, row groups of
@@ -388,6 +399,38 @@ mod tests {
         let pn = first.data.column(0).as_string::<i32>();
         for (i, row) in rows.iter().take(100).enumerate() {
             assert_eq!(pn.value(i), row[0]);
+        }
+    }
+
+    #[test]
+    fn bench_dumps_read_back_as_the_csv_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let csv_path = dir.path().join("bench.csv");
+        write_bench_csv(&csv_path, 3_000, 5).unwrap();
+        let (_, want) = read_csv(&csv_path, b',');
+        for kind in [dump::DumpKind::Pg, dump::DumpKind::MySql] {
+            let p = dir.path().join(format!("bench-{kind:?}.sql"));
+            write_bench_dump(&p, 3_000, 5, kind).unwrap();
+            let mut srcs = crate::source::open(&p, "bench", &ReadOptions::default()).unwrap();
+            assert_eq!(srcs.len(), 1);
+            let mut got: Vec<Vec<String>> = Vec::new();
+            while let Some(b) = srcs[0].next_batch().unwrap() {
+                for r in 0..b.num_rows() {
+                    got.push(
+                        (0..b.data.num_columns())
+                            .map(|c| {
+                                let a = b.data.column(c).as_string::<i32>();
+                                if arrow_array::Array::is_null(a, r) {
+                                    String::new()
+                                } else {
+                                    a.value(r).to_string()
+                                }
+                            })
+                            .collect(),
+                    );
+                }
+            }
+            assert_eq!(got, want, "{kind:?}");
         }
     }
 }
