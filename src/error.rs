@@ -82,6 +82,14 @@ pub enum Error {
         /// The cause.
         source: std::io::Error,
     },
+    /// An output could not be written (exit code 4).
+    #[error("cannot write {}: {source}", path.display())]
+    Output {
+        /// The output file or directory.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
     /// The command line asks for something impossible.
     #[error("{0}")]
     Usage(String),
@@ -104,6 +112,16 @@ impl Error {
         Error::Io {
             path: path.into(),
             source,
+        }
+    }
+}
+
+impl Error {
+    /// The same error, classed as an output failure when it is an I/O error.
+    pub fn on_output(self) -> Self {
+        match self {
+            Error::Io { path, source } => Error::Output { path, source },
+            other => other,
         }
     }
 }

@@ -19,14 +19,19 @@
 #![warn(missing_docs, clippy::unwrap_used)]
 
 pub mod cli;
+pub mod config;
 pub mod detect;
 pub mod error;
+pub mod key;
+pub mod plan;
 pub mod redact;
 pub mod report;
+pub mod run;
 pub mod sample;
 pub mod scan;
 pub mod sink;
 pub mod source;
+pub mod transform;
 pub mod value;
 
 pub use error::{Error, Location, Result};

@@ -12,6 +12,7 @@ use crate::report::ReportFormat;
 pub mod exit;
 pub mod output;
 mod patterns_cmd;
+mod run_cmd;
 mod sample_cmd;
 mod scan_cmd;
 
@@ -40,6 +41,68 @@ pub enum Command {
     Patterns(PatternsCmd),
     /// Write synthetic Kosovo-like sample tables (CSV, windows-1250 CSV, Parquet).
     Sample(SampleArgs),
+    /// Anonymise or pseudonymise data with a pipeline (pipelines/*.toml).
+    Run(RunArgs),
+    /// Re-scan outputs; exit 1 if personal data the run did not handle is left.
+    Verify(VerifyArgs),
+    /// Write a new random 256-bit key file (mode 0600).
+    Keygen(KeygenArgs),
+}
+
+/// `anonkos run`.
+#[derive(Debug, Args)]
+#[command(after_help = exit::HELP)]
+pub struct RunArgs {
+    /// The pipeline file.
+    pub pipeline: PathBuf,
+    /// Read these inputs instead of the pipeline's (files, directories, globs, database
+    /// URLs; repeatable).
+    #[arg(long, value_name = "PATH")]
+    pub input: Vec<String>,
+    /// Write into DIR instead of the pipeline's output directory.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+    /// The secret key file (else the ANONKOS_KEY environment variable).
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
+    /// Show the plan (which action on which column, and why) and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Summary format on stdout.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: run_cmd::SummaryFormat,
+    /// No progress and no summary (errors and warnings still go to stderr).
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Use the pattern packs in DIR instead of the embedded ones.
+    #[arg(long, value_name = "DIR")]
+    pub patterns: Option<PathBuf>,
+}
+
+/// `anonkos verify`.
+#[derive(Debug, Args)]
+#[command(after_help = exit::HELP)]
+pub struct VerifyArgs {
+    /// Output files or directories of a run.
+    #[arg(required = true)]
+    pub outputs: Vec<PathBuf>,
+    /// Check every cell instead of a spread sample.
+    #[arg(long)]
+    pub full: bool,
+    /// Report format on stdout.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: run_cmd::SummaryFormat,
+    /// Use the pattern packs in DIR instead of the embedded ones.
+    #[arg(long, value_name = "DIR")]
+    pub patterns: Option<PathBuf>,
+}
+
+/// `anonkos keygen`.
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Where to write the key (refuses to overwrite).
+    #[arg(long, short, default_value = "anonkos.key")]
+    pub out: PathBuf,
 }
 
 /// `anonkos scan`.
@@ -145,6 +208,7 @@ pub(crate) fn exit_for(e: &Error) -> Exit {
         Error::Usage(_) | Error::Config { .. } => Exit::Usage,
         Error::Input { .. } => Exit::Input,
         Error::Io { .. } => Exit::Input,
+        Error::Output { .. } => Exit::Output,
         Error::Internal(_) => Exit::Usage,
     }
 }
@@ -175,6 +239,9 @@ pub fn main() -> std::process::ExitCode {
         Command::Scan(a) => scan_cmd::run(a),
         Command::Patterns(p) => patterns_cmd::run(p),
         Command::Sample(a) => sample_cmd::run(a),
+        Command::Run(a) => run_cmd::run(a),
+        Command::Verify(a) => run_cmd::verify(a),
+        Command::Keygen(a) => run_cmd::keygen(a),
     };
     code.into()
 }

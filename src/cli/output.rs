@@ -15,3 +15,16 @@ pub fn out(s: &str) -> std::io::Result<()> {
 pub fn err(msg: &str) {
     let _ = writeln!(std::io::stderr().lock(), "anonkos: {msg}");
 }
+
+/// Show a one-line progress message on stderr (the caller checks stderr is a terminal).
+pub fn progress(msg: &str) {
+    let _ = write!(std::io::stderr().lock(), "\r\x1b[2K{msg}");
+}
+
+/// Clear the progress line, if any was shown.
+pub fn clear_progress() {
+    use std::io::IsTerminal;
+    if std::io::stderr().is_terminal() {
+        let _ = write!(std::io::stderr().lock(), "\r\x1b[2K");
+    }
+}

@@ -1,2 +1,80 @@
-//! Writers. Every output is written through [`atomic::AtomicFile`].
+//! Writers. Every output is written through [`atomic::AtomicFile`] (or, for SQLite, a
+//! temporary database renamed into place), so an output appears complete or not at all.
+//!
+//! A [`Writer`] takes one or more tables as Arrow batches: CSV and Parquet files hold one
+//! table each; SQLite files and SQL dumps hold every table of the source they came from.
+use std::path::Path;
+
+use arrow_array::RecordBatch;
+use arrow_schema::SchemaRef;
+
+use crate::error::Result;
+
 pub mod atomic;
+pub mod csv;
+pub mod parquet;
+pub mod sqldump;
+pub mod sqlite;
+mod text;
+
+/// Output file formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutFormat {
+    /// Comma-separated UTF-8 with a header row.
+    Csv,
+    /// Parquet (zstd), Arrow types kept.
+    Parquet,
+    /// An SQLite database, one table per dataset.
+    Sqlite,
+    /// A plain pg_dump-style file (`CREATE TABLE` + `COPY`), loadable with `psql`.
+    PgDump,
+    /// A mysqldump-style file (`CREATE TABLE` + extended `INSERT`), loadable with `mariadb`.
+    MysqlDump,
+}
+
+impl OutFormat {
+    /// File extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            OutFormat::Csv => "csv",
+            OutFormat::Parquet => "parquet",
+            OutFormat::Sqlite => "sqlite",
+            OutFormat::PgDump | OutFormat::MysqlDump => "sql",
+        }
+    }
+
+    /// Whether one file holds many tables.
+    pub fn is_multi_table(self) -> bool {
+        matches!(
+            self,
+            OutFormat::Sqlite | OutFormat::PgDump | OutFormat::MysqlDump
+        )
+    }
+}
+
+/// Writes tables to one output file.
+pub trait Writer: Send {
+    /// Start a table (`None` for single-table formats).
+    fn begin_table(&mut self, table: Option<&str>, schema: &SchemaRef) -> Result<()>;
+    /// Append rows to the current table.
+    fn write(&mut self, batch: &RecordBatch) -> Result<()>;
+    /// Close the current table.
+    fn end_table(&mut self) -> Result<()>;
+    /// Finish the file and move it into place. Dropping a writer without committing leaves
+    /// no output behind.
+    fn commit(self: Box<Self>) -> Result<()>;
+}
+
+/// A writer for `path` in `format`.
+pub fn create(path: &Path, format: OutFormat) -> Result<Box<dyn Writer>> {
+    Ok(match format {
+        OutFormat::Csv => Box::new(csv::CsvWriter::create(path)?),
+        OutFormat::Parquet => Box::new(parquet::ParquetWriter::create(path)?),
+        OutFormat::Sqlite => Box::new(sqlite::SqliteWriter::create(path)?),
+        OutFormat::PgDump => Box::new(sqldump::DumpWriter::create(path, sqldump::Flavour::Pg)?),
+        OutFormat::MysqlDump => {
+            Box::new(sqldump::DumpWriter::create(path, sqldump::Flavour::MySql)?)
+        }
+    })
+}

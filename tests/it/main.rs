@@ -6,5 +6,6 @@ mod cli;
 mod db;
 mod dumps;
 mod leak;
+mod run;
 mod samples;
 mod util;

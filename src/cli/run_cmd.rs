@@ -1,0 +1,256 @@
+//! `anonkos run`, `anonkos verify`, `anonkos keygen`.
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use super::{Exit, KeygenArgs, RunArgs, VerifyArgs, exit_for, load_patterns, output};
+use crate::config::pipeline::Pipeline;
+use crate::key::Key;
+use crate::plan::Plan;
+use crate::run::{self, RunOptions, Stop};
+
+/// Output of `run` and `verify` on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SummaryFormat {
+    /// Human-readable.
+    Text,
+    /// The report as JSON.
+    Json,
+}
+
+fn progress(msg: &str) {
+    output::progress(msg);
+}
+
+/// `anonkos run`.
+pub fn run(a: RunArgs) -> Exit {
+    let pipeline = match Pipeline::load(&a.pipeline) {
+        Ok(p) => p,
+        Err(e) => {
+            output::err(&e.to_string());
+            return exit_for(&e);
+        }
+    };
+    let patterns = match load_patterns(a.patterns.as_ref()) {
+        Ok(p) => p,
+        Err(e) => {
+            output::err(&e.to_string());
+            return exit_for(&e);
+        }
+    };
+    let show_progress = !a.quiet && std::io::stderr().is_terminal();
+    let opts = RunOptions {
+        inputs: a.input.clone(),
+        out_dir: a.out_dir.clone(),
+        key_file: a.key_file.clone(),
+        dry_run: a.dry_run,
+        progress: show_progress.then_some(progress as fn(&str)),
+    };
+    let outcome = match run::run(&pipeline, &opts, patterns) {
+        Ok(o) => o,
+        Err(e) => {
+            output::clear_progress();
+            output::err(&e.to_string());
+            return exit_for(&e);
+        }
+    };
+    output::clear_progress();
+    let r = &outcome.report;
+    let text = match a.format {
+        SummaryFormat::Json => r.to_json(),
+        SummaryFormat::Text => summary(r, a.dry_run),
+    };
+    if !(a.quiet && a.format == SummaryFormat::Text) || outcome.stop.is_some() {
+        let _ = output::out(&text);
+    }
+    for n in &r.notes {
+        output::err(&format!("warning: {n}"));
+    }
+    match outcome.stop {
+        Some(Stop::Unsafe) => {
+            output::err(
+                "the pipeline is strict and personal columns have no rule; nothing was written (exit 1)",
+            );
+            Exit::Policy
+        }
+        Some(Stop::VerificationFailed) => {
+            output::err(
+                "verification found personal data left in the outputs (exit 1); see the report",
+            );
+            Exit::Policy
+        }
+        None => Exit::Ok,
+    }
+}
+
+fn plan_text(plan: &Plan) -> String {
+    let mut s = String::new();
+    for d in &plan.datasets {
+        match &d.table {
+            Some(t) => s.push_str(&format!("{} [{t}]\n", d.source)),
+            None => s.push_str(&format!("{}\n", d.source)),
+        }
+        let w = d
+            .columns
+            .iter()
+            .map(|c| c.name.chars().count())
+            .max()
+            .unwrap_or(6)
+            .max(6);
+        for c in &d.columns {
+            s.push_str(&format!(
+                "  {:<w$}  {:<24} {:<16} {}\n",
+                c.name,
+                c.category.name(),
+                c.action,
+                c.reason,
+            ));
+        }
+        s.push('\n');
+    }
+    if !plan.uncovered.is_empty() {
+        s.push_str("Personal columns no rule covers:\n");
+        for u in &plan.uncovered {
+            s.push_str(&format!(
+                "  {} / {} ({})\n",
+                u.dataset,
+                u.column,
+                u.category.name()
+            ));
+        }
+    }
+    s
+}
+
+fn summary(r: &run::RunReport, dry_run: bool) -> String {
+    let mut s = String::new();
+    if let Some(p) = &r.plan {
+        s.push_str(&plan_text(p));
+    }
+    if dry_run || r.status == "refused" {
+        return s;
+    }
+    s.push_str(&format!("pipeline {} — {}\n", r.pipeline.name, r.status));
+    for d in &r.datasets {
+        let name = match &d.table {
+            Some(t) => format!("{} [{t}]", d.source),
+            None => d.source.clone(),
+        };
+        s.push_str(&format!(
+            "  {name} → {}: {} rows in, {} out, {} suppressed\n",
+            d.output, d.rows_in, d.rows_out, d.rows_suppressed
+        ));
+        for c in d.columns.iter().filter(|c| c.problems > 0) {
+            s.push_str(&format!(
+                "    {}: {} values {} could not handle (written as empty){}\n",
+                c.name,
+                c.problems,
+                c.action,
+                c.problem_example
+                    .as_deref()
+                    .map(|e| format!(", e.g. {e}"))
+                    .unwrap_or_default()
+            ));
+        }
+    }
+    if let Some(v) = &r.verification {
+        s.push_str(&format!(
+            "verification: {} ({} datasets, {} columns re-scanned)\n",
+            if v.passed { "passed" } else { "FAILED" },
+            v.datasets_checked,
+            v.columns_checked
+        ));
+        for f in &v.findings {
+            s.push_str(&format!(
+                "  {} {} / {}: {} ({})\n",
+                f.output,
+                f.table.as_deref().unwrap_or(""),
+                f.column,
+                f.reason,
+                f.category
+            ));
+        }
+    }
+    if let Some(dir) = &r.out_dir {
+        s.push_str(&format!("report: {}/{}\n", dir, run::REPORT_NAME));
+    }
+    s
+}
+
+/// `anonkos verify`.
+pub fn verify(a: VerifyArgs) -> Exit {
+    let patterns = match load_patterns(a.patterns.as_ref()) {
+        Ok(p) => p,
+        Err(e) => {
+            output::err(&e.to_string());
+            return exit_for(&e);
+        }
+    };
+    let mut files: Vec<PathBuf> = Vec::new();
+    for o in &a.outputs {
+        match crate::scan::expand(o) {
+            Ok(f) => files.extend(f.into_iter().map(|(p, _)| p)),
+            Err(e) => {
+                output::err(&e.to_string());
+                return Exit::Input;
+            }
+        }
+    }
+    let v = run::verify::verify(&files, None, patterns, a.full);
+    let text = match a.format {
+        SummaryFormat::Json => {
+            format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default())
+        }
+        SummaryFormat::Text => {
+            let mut s = format!(
+                "{}: {} datasets, {} columns checked{}{}\n",
+                if v.passed { "passed" } else { "FAILED" },
+                v.datasets_checked,
+                v.columns_checked,
+                if v.full {
+                    " (every cell)"
+                } else {
+                    " (sampled)"
+                },
+                if v.manifest {
+                    ", with the run manifest"
+                } else {
+                    ", no run manifest found"
+                }
+            );
+            for f in &v.findings {
+                s.push_str(&format!(
+                    "  {} {} / {}: {} ({})\n",
+                    f.output,
+                    f.table.as_deref().unwrap_or(""),
+                    f.column,
+                    f.reason,
+                    f.category
+                ));
+            }
+            s
+        }
+    };
+    let _ = output::out(&text);
+    if v.passed { Exit::Ok } else { Exit::Policy }
+}
+
+/// `anonkos keygen`.
+pub fn keygen(a: KeygenArgs) -> Exit {
+    match Key::write_new(&a.out) {
+        Ok(k) => {
+            let _ = output::out(&format!(
+                "wrote {} (mode 0600, fingerprint {}); keep it apart from the data it protects\n",
+                a.out.display(),
+                k.fingerprint()
+            ));
+            Exit::Ok
+        }
+        Err(e) => {
+            output::err(&e.to_string());
+            match e {
+                crate::Error::Io { .. } | crate::Error::Output { .. } => Exit::Output,
+                other => exit_for(&other),
+            }
+        }
+    }
+}

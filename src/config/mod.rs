@@ -1,0 +1,4 @@
+//! Configuration files: pipeline TOML ([`pipeline`]). Unknown keys are rejected with the line
+//! they are on and a "did you mean" hint ([`hint`]).
+pub mod hint;
+pub mod pipeline;

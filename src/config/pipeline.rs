@@ -1,0 +1,397 @@
+//! The pipeline file (`pipelines/*.toml`): what to read, where to write, which key, and the
+//! rules that choose one action per column.
+//!
+//! ```toml
+//! [pipeline]
+//! name = "pseudonymised-share"
+//! strict = true                 # personal columns no rule covers stop the run
+//! inputs = ["sample-data/"]     # replaced by `--input`
+//!
+//! [output]
+//! dir = "out/share"
+//! format = "same"               # same | csv | parquet | sqlite
+//!
+//! [key]
+//! mode = "required"             # required (--key-file / ANONKOS_KEY) | ephemeral | none
+//!
+//! [[rules]]
+//! category = "phone_number"     # selectors: category, role, column (glob), dataset (glob)
+//! action = "pseudonymise"       # action and its parameters
+//! prefix = "TEL-"
+//! ```
+//!
+//! Rules are kept as TOML tables until planning, where the selector keys are taken out and
+//! the rest is parsed as a [`crate::transform::ActionSpec`]; errors name the rule and its line.
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::hint;
+use crate::detect::{Category, Role};
+use crate::error::{Error, Result};
+use crate::transform::ActionSpec;
+
+/// The parsed pipeline file.
+#[derive(Debug, Clone)]
+pub struct Pipeline {
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// `[pipeline]`.
+    pub meta: Meta,
+    /// `[output]`.
+    pub output: OutputSpec,
+    /// `[key]`.
+    pub key: KeySpec,
+    /// `[scan]`.
+    pub scan: ScanSpec,
+    /// `[[rules]]` in file order.
+    pub rules: Vec<Rule>,
+    /// `[suppress]`.
+    pub suppress: Option<SuppressSpec>,
+}
+
+/// `[pipeline]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Meta {
+    /// Short name (reports).
+    pub name: String,
+    /// What the pipeline is for.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Stop before writing anything when a personal column has no rule (default true).
+    #[serde(default = "yes")]
+    pub strict: bool,
+    /// Inputs: paths, directories, globs or database URLs (replaced by `--input`).
+    #[serde(default)]
+    pub inputs: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Output format choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FormatChoice {
+    /// The input's own format (dumps stay dumps in their dialect; databases become Parquet).
+    Same,
+    /// CSV.
+    Csv,
+    /// Parquet.
+    Parquet,
+    /// SQLite.
+    Sqlite,
+}
+
+/// `[output]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputSpec {
+    /// Output directory (replaced by `--out-dir`).
+    #[serde(default)]
+    pub dir: Option<PathBuf>,
+    /// Output format.
+    #[serde(default = "same")]
+    pub format: FormatChoice,
+}
+
+fn same() -> FormatChoice {
+    FormatChoice::Same
+}
+
+impl Default for OutputSpec {
+    fn default() -> Self {
+        OutputSpec {
+            dir: None,
+            format: FormatChoice::Same,
+        }
+    }
+}
+
+/// Where the secret key comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyMode {
+    /// From `--key-file` or `ANONKOS_KEY`; the run fails without one.
+    Required,
+    /// A random key made for this run and never stored (tokens cannot be linked to any other
+    /// run: the research-release setting).
+    Ephemeral,
+    /// No key: keyed actions are refused.
+    None,
+}
+
+/// `[key]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeySpec {
+    /// Where the key comes from.
+    pub mode: KeyMode,
+}
+
+impl Default for KeySpec {
+    fn default() -> Self {
+        KeySpec {
+            mode: KeyMode::Required,
+        }
+    }
+}
+
+/// `[scan]`: how columns are classified for planning.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScanSpec {
+    /// Rows sampled per dataset to classify its columns.
+    #[serde(default = "sample_rows")]
+    pub sample_rows: usize,
+}
+
+fn sample_rows() -> usize {
+    crate::scan::DEFAULT_SAMPLE_ROWS
+}
+
+impl Default for ScanSpec {
+    fn default() -> Self {
+        ScanSpec {
+            sample_rows: sample_rows(),
+        }
+    }
+}
+
+/// `[suppress]`: drop every row of the people on an objection list (Art. 24(3), Art. 60).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuppressSpec {
+    /// The list: one identifier (or pseudonym token) per line, `#` comments.
+    pub list: PathBuf,
+    /// Category of the identifier the list holds (default `kosovo_personal_number`); rows
+    /// are matched on the dataset's columns of that category.
+    #[serde(default)]
+    pub category: Option<String>,
+    /// For lists of pseudonym tokens: the `length` the tokens were made with (default 16).
+    #[serde(default)]
+    pub token_length: Option<usize>,
+    /// For lists of pseudonym tokens: the `prefix` the tokens were made with.
+    #[serde(default)]
+    pub token_prefix: Option<String>,
+}
+
+/// What a rule selects.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Selector {
+    /// Column category.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<Category>,
+    /// Column role.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    /// Column name glob.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+    /// Dataset glob (source path, or `source:table` / table name for multi-table sources).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<String>,
+}
+
+impl Selector {
+    /// How specific the rule is: column name beats category beats role; a dataset scope
+    /// breaks ties in its favour.
+    pub fn specificity(&self) -> (u8, bool) {
+        let base = if self.column.is_some() {
+            3
+        } else if self.category.is_some() {
+            2
+        } else {
+            u8::from(self.role.is_some())
+        };
+        (base, self.dataset.is_some())
+    }
+}
+
+/// One `[[rules]]` entry.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// 1-based position in the file.
+    pub number: usize,
+    /// Line of its `[[rules]]` header, when found.
+    pub line: Option<usize>,
+    /// What it selects.
+    pub selector: Selector,
+    /// What it does.
+    pub action: ActionSpec,
+    /// The action's name and parameters as written (reports, dry runs).
+    pub params: toml::Table,
+    /// Optional human reason (`why = "…"`), shown in the plan.
+    pub why: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    pipeline: Meta,
+    #[serde(default)]
+    output: OutputSpec,
+    #[serde(default)]
+    key: KeySpec,
+    #[serde(default)]
+    scan: ScanSpec,
+    #[serde(default)]
+    rules: Vec<toml::Table>,
+    #[serde(default)]
+    suppress: Option<SuppressSpec>,
+}
+
+const SELECTOR_KEYS: [&str; 5] = ["category", "role", "column", "dataset", "why"];
+
+const ROLES: [&str; 5] = [
+    "direct_identifier",
+    "quasi_identifier",
+    "sensitive",
+    "free_text",
+    "not_personal",
+];
+
+fn role_from_name(name: &str) -> Option<Role> {
+    Some(match name {
+        "direct_identifier" => Role::DirectIdentifier,
+        "quasi_identifier" => Role::QuasiIdentifier,
+        "sensitive" => Role::Sensitive,
+        "free_text" => Role::FreeText,
+        "not_personal" => Role::NotPersonal,
+        _ => return None,
+    })
+}
+
+impl Pipeline {
+    /// Read and validate a pipeline file.
+    pub fn load(path: &Path) -> Result<Pipeline> {
+        #[allow(clippy::disallowed_methods)] // a small config file
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Self::parse(&text, path)
+    }
+
+    /// Parse pipeline text; `path` names it in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Pipeline> {
+        let raw: RawFile = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| line_of(text, s.start));
+            Error::Config {
+                path: path.to_path_buf(),
+                line,
+                msg: hint::improve_serde_message(e.message()),
+            }
+        })?;
+        let headers = rule_header_lines(text);
+        let mut rules = Vec::with_capacity(raw.rules.len());
+        for (i, table) in raw.rules.into_iter().enumerate() {
+            let line = headers.get(i).copied();
+            rules.push(parse_rule(i + 1, line, table).map_err(|msg| Error::Config {
+                path: path.to_path_buf(),
+                line,
+                msg: format!("rule {}: {msg}", i + 1),
+            })?);
+        }
+        Ok(Pipeline {
+            path: path.to_path_buf(),
+            meta: raw.pipeline,
+            output: raw.output,
+            key: raw.key,
+            scan: raw.scan,
+            rules,
+            suppress: raw.suppress,
+        })
+    }
+}
+
+fn parse_rule(
+    number: usize,
+    line: Option<usize>,
+    mut table: toml::Table,
+) -> std::result::Result<Rule, String> {
+    let mut sel = Selector::default();
+    let take_str = |t: &mut toml::Table, k: &str| -> std::result::Result<Option<String>, String> {
+        match t.remove(k) {
+            None => Ok(None),
+            Some(toml::Value::String(s)) => Ok(Some(s)),
+            Some(_) => Err(format!("`{k}` must be a string")),
+        }
+    };
+    if let Some(c) = take_str(&mut table, "category")? {
+        sel.category = Some(Category::from_name(&c).ok_or_else(|| {
+            format!(
+                "unknown category `{c}`{}",
+                hint::did_you_mean(&c, Category::ALL.iter().map(|c| c.name()))
+            )
+        })?);
+    }
+    if let Some(r) = take_str(&mut table, "role")? {
+        sel.role = Some(
+            role_from_name(&r)
+                .ok_or_else(|| format!("unknown role `{r}`{}", hint::did_you_mean(&r, ROLES)))?,
+        );
+    }
+    sel.column = take_str(&mut table, "column")?;
+    sel.dataset = take_str(&mut table, "dataset")?;
+    let why = take_str(&mut table, "why")?;
+    if sel.category.is_none() && sel.role.is_none() && sel.column.is_none() {
+        return Err(
+            "a rule needs `category`, `role` or `column` to say which columns it covers".into(),
+        );
+    }
+    let action_name = match table.get("action") {
+        Some(toml::Value::String(a)) => a.clone(),
+        Some(_) => return Err("`action` must be a string".into()),
+        None => return Err("a rule needs an `action`".into()),
+    };
+    if !ActionSpec::NAMES.contains(&action_name.as_str()) {
+        return Err(format!(
+            "unknown action `{action_name}`{}; actions: {}",
+            hint::did_you_mean(&action_name, ActionSpec::NAMES.iter().copied()),
+            ActionSpec::NAMES.join(", ")
+        ));
+    }
+    let mut params = table.clone();
+    params.remove("action");
+    let action: ActionSpec =
+        toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| {
+                let msg = hint::improve_serde_message(e.message());
+                // Selector keys are valid in a rule; say so when one is misspelt.
+                if msg.contains("unknown field") {
+                    let word = msg.split('`').nth(1).unwrap_or("");
+                    let sel_hint = hint::did_you_mean(word, SELECTOR_KEYS);
+                    if !sel_hint.is_empty() {
+                        return format!("unknown key `{word}`{sel_hint}");
+                    }
+                }
+                format!("action `{action_name}`: {msg}")
+            })?;
+    Ok(Rule {
+        number,
+        line,
+        selector: sel,
+        action,
+        params,
+        why,
+    })
+}
+
+/// 1-based line of byte offset `at`.
+fn line_of(text: &str, at: usize) -> usize {
+    text.as_bytes()[..at.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+/// Lines of the `[[rules]]` headers, in order.
+fn rule_header_lines(text: &str) -> Vec<usize> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| l.trim_start().starts_with("[[rules]]"))
+        .map(|(i, _)| i + 1)
+        .collect()
+}

@@ -1,0 +1,215 @@
+//! Planning: pipeline rules × column classifications → one action per column, with the reason.
+//!
+//! The most specific rule wins (column name > category > role; a dataset scope breaks ties;
+//! then file order). Under `strict`, a personal column (identifier, quasi-identifier,
+//! special category or free text) that no rule covers makes the plan unsafe: the run stops
+//! before writing anything and names the columns.
+use serde::Serialize;
+
+use crate::config::pipeline::{Pipeline, Rule};
+use crate::detect::{Category, Role};
+use crate::scan::DatasetScan;
+use crate::source::glob_match;
+use crate::transform::ActionSpec;
+
+/// The decision for one column.
+#[derive(Debug, Clone, Serialize)]
+pub struct ColumnPlan {
+    /// Column name.
+    pub name: String,
+    /// Detected category.
+    pub category: Category,
+    /// Its role.
+    pub role: Role,
+    /// Classification confidence.
+    pub confidence: f64,
+    /// Action name.
+    pub action: String,
+    /// The rule's parameters as written (no secrets can be in a pipeline file).
+    #[serde(skip_serializing_if = "toml::Table::is_empty")]
+    pub params: toml::Table,
+    /// Why this action.
+    pub reason: String,
+    /// The rule number, if a rule chose it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<usize>,
+    /// The parsed action.
+    #[serde(skip)]
+    pub spec: ActionSpec,
+}
+
+/// The plan for one dataset.
+#[derive(Debug, Clone, Serialize)]
+pub struct DatasetPlan {
+    /// Source path or URL (password removed).
+    pub source: String,
+    /// Table for multi-table sources.
+    pub table: Option<String>,
+    /// One entry per input column, in input order.
+    pub columns: Vec<ColumnPlan>,
+}
+
+/// Personal columns without a rule.
+#[derive(Debug, Clone, Serialize)]
+pub struct Uncovered {
+    /// Dataset (source, or source:table).
+    pub dataset: String,
+    /// Column.
+    pub column: String,
+    /// Its category.
+    pub category: Category,
+}
+
+/// A whole plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    /// Per dataset.
+    pub datasets: Vec<DatasetPlan>,
+    /// Personal columns no rule covers (kept as they are unless the pipeline is strict).
+    pub uncovered: Vec<Uncovered>,
+}
+
+impl Plan {
+    /// Whether a strict pipeline may run this plan.
+    pub fn is_safe(&self) -> bool {
+        self.uncovered.is_empty()
+    }
+}
+
+/// The name a dataset is matched by in `dataset = "…"` globs and shown as.
+pub fn dataset_label(ds: &DatasetScan) -> String {
+    match &ds.table {
+        Some(t) => format!("{}:{t}", ds.source),
+        None => ds.source.clone(),
+    }
+}
+
+fn rule_matches(rule: &Rule, ds: &DatasetScan, column: &str, category: Category) -> bool {
+    let s = &rule.selector;
+    if let Some(c) = s.category
+        && c != category
+    {
+        return false;
+    }
+    if let Some(r) = s.role
+        && r != category.role()
+    {
+        return false;
+    }
+    if let Some(g) = &s.column
+        && !glob_match(g, column)
+        && !glob_match(&g.to_lowercase(), &column.to_lowercase())
+    {
+        return false;
+    }
+    if let Some(g) = &s.dataset {
+        let label = dataset_label(ds);
+        let file = ds.source.rsplit('/').next().unwrap_or(&ds.source);
+        let table = ds.table.as_deref().unwrap_or("");
+        let short = table.rsplit('.').next().unwrap_or(table);
+        if ![label.as_str(), ds.source.as_str(), file, table, short]
+            .iter()
+            .any(|t| !t.is_empty() && glob_match(g, t))
+        {
+            return false;
+        }
+    }
+    true
+}
+
+fn describe(rule: &Rule) -> String {
+    let s = &rule.selector;
+    let mut parts = Vec::new();
+    if let Some(c) = &s.column {
+        parts.push(format!("column = {c}"));
+    }
+    if let Some(c) = s.category {
+        parts.push(format!("category = {c}"));
+    }
+    if let Some(r) = s.role {
+        parts.push(format!("role = {}", r.name()));
+    }
+    if let Some(d) = &s.dataset {
+        parts.push(format!("dataset = {d}"));
+    }
+    let mut text = format!("rule {} ({})", rule.number, parts.join(", "));
+    if let Some(w) = &rule.why {
+        text.push_str(": ");
+        text.push_str(w);
+    }
+    text
+}
+
+/// Plan every scanned dataset. Failed scans are skipped here (the run reports them).
+pub fn plan(pipeline: &Pipeline, scans: &[DatasetScan]) -> Plan {
+    let mut datasets = Vec::new();
+    let mut uncovered = Vec::new();
+    for ds in scans.iter().filter(|d| d.error.is_none()) {
+        let mut columns = Vec::new();
+        for col in &ds.columns {
+            let cat = col.classification.category;
+            let best = pipeline
+                .rules
+                .iter()
+                .filter(|r| rule_matches(r, ds, &col.name, cat))
+                // Highest specificity, then earliest in the file.
+                .max_by(|a, b| {
+                    a.selector
+                        .specificity()
+                        .cmp(&b.selector.specificity())
+                        .then(b.number.cmp(&a.number))
+                });
+            let personal = cat.role() != Role::NotPersonal;
+            let (spec, params, reason, rule) = match best {
+                Some(r) => (
+                    r.action.clone(),
+                    r.params.clone(),
+                    describe(r),
+                    Some(r.number),
+                ),
+                None if personal => {
+                    uncovered.push(Uncovered {
+                        dataset: dataset_label(ds),
+                        column: col.name.clone(),
+                        category: cat,
+                    });
+                    (
+                        ActionSpec::Keep,
+                        toml::Table::new(),
+                        format!(
+                            "no rule covers this {} column: kept as is",
+                            cat.role().name()
+                        ),
+                        None,
+                    )
+                }
+                None => (
+                    ActionSpec::Keep,
+                    toml::Table::new(),
+                    "not personal: kept".to_string(),
+                    None,
+                ),
+            };
+            columns.push(ColumnPlan {
+                name: col.name.clone(),
+                category: cat,
+                role: cat.role(),
+                confidence: col.classification.confidence,
+                action: spec.name().to_string(),
+                params,
+                reason,
+                rule,
+                spec,
+            });
+        }
+        datasets.push(DatasetPlan {
+            source: ds.source.clone(),
+            table: ds.table.clone(),
+            columns,
+        });
+    }
+    Plan {
+        datasets,
+        uncovered,
+    }
+}

@@ -1,0 +1,724 @@
+//! `anonkos run`: scan the inputs, plan one action per column, stream every dataset through
+//! its transforms into the output files, verify the outputs, and write the run report.
+//!
+//! Safety properties, in order:
+//! 1. nothing is written until every input has been scanned and the plan is safe (a strict
+//!    pipeline with an uncovered personal column stops here, naming the columns);
+//! 2. outputs are written into a staging directory inside the output directory and renamed
+//!    into place only when every dataset has been written, so a failed or killed run leaves
+//!    the previous outputs (or none), never a partial set;
+//! 3. inputs are opened read-only and never equal an output path;
+//! 4. the key is used in memory only; reports carry its fingerprint, never the key.
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow_array::{Array, ArrayRef, RecordBatch, StringArray};
+use arrow_schema::{Field, Schema, SchemaRef};
+use rayon::prelude::*;
+
+use crate::config::pipeline::{FormatChoice, KeyMode, Pipeline};
+use crate::detect::{Category, PatternSet};
+use crate::error::{Error, Location, Result};
+use crate::key::Key;
+use crate::plan::DatasetPlan;
+use crate::scan::{DatasetScan, Scanner};
+use crate::sink::{self, OutFormat, Writer};
+use crate::source::{self, Format, ReadOptions, Source};
+use crate::transform::{self, ColumnTransform, IdKind, SubjectList};
+
+pub mod digest;
+pub mod report;
+pub mod verify;
+
+pub use report::RunReport;
+
+/// Where the key came from (for the report; the key itself is never recorded).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeySource {
+    /// `--key-file`.
+    File,
+    /// `ANONKOS_KEY`.
+    Env,
+    /// Made for this run and discarded.
+    Ephemeral,
+    /// No key.
+    None,
+}
+
+/// Options from the command line.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Replace the pipeline's inputs.
+    pub inputs: Vec<String>,
+    /// Replace the pipeline's output directory.
+    pub out_dir: Option<PathBuf>,
+    /// Key file.
+    pub key_file: Option<PathBuf>,
+    /// Plan only.
+    pub dry_run: bool,
+    /// Called with progress text (rows done) on long runs; the CLI decides whether to show it.
+    pub progress: Option<fn(&str)>,
+}
+
+/// A run's outcome: the report and what the exit code should say.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The report (also written to `anonkos-run.json` in the output directory when outputs
+    /// were written).
+    pub report: RunReport,
+    /// Why the run stopped early, if it did.
+    pub stop: Option<Stop>,
+}
+
+/// Why a run did not complete.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stop {
+    /// Strict pipeline, personal columns without a rule (nothing written).
+    Unsafe,
+    /// Outputs written, but verification found personal data left.
+    VerificationFailed,
+}
+
+/// The name of the run report in the output directory.
+pub const REPORT_NAME: &str = "anonkos-run.json";
+
+/// Load the key the pipeline asks for.
+pub fn load_key(
+    mode: KeyMode,
+    key_file: Option<&Path>,
+) -> Result<(Option<Key>, KeySource, Vec<String>)> {
+    let mut notes = Vec::new();
+    match mode {
+        KeyMode::None => Ok((None, KeySource::None, notes)),
+        KeyMode::Ephemeral => {
+            if key_file.is_some() || std::env::var_os("ANONKOS_KEY").is_some() {
+                notes.push(
+                    "this pipeline uses a throw-away key (key.mode = \"ephemeral\"): the given key was not used, so tokens cannot be linked to other releases".into(),
+                );
+            }
+            Ok((Some(Key::generate()?), KeySource::Ephemeral, notes))
+        }
+        KeyMode::Required => {
+            if let Some(p) = key_file {
+                let (key, warning) = Key::from_file(p)?;
+                if let Some(w) = warning {
+                    notes.push(w);
+                }
+                return Ok((Some(key), KeySource::File, notes));
+            }
+            match Key::from_env("ANONKOS_KEY")? {
+                Some(k) => Ok((Some(k), KeySource::Env, notes)),
+                None => Err(Error::Usage(
+                    "this pipeline needs a secret key (key.mode = \"required\"): give --key-file FILE or set ANONKOS_KEY (create one with `anonkos keygen`)".into(),
+                )),
+            }
+        }
+    }
+}
+
+/// One input after expansion: a file or a database URL.
+#[derive(Debug, Clone)]
+struct Input {
+    display: String,
+    path: Option<PathBuf>,
+}
+
+fn expand_inputs(inputs: &[String]) -> Result<Vec<Input>> {
+    let mut out = Vec::new();
+    for i in inputs {
+        if source::is_database_url(i) {
+            out.push(Input {
+                display: source::db::redact_url(i),
+                path: None,
+            });
+            continue;
+        }
+        let files = if i.contains('*') || i.contains('?') {
+            expand_glob(i)?
+        } else {
+            crate::scan::expand(Path::new(i))?
+        };
+        for (p, d) in files {
+            out.push(Input {
+                display: d,
+                path: Some(p),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// `dir/*.csv`-style globs: wildcards in the file name only.
+fn expand_glob(pattern: &str) -> Result<Vec<(PathBuf, String)>> {
+    let p = Path::new(pattern);
+    let dir = match p.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = p
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))? {
+        let e = e.map_err(|e| Error::io(&dir, e))?;
+        let f = e.file_name().to_string_lossy().into_owned();
+        if source::glob_match(&name, &f) && e.path().is_file() {
+            let path = e.path();
+            out.push((path.clone(), path.display().to_string()));
+        }
+    }
+    out.sort();
+    if out.is_empty() {
+        return Err(Error::Usage(format!("{pattern}: no file matches")));
+    }
+    Ok(out)
+}
+
+/// The output format for a dataset of `format`.
+fn out_format(choice: FormatChoice, format: Format) -> OutFormat {
+    match choice {
+        FormatChoice::Csv => OutFormat::Csv,
+        FormatChoice::Parquet => OutFormat::Parquet,
+        FormatChoice::Sqlite => OutFormat::Sqlite,
+        FormatChoice::Same => match format {
+            Format::Csv => OutFormat::Csv,
+            Format::Parquet | Format::Postgres | Format::Mysql => OutFormat::Parquet,
+            Format::PgDump => OutFormat::PgDump,
+            Format::MysqlDump => OutFormat::MysqlDump,
+            Format::Sqlite => OutFormat::Sqlite,
+        },
+    }
+}
+
+/// A file-name stem for an input: `patients.csv.gz` → `patients`, a URL → its database.
+fn stem(display: &str) -> String {
+    let last = display
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or(display);
+    let last = last.split('?').next().unwrap_or(last);
+    let base = last.split('.').next().unwrap_or(last);
+    let clean: String = base
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if clean.is_empty() {
+        "data".into()
+    } else {
+        clean
+    }
+}
+
+/// Names used in file paths (tables may hold any character).
+fn safe_name(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Run a pipeline.
+pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) -> Result<Outcome> {
+    let started = std::time::Instant::now();
+    let inputs_text = if opts.inputs.is_empty() {
+        pipeline.meta.inputs.clone()
+    } else {
+        opts.inputs.clone()
+    };
+    if inputs_text.is_empty() {
+        return Err(Error::Usage(
+            "no inputs: list them in [pipeline] inputs or give --input".into(),
+        ));
+    }
+    let inputs = expand_inputs(&inputs_text)?;
+    if inputs.is_empty() {
+        return Err(Error::Usage("the inputs hold no supported files".into()));
+    }
+    let out_dir = opts
+        .out_dir
+        .clone()
+        .or_else(|| pipeline.output.dir.clone())
+        .ok_or_else(|| {
+            Error::Usage("no output directory: set [output] dir or give --out-dir".into())
+        })?;
+
+    // 1. Classify every input (sampled) and plan.
+    let read = ReadOptions {
+        sample_rows: Some(pipeline.scan.sample_rows),
+        ..ReadOptions::default()
+    };
+    let scanner = Scanner::new(patterns.clone(), read);
+    let mut scans: Vec<DatasetScan> = Vec::new();
+    for input in &inputs {
+        match &input.path {
+            Some(p) => scans.extend(scanner.scan_path(p, &input.display)),
+            None => scans
+                .extend(scanner.scan_inputs(std::slice::from_ref(&url_of(input, &inputs_text)))),
+        }
+    }
+    let mut report = RunReport::new(pipeline);
+    if let Some(failed) = scans.iter().find(|d| d.error.is_some()) {
+        return Err(Error::input(
+            Location::dataset(crate::plan::dataset_label(failed)),
+            format!(
+                "could not be read, so nothing was written: {}",
+                failed.error.clone().unwrap_or_default()
+            ),
+        ));
+    }
+    let plan = crate::plan::plan(pipeline, &scans);
+    report.plan = Some(plan.clone());
+    if pipeline.meta.strict && !plan.is_safe() {
+        report.status = "refused".into();
+        return Ok(Outcome {
+            report,
+            stop: Some(Stop::Unsafe),
+        });
+    }
+    if opts.dry_run {
+        report.status = "dry_run".into();
+        return Ok(Outcome { report, stop: None });
+    }
+
+    // 2. Key (only now: a dry run needs none).
+    let needs_key = plan
+        .datasets
+        .iter()
+        .flat_map(|d| &d.columns)
+        .any(|c| c.spec.needs_key())
+        || pipeline.suppress.is_some();
+    let (key, key_source, key_notes) = if needs_key || pipeline.key.mode == KeyMode::Ephemeral {
+        load_key(pipeline.key.mode, opts.key_file.as_deref())?
+    } else {
+        (None, KeySource::None, Vec::new())
+    };
+    if needs_key && key.is_none() {
+        return Err(Error::Usage(
+            "the plan has keyed actions but the pipeline's key.mode is \"none\"".into(),
+        ));
+    }
+    report.key = report::KeyInfo {
+        source: key_source,
+        fingerprint: key.as_ref().map(Key::fingerprint),
+    };
+    report.notes.extend(key_notes);
+
+    // 3. Outputs never overwrite inputs.
+    std::fs::create_dir_all(&out_dir).map_err(|e| Error::Output {
+        path: out_dir.clone(),
+        source: e,
+    })?;
+    let out_canon = out_dir.canonicalize().map_err(|e| Error::io(&out_dir, e))?;
+    for i in &inputs {
+        if let Some(p) = &i.path {
+            let (sha, bytes) = digest::sha256_file(p)?;
+            report.inputs.push(report::FileInfo {
+                path: i.display.clone(),
+                sha256: Some(sha),
+                bytes: Some(bytes),
+            });
+            if let Ok(c) = p.canonicalize()
+                && c.starts_with(&out_canon)
+            {
+                return Err(Error::Usage(format!(
+                    "{}: an input is inside the output directory {}; choose another --out-dir",
+                    i.display,
+                    out_dir.display()
+                )));
+            }
+        } else {
+            report.inputs.push(report::FileInfo {
+                path: i.display.clone(),
+                sha256: None,
+                bytes: None,
+            });
+        }
+    }
+
+    let suppression = match &pipeline.suppress {
+        Some(s) => Some(load_suppression(s, key.as_ref())?),
+        None => None,
+    };
+
+    // 4. Write everything into a staging directory, then move it into place.
+    let staging = tempfile::Builder::new()
+        .prefix(".anonkos-staging-")
+        .tempdir_in(&out_dir)
+        .map_err(|e| Error::Output {
+            path: out_dir.clone(),
+            source: e,
+        })?;
+    let mut finals: Vec<(PathBuf, PathBuf, OutFormat)> = Vec::new();
+    let mut used_names: BTreeMap<String, usize> = BTreeMap::new();
+    let full = ReadOptions::default();
+    for input in &inputs {
+        let sources: Vec<Box<dyn Source>> = match &input.path {
+            Some(p) => source::open(p, &input.display, &full)?,
+            None => source::open_url(&url_of(input, &inputs_text), &full)?,
+        };
+        let mut shared: Option<(Box<dyn Writer>, PathBuf)> = None;
+        let base = unique(&mut used_names, stem(&input.display));
+        for src in sources {
+            let info = src.info().clone();
+            let Some(dp) = plan
+                .datasets
+                .iter()
+                .find(|d| d.source == info.source && d.table == info.table)
+            else {
+                continue;
+            };
+            let format = out_format(pipeline.output.format, info.format);
+            let (rel, multi) = if format.is_multi_table() {
+                (
+                    PathBuf::from(format!("{base}.{}", format.extension())),
+                    true,
+                )
+            } else {
+                match &info.table {
+                    Some(t) => (
+                        PathBuf::from(&base).join(format!(
+                            "{}.{}",
+                            safe_name(t),
+                            format.extension()
+                        )),
+                        false,
+                    ),
+                    None => (
+                        PathBuf::from(format!("{base}.{}", format.extension())),
+                        false,
+                    ),
+                }
+            };
+            let staged = staging.path().join(&rel);
+            if let Some(parent) = staged.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e).on_output())?;
+            }
+            let stats = if multi {
+                if shared.is_none() {
+                    shared = Some((
+                        sink::create(&staged, format).map_err(Error::on_output)?,
+                        rel.clone(),
+                    ));
+                    finals.push((staged.clone(), out_dir.join(&rel), format));
+                }
+                let (w, _) = shared
+                    .as_mut()
+                    .ok_or_else(|| Error::Internal("no shared writer".into()))?;
+                process(
+                    src,
+                    dp,
+                    w.as_mut(),
+                    key.as_ref(),
+                    &patterns,
+                    suppression.as_ref(),
+                    opts,
+                )?
+            } else {
+                let mut w = sink::create(&staged, format).map_err(Error::on_output)?;
+                let s = process(
+                    src,
+                    dp,
+                    w.as_mut(),
+                    key.as_ref(),
+                    &patterns,
+                    suppression.as_ref(),
+                    opts,
+                )?;
+                w.commit().map_err(Error::on_output)?;
+                finals.push((staged.clone(), out_dir.join(&rel), format));
+                s
+            };
+            report.datasets.push(report::DatasetResult {
+                source: info.source.clone(),
+                table: info.table.clone(),
+                output: rel.display().to_string(),
+                ..stats
+            });
+        }
+        if let Some((w, _)) = shared.take() {
+            w.commit().map_err(Error::on_output)?;
+        }
+    }
+    for (staged, fin, format) in &finals {
+        if let Some(parent) = fin.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e).on_output())?;
+        }
+        std::fs::rename(staged, fin).map_err(|e| Error::io(fin, e).on_output())?;
+        let (sha, bytes) = digest::sha256_file(fin)?;
+        report.outputs.push(report::OutputInfo {
+            path: fin
+                .strip_prefix(&out_dir)
+                .unwrap_or(fin)
+                .display()
+                .to_string(),
+            format: *format,
+            sha256: sha,
+            bytes,
+        });
+    }
+    drop(staging);
+
+    // 5. Verify what was written, with the plan as the manifest.
+    let out_paths: Vec<PathBuf> = finals.iter().map(|(_, f, _)| f.clone()).collect();
+    let v = verify::verify(
+        &out_paths,
+        Some((&report, out_dir.as_path())),
+        patterns,
+        false,
+    );
+    let passed = v.passed;
+    report.verification = Some(v);
+    report.status = if passed {
+        "ok".into()
+    } else {
+        "verification_failed".into()
+    };
+    report.seconds = started.elapsed().as_secs_f64();
+    report.out_dir = Some(out_dir.display().to_string());
+    let json = report.to_json();
+    crate::sink::atomic::write_atomic(out_dir.join(REPORT_NAME), json.as_bytes())
+        .map_err(Error::on_output)?;
+    Ok(Outcome {
+        report,
+        stop: (!passed).then_some(Stop::VerificationFailed),
+    })
+}
+
+/// Database URLs are kept verbatim (with any password) only in memory, to reconnect.
+fn url_of(input: &Input, given: &[String]) -> String {
+    given
+        .iter()
+        .find(|g| source::db::redact_url(g) == input.display)
+        .cloned()
+        .unwrap_or_else(|| input.display.clone())
+}
+
+fn unique(used: &mut BTreeMap<String, usize>, name: String) -> String {
+    let n = used.entry(name.clone()).or_insert(0);
+    *n += 1;
+    if *n == 1 { name } else { format!("{name}-{n}") }
+}
+
+/// The objection list, matched on columns of its category.
+pub struct Suppression {
+    list: SubjectList,
+    category: Category,
+}
+
+fn load_suppression(
+    s: &crate::config::pipeline::SuppressSpec,
+    key: Option<&Key>,
+) -> Result<Suppression> {
+    let key = key.ok_or_else(|| {
+        Error::Usage("[suppress] needs a key (the list is matched through keyed tokens)".into())
+    })?;
+    let cat_name = s
+        .category
+        .clone()
+        .unwrap_or_else(|| "kosovo_personal_number".into());
+    let category = Category::from_name(&cat_name).ok_or_else(|| {
+        Error::Usage(format!(
+            "[suppress] category `{cat_name}` is unknown{}",
+            crate::config::hint::did_you_mean(&cat_name, Category::ALL.iter().map(|c| c.name()))
+        ))
+    })?;
+    let params = transform::pseudonymise::TokenParams::new(s.token_length, s.token_prefix.clone())?;
+    let list = SubjectList::load(&s.list, IdKind::from_category(category), key, params)?;
+    Ok(Suppression { list, category })
+}
+
+/// Categories that identify the person a row is about, most reliable first: `date_shift` and
+/// `noise` key their per-subject offsets on the first one present.
+const SUBJECT_CATEGORIES: [Category; 6] = [
+    Category::KosovoPersonalNumber,
+    Category::Jmbg,
+    Category::PassportNumber,
+    Category::IdCardNumber,
+    Category::Email,
+    Category::PhoneNumber,
+];
+
+/// Stream one dataset through its transforms into `w`.
+fn process(
+    mut src: Box<dyn Source>,
+    dp: &DatasetPlan,
+    w: &mut dyn Writer,
+    key: Option<&Key>,
+    patterns: &Arc<PatternSet>,
+    suppression: Option<&Suppression>,
+    opts: &RunOptions,
+) -> Result<report::DatasetResult> {
+    let info = src.info().clone();
+    let loc = info.location();
+    let schema = src.schema();
+    if schema.fields().len() != dp.columns.len() {
+        return Err(Error::Internal(format!(
+            "{loc}: the plan and the source disagree on the columns"
+        )));
+    }
+    // Build the transforms and the output schema.
+    let mut txs: Vec<Box<dyn ColumnTransform>> = Vec::with_capacity(dp.columns.len());
+    let mut fields: Vec<Field> = Vec::new();
+    let mut kept: Vec<bool> = Vec::with_capacity(dp.columns.len());
+    for (f, cp) in schema.fields().iter().zip(&dp.columns) {
+        let t = transform::build(&cp.spec, cp.category, key, patterns.clone()).map_err(
+            |e| match e {
+                Error::Config { msg, .. } | Error::Usage(msg) => {
+                    Error::Usage(format!("{loc}: column \"{}\": {msg}", f.name()))
+                }
+                other => other,
+            },
+        )?;
+        let out_type = t.output_type(f.data_type());
+        kept.push(out_type.is_some());
+        if let Some(dt) = out_type {
+            let keep_meta = cp.action == "keep";
+            let field = Field::new(f.name(), dt, true);
+            fields.push(if keep_meta {
+                field.with_metadata(f.metadata().clone())
+            } else {
+                field
+            });
+        }
+        txs.push(t);
+    }
+    let out_schema: SchemaRef = Arc::new(Schema::new(fields));
+    let wants_subjects = dp
+        .columns
+        .iter()
+        .any(|c| matches!(c.action.as_str(), "date_shift" | "noise"));
+    let subject_col = SUBJECT_CATEGORIES.iter().find_map(|cat| {
+        dp.columns
+            .iter()
+            .position(|c| c.category == *cat)
+            .map(|i| (i, *cat))
+    });
+    let suppress_cols: Vec<usize> = match suppression {
+        Some(s) => dp
+            .columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.category == s.category)
+            .map(|(i, _)| i)
+            .collect(),
+        None => Vec::new(),
+    };
+    let mut result = report::DatasetResult::default();
+    if suppression.is_some() && suppress_cols.is_empty() {
+        result.notes.push(format!(
+            "no column of category {} here: the objection list could not be applied to this dataset",
+            suppression.map_or("?", |s| s.category.name())
+        ));
+    }
+    result.columns = dp
+        .columns
+        .iter()
+        .map(|c| report::ColumnResult {
+            name: c.name.clone(),
+            action: c.action.clone(),
+            ..Default::default()
+        })
+        .collect();
+
+    w.begin_table(info.table.as_deref(), &out_schema)
+        .map_err(Error::on_output)?;
+    while let Some(batch) = src.next_batch()? {
+        let mut data = batch.data;
+        result.rows_in += data.num_rows() as u64;
+        if let Some(s) = suppression
+            && !suppress_cols.is_empty()
+        {
+            let mut keep = vec![true; data.num_rows()];
+            for &c in &suppress_cols {
+                let col = as_strings(data.column(c))?;
+                let (m, _) = s.list.keep_mask(&col);
+                for (k, i) in keep.iter_mut().zip(0..m.len()) {
+                    *k &= m.value(i);
+                }
+            }
+            let keep = arrow_array::BooleanArray::from(keep);
+            let before = data.num_rows();
+            data = arrow_select::filter::filter_record_batch(&data, &keep)
+                .map_err(|e| Error::Internal(format!("suppression filter: {e}")))?;
+            result.rows_suppressed += (before - data.num_rows()) as u64;
+        }
+        let subjects: Option<StringArray> = match (wants_subjects, subject_col) {
+            (true, Some((i, cat))) => {
+                Some(subject_ids(data.column(i), IdKind::from_category(cat))?)
+            }
+            _ => None,
+        };
+        let outs: Vec<Option<Result<transform::Transformed>>> = txs
+            .par_iter()
+            .zip(data.columns().par_iter())
+            .zip(kept.par_iter())
+            .map(|((t, col), &k)| k.then(|| t.apply(col, subjects.as_ref())))
+            .collect();
+        let mut arrays: Vec<ArrayRef> = Vec::with_capacity(out_schema.fields().len());
+        for (o, stats) in outs.into_iter().zip(result.columns.iter_mut()) {
+            let Some(o) = o else {
+                // Dropped: every value is gone.
+                stats.changed += data.num_rows() as u64;
+                continue;
+            };
+            let o = o.map_err(|e| match e {
+                Error::Input { msg, .. } => Error::input(loc.in_column(stats.name.clone()), msg),
+                other => other,
+            })?;
+            stats.changed += o.changed;
+            stats.problems += o.problems;
+            if stats.problem_example.is_none() {
+                stats.problem_example = o.problem_example;
+            }
+            arrays.push(o.array);
+        }
+        let out = RecordBatch::try_new(out_schema.clone(), arrays)
+            .map_err(|e| Error::Internal(format!("{loc}: assembling the output batch: {e}")))?;
+        result.rows_out += out.num_rows() as u64;
+        w.write(&out).map_err(Error::on_output)?;
+        if let Some(p) = opts.progress {
+            p(&format!("{}: {} rows", loc.dataset, result.rows_in));
+        }
+    }
+    w.end_table().map_err(Error::on_output)?;
+    Ok(result)
+}
+
+/// A column as Utf8 (identifiers may be stored as numbers).
+fn as_strings(col: &ArrayRef) -> Result<StringArray> {
+    let s = arrow_cast::cast(col, &arrow_schema::DataType::Utf8)
+        .map_err(|e| Error::Internal(format!("reading identifiers as text: {e}")))?;
+    s.as_any()
+        .downcast_ref::<StringArray>()
+        .cloned()
+        .ok_or_else(|| Error::Internal("cast to Utf8 gave another type".into()))
+}
+
+/// Normalised subject identifiers per row (nulls where a value does not normalise).
+fn subject_ids(col: &ArrayRef, kind: IdKind) -> Result<StringArray> {
+    let s = as_strings(col)?;
+    Ok((0..s.len())
+        .map(|i| {
+            if s.is_null(i) {
+                None
+            } else {
+                transform::normalise_identifier(kind, s.value(i))
+            }
+        })
+        .collect())
+}

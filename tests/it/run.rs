@@ -1,0 +1,619 @@
+//! `anonkos run` / `verify` / `keygen` end to end: the shipped pipelines on the sample data,
+//! strictness, bad pipelines, keys, determinism, and the leak test (no identifier value from
+//! the inputs in any output, report or log line).
+#![allow(clippy::disallowed_methods)] // tests read outputs and write fixtures directly
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use arrow_array::Array;
+
+use crate::util::{TestDir, anonkos, root, run, stderr, stdout};
+
+const PIPELINES: [&str; 3] = ["research-release", "pseudonymised-share", "test-copy"];
+
+fn pipeline(name: &str) -> String {
+    root()
+        .join("pipelines")
+        .join(format!("{name}.toml"))
+        .display()
+        .to_string()
+}
+
+fn keygen(d: &TestDir) -> String {
+    let key = d.path().join("test.key").display().to_string();
+    let o = run(&["keygen", "--out", &key]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    key
+}
+
+/// Run a shipped pipeline on the sample data (from the repository root, where its relative
+/// paths point).
+fn run_pipeline(name: &str, out: &Path, key: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "run".to_string(),
+        pipeline(name),
+        "--input".into(),
+        root().join("sample-data").display().to_string(),
+        "--out-dir".into(),
+        out.display().to_string(),
+        "--key-file".into(),
+        key.to_string(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    anonkos().current_dir(root()).args(&args).output().unwrap()
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Every cell of every dataset in a file, as text (Parquet and SQLite decoded).
+fn all_text(path: &Path) -> String {
+    let mut s = String::from_utf8_lossy(&std::fs::read(path).unwrap()).into_owned();
+    if let Ok(sources) =
+        anonkos::source::open(path, "out", &anonkos::source::ReadOptions::default())
+    {
+        for mut src in sources {
+            while let Ok(Some(b)) = src.next_batch() {
+                for col in b.data.columns() {
+                    let c = arrow_cast::cast(col, &arrow_schema::DataType::Utf8).unwrap();
+                    let c = c
+                        .as_any()
+                        .downcast_ref::<arrow_array::StringArray>()
+                        .unwrap();
+                    for i in 0..c.len() {
+                        if !c.is_null(i) {
+                            s.push_str(c.value(i));
+                            s.push('\n');
+                        }
+                    }
+                }
+            }
+        }
+    }
+    s
+}
+
+/// Identifier values of the sample inputs (direct identifiers other than names), raw and
+/// with separators removed.
+fn sample_identifiers() -> BTreeSet<String> {
+    let mut set = BTreeSet::new();
+    let cats = [
+        "kosovo_personal_number",
+        "jmbg",
+        "phone_number",
+        "email",
+        "iban",
+        "bank_account",
+        "passport_number",
+    ];
+    let src_dir = root().join("sample-data");
+    for (file, column, cat) in anonkos::sample::expected_categories() {
+        if !cats.contains(&cat) {
+            continue;
+        }
+        let path = src_dir.join(file);
+        for mut s in
+            anonkos::source::open(&path, file, &anonkos::source::ReadOptions::default()).unwrap()
+        {
+            let idx = s.schema().index_of(column).unwrap();
+            while let Some(b) = s.next_batch().unwrap() {
+                let c =
+                    arrow_cast::cast(b.data.column(idx), &arrow_schema::DataType::Utf8).unwrap();
+                let c = c
+                    .as_any()
+                    .downcast_ref::<arrow_array::StringArray>()
+                    .unwrap();
+                for i in 0..c.len() {
+                    if c.is_null(i) || c.value(i).len() < 6 {
+                        continue;
+                    }
+                    let v = c.value(i).to_string();
+                    let squashed: String = v
+                        .chars()
+                        .filter(|ch| !matches!(ch, ' ' | '-' | '/' | '.'))
+                        .collect();
+                    set.insert(v);
+                    if squashed.len() >= 8 {
+                        set.insert(squashed);
+                    }
+                }
+            }
+        }
+    }
+    set
+}
+
+#[test]
+fn shipped_pipelines_parse_and_show_their_plan() {
+    for name in PIPELINES {
+        let o = anonkos()
+            .current_dir(root())
+            .args(["run", &pipeline(name), "--dry-run"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{name}: {}{}",
+            stdout(&o),
+            stderr(&o)
+        );
+        let out = stdout(&o);
+        assert!(
+            out.contains("nr_personal") && out.contains("rule "),
+            "{name}: {out}"
+        );
+    }
+}
+
+#[test]
+fn every_action_appears_in_a_shipped_pipeline() {
+    let mut text = String::new();
+    for name in PIPELINES {
+        text.push_str(&std::fs::read_to_string(pipeline(name)).unwrap());
+    }
+    for action in anonkos::transform::ActionSpec::NAMES {
+        assert!(
+            text.contains(&format!("action = \"{action}\"")),
+            "no shipped pipeline uses {action}"
+        );
+    }
+    assert!(
+        text.contains("[suppress]"),
+        "suppress_subjects is not shipped"
+    );
+}
+
+#[test]
+fn shipped_pipelines_run_verify_and_leak_nothing() {
+    let d = TestDir::new();
+    let key = keygen(&d);
+    let key_text = std::fs::read_to_string(&key).unwrap().trim().to_string();
+    let ids = sample_identifiers();
+    assert!(
+        ids.len() > 1000,
+        "the leak test needs the sample identifiers ({})",
+        ids.len()
+    );
+    for name in PIPELINES {
+        let out = d.path().join(name);
+        let o = run_pipeline(name, &out, &key, &["--format", "json"]);
+        let (so, se) = (stdout(&o), stderr(&o));
+        assert_eq!(o.status.code(), Some(0), "{name}: {so}\n{se}");
+        let report: serde_json::Value = serde_json::from_str(&so).unwrap();
+        assert_eq!(report["schema"], "anonkos.run/v1");
+        assert_eq!(report["status"], "ok", "{name}: {}", report["verification"]);
+        assert_eq!(report["verification"]["passed"], true);
+        assert!(!report["outputs"].as_array().unwrap().is_empty());
+        for i in report["inputs"].as_array().unwrap() {
+            assert_eq!(i["sha256"].as_str().unwrap().len(), 64);
+        }
+        // verify, standalone, finds the manifest next to the outputs.
+        let v = run(&["verify", &out.display().to_string()]);
+        assert_eq!(
+            v.status.code(),
+            Some(0),
+            "{name}: {}{}",
+            stdout(&v),
+            stderr(&v)
+        );
+        // The leak test: outputs (decoded), the report, stdout and stderr.
+        let mut haystack = format!("{so}\n{se}\n{}\n{}", stdout(&v), stderr(&v));
+        for f in files_under(&out) {
+            haystack.push_str(&all_text(&f));
+        }
+        let leaked: Vec<&String> = ids
+            .iter()
+            .filter(|v| haystack.contains(v.as_str()))
+            .take(5)
+            .collect();
+        assert!(
+            leaked.is_empty(),
+            "{name}: {} input identifiers found in outputs, e.g. {:?}",
+            leaked.len(),
+            leaked.len()
+        );
+        assert!(!haystack.contains(&key_text), "{name}: the key leaked");
+    }
+}
+
+#[test]
+fn same_key_same_input_gives_byte_identical_outputs() {
+    let d = TestDir::new();
+    let key = keygen(&d);
+    let a = d.path().join("a");
+    let b = d.path().join("b");
+    for (out, threads) in [(&a, "1"), (&b, "2")] {
+        let mut args = vec!["--threads", threads];
+        args.push("--quiet");
+        let o = run_pipeline("pseudonymised-share", out, &key, &args);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+    let fa = files_under(&a);
+    let fb = files_under(&b);
+    assert_eq!(fa.len(), fb.len());
+    for (x, y) in fa.iter().zip(&fb) {
+        if x.file_name().unwrap() == "anonkos-run.json" {
+            continue;
+        }
+        assert!(
+            std::fs::read(x).unwrap() == std::fs::read(y).unwrap(),
+            "{} differs",
+            x.display()
+        );
+    }
+}
+
+#[test]
+fn objection_list_suppresses_every_row_of_the_listed_people() {
+    let d = TestDir::new();
+    let key = keygen(&d);
+    let out = d.path().join("share");
+    let o = run_pipeline("pseudonymised-share", &out, &key, &["--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let r: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let patients = r["datasets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["source"].as_str().unwrap().ends_with("patients.csv"))
+        .unwrap();
+    assert_eq!(patients["rows_suppressed"], 2, "{patients}");
+    assert_eq!(
+        patients["rows_out"].as_u64().unwrap() + 2,
+        patients["rows_in"].as_u64().unwrap()
+    );
+}
+
+#[test]
+fn strict_pipeline_without_rules_writes_nothing_and_names_the_columns() {
+    let d = TestDir::new();
+    let p = d.file(
+        "p.toml",
+        b"[pipeline]\nname = \"nothing\"\n[output]\nformat = \"csv\"\n[key]\nmode = \"none\"\n",
+    );
+    let out = d.path().join("out");
+    let input = root()
+        .join("sample-data/patients.csv")
+        .display()
+        .to_string();
+    let o = run(&[
+        "run",
+        &p,
+        "--input",
+        &input,
+        "--out-dir",
+        &out.display().to_string(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("nr_personal")
+            && stdout(&o).contains("Personal columns no rule covers")
+    );
+    assert!(
+        !out.exists() || files_under(&out).is_empty(),
+        "nothing may be written"
+    );
+}
+
+#[test]
+fn bad_pipelines_are_config_errors_with_line_and_hint() {
+    let d = TestDir::new();
+    let input = root().join("sample-data/faturat.csv").display().to_string();
+    let cases: [(&str, &str, &[&str]); 4] = [
+        (
+            "[pipeline]\nname = \"x\"\n[otput]\ndir = \"o\"\n",
+            "line 3",
+            &["did you mean `output`"],
+        ),
+        (
+            "[pipeline]\nname = \"x\"\n\n[[rules]]\ncategory = \"phone_number\"\naction = \"pseudonymize\"\n",
+            "line 4",
+            &["did you mean `pseudonymise`"],
+        ),
+        (
+            "[pipeline]\nname = \"x\"\n[[rules]]\ncategory = \"phone_numbr\"\naction = \"drop\"\n",
+            "rule 1",
+            &["did you mean `phone_number`"],
+        ),
+        (
+            "[pipeline]\nname = \"x\"\n[[rules]]\ncategory = \"phone_number\"\naction = \"mask\"\nkeep_lst = 2\n",
+            "rule 1",
+            &["keep_last"],
+        ),
+    ];
+    for (i, (text, place, hints)) in cases.iter().enumerate() {
+        let p = d.file(&format!("bad{i}.toml"), text.as_bytes());
+        let o = run(&[
+            "run",
+            &p,
+            "--input",
+            &input,
+            "--out-dir",
+            &d.path().join("o").display().to_string(),
+            "--dry-run",
+        ]);
+        let e = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "case {i}: {e}");
+        assert!(e.contains(place), "case {i}: {e}");
+        for h in *hints {
+            assert!(e.contains(h), "case {i}: {e}");
+        }
+    }
+}
+
+#[test]
+fn a_keyed_pipeline_without_a_key_says_how_to_get_one() {
+    let d = TestDir::new();
+    let o = anonkos()
+        .current_dir(root())
+        .env_remove("ANONKOS_KEY")
+        .args([
+            "run",
+            &pipeline("pseudonymised-share"),
+            "--out-dir",
+            &d.path().join("o").display().to_string(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--key-file") && stderr(&o).contains("anonkos keygen"));
+}
+
+#[test]
+fn keygen_writes_0600_and_refuses_to_overwrite() {
+    let d = TestDir::new();
+    let key = keygen(&d);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+    let text = std::fs::read_to_string(&key).unwrap();
+    let o = run(&["keygen", "--out", &key]);
+    assert_ne!(o.status.code(), Some(0));
+    assert_eq!(
+        std::fs::read_to_string(&key).unwrap(),
+        text,
+        "the key must not change"
+    );
+    assert!(!stderr(&o).contains(text.trim()) && !stdout(&o).contains(text.trim()));
+}
+
+#[test]
+fn inputs_are_never_modified_and_outputs_never_land_on_inputs() {
+    let d = TestDir::new();
+    let key = keygen(&d);
+    let src = d.path().join("in");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::copy(
+        root().join("sample-data/patients.csv"),
+        src.join("patients.csv"),
+    )
+    .unwrap();
+    let before = std::fs::read(src.join("patients.csv")).unwrap();
+    // Output directory containing the input: refused.
+    let o = anonkos()
+        .current_dir(root())
+        .args([
+            "run",
+            &pipeline("test-copy"),
+            "--input",
+            &src.display().to_string(),
+            "--out-dir",
+            &d.path().display().to_string(),
+            "--key-file",
+            &key,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(std::fs::read(src.join("patients.csv")).unwrap() == before);
+    let out = d.path().join("out");
+    let o = anonkos()
+        .current_dir(root())
+        .args([
+            "run",
+            &pipeline("test-copy"),
+            "--input",
+            &src.display().to_string(),
+            "--out-dir",
+            &out.display().to_string(),
+            "--key-file",
+            &key,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        std::fs::read(src.join("patients.csv")).unwrap() == before,
+        "input modified"
+    );
+    assert!(out.join("patients.csv").exists());
+    assert!(
+        !files_under(&out)
+            .iter()
+            .any(|f| f.to_string_lossy().contains(".anonkos-")),
+        "staging left behind"
+    );
+}
+
+#[test]
+fn dump_input_gives_a_dump_in_the_same_dialect() {
+    let d = TestDir::new();
+    let key = keygen(&d);
+    for (fixture, marker) in [
+        ("pg_copy.sql", "COPY "),
+        ("mysql_extended.sql", "INSERT INTO `"),
+    ] {
+        let out = d.path().join(fixture);
+        let input = root()
+            .join("tests/fixtures/dumps")
+            .join(fixture)
+            .display()
+            .to_string();
+        let o = anonkos()
+            .current_dir(root())
+            .args([
+                "run",
+                &pipeline("pseudonymised-share"),
+                "--input",
+                &input,
+                "--out-dir",
+                &out.display().to_string(),
+                "--key-file",
+                &key,
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{fixture}: {}{}",
+            stdout(&o),
+            stderr(&o)
+        );
+        let stem = fixture.split('.').next().unwrap();
+        let dump = out.join(format!("{stem}.sql"));
+        let text = std::fs::read_to_string(&dump).unwrap();
+        assert!(text.contains(marker), "{fixture}");
+        // It reads back as the same tables.
+        let tables =
+            anonkos::source::open(&dump, "dump", &anonkos::source::ReadOptions::default()).unwrap();
+        assert_eq!(tables.len(), 5, "{fixture}");
+    }
+}
+
+/// The anonymised dumps load into the real servers with their own clients.
+#[test]
+fn anonymised_dumps_load_with_psql_and_mariadb() {
+    let d = TestDir::new();
+    let key = keygen(&d);
+    let pg = std::env::var("ANONKOS_TEST_PG_URL")
+        .ok()
+        .filter(|s| !s.is_empty());
+    let my = std::env::var("ANONKOS_TEST_MYSQL_URL")
+        .ok()
+        .filter(|s| !s.is_empty());
+    let skipped = |v: &str| {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "SKIPPED: {v} not set (database test not run; see README, Development)"
+        );
+    };
+    let db = format!("anonkos_load_{}", std::process::id());
+    for (fixture, url) in [
+        ("pg_copy.sql", pg.clone()),
+        ("mysql_extended.sql", my.clone()),
+    ] {
+        let Some(url) = url else {
+            skipped(if fixture.starts_with("pg") {
+                "ANONKOS_TEST_PG_URL"
+            } else {
+                "ANONKOS_TEST_MYSQL_URL"
+            });
+            continue;
+        };
+        let out = d.path().join(fixture);
+        let input = root()
+            .join("tests/fixtures/dumps")
+            .join(fixture)
+            .display()
+            .to_string();
+        let o = anonkos()
+            .current_dir(root())
+            .args([
+                "run",
+                &pipeline("pseudonymised-share"),
+                "--input",
+                &input,
+                "--out-dir",
+                &out.display().to_string(),
+                "--key-file",
+                &key,
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let dump = out.join(format!("{}.sql", fixture.split('.').next().unwrap()));
+        let rest = url.split_once("://").unwrap().1;
+        let (auth, hostpart) = rest.split_once('@').unwrap_or(("root", rest));
+        let user = auth.split(':').next().unwrap();
+        let hostport = hostpart.split('/').next().unwrap();
+        let (host, port) = hostport.split_once(':').unwrap_or((hostport, "0"));
+        if fixture.starts_with("pg") {
+            let psql = |dbname: &str, args: &[&str]| {
+                std::process::Command::new("psql")
+                    .args([
+                        "-h",
+                        host,
+                        "-p",
+                        port,
+                        "-U",
+                        user,
+                        "-d",
+                        dbname,
+                        "-v",
+                        "ON_ERROR_STOP=1",
+                        "-q",
+                    ])
+                    .args(args)
+                    .output()
+                    .expect("psql")
+            };
+            let o = psql("postgres", &["-c", &format!("CREATE DATABASE {db}")]);
+            assert!(o.status.success(), "{}", stderr(&o));
+            let load = psql(&db, &["-f", &dump.display().to_string()]);
+            let count = psql(
+                &db,
+                &["-tA", "-c", "SELECT count(*) FROM regjistri.pacientet"],
+            );
+            psql("postgres", &["-c", &format!("DROP DATABASE {db}")]);
+            assert!(
+                load.status.success(),
+                "psql could not load the dump: {}",
+                stderr(&load)
+            );
+            assert_eq!(stdout(&count).trim(), "118", "120 rows minus 2 objections");
+        } else {
+            let mysql = |args: &[&str], stdin: Option<&Path>| {
+                let mut c = std::process::Command::new("mariadb");
+                c.args(["-h", host, "-P", port, "-u", user]).args(args);
+                if let Some(f) = stdin {
+                    c.stdin(std::fs::File::open(f).unwrap());
+                }
+                c.output().expect("mariadb client")
+            };
+            let o = mysql(&["-e", &format!("CREATE DATABASE {db}")], None);
+            assert!(o.status.success(), "{}", stderr(&o));
+            let load = mysql(&[&db], Some(&dump));
+            let count = mysql(
+                &["-N", "-e", &format!("SELECT count(*) FROM {db}.pacientet")],
+                None,
+            );
+            mysql(&["-e", &format!("DROP DATABASE {db}")], None);
+            assert!(
+                load.status.success(),
+                "mariadb could not load the dump: {}",
+                stderr(&load)
+            );
+            assert_eq!(stdout(&count).trim(), "118");
+        }
+    }
+}
