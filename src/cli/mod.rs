@@ -47,6 +47,22 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Write a new random 256-bit key file (mode 0600).
     Keygen(KeygenArgs),
+    /// Decrypt values made by the `fpe` action (needs the key that made them).
+    Reveal(RevealArgs),
+}
+
+/// `anonkos reveal`.
+#[derive(Debug, Args)]
+pub struct RevealArgs {
+    /// Identifier kind the values were encrypted as (e.g. personal_number, jmbg, iban, phone).
+    #[arg(long)]
+    pub kind: String,
+    /// The key file (else ANONKOS_KEY).
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
+    /// Values to decrypt.
+    #[arg(required = true)]
+    pub values: Vec<String>,
 }
 
 /// `anonkos run`.
@@ -242,6 +258,7 @@ pub fn main() -> std::process::ExitCode {
         Command::Run(a) => run_cmd::run(a),
         Command::Verify(a) => run_cmd::verify(a),
         Command::Keygen(a) => run_cmd::keygen(a),
+        Command::Reveal(a) => run_cmd::reveal(a),
     };
     code.into()
 }

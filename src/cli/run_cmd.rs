@@ -2,7 +2,7 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use super::{Exit, KeygenArgs, RunArgs, VerifyArgs, exit_for, load_patterns, output};
+use super::{Exit, KeygenArgs, RevealArgs, RunArgs, VerifyArgs, exit_for, load_patterns, output};
 use crate::config::pipeline::Pipeline;
 use crate::key::Key;
 use crate::plan::Plan;
@@ -253,4 +253,38 @@ pub fn keygen(a: KeygenArgs) -> Exit {
             }
         }
     }
+}
+
+/// `anonkos reveal`: decrypt `fpe` values for the controller holding the key.
+pub fn reveal(a: RevealArgs) -> Exit {
+    let Some(kind) = crate::transform::IdKind::from_name(&a.kind) else {
+        output::err(&format!("unknown kind `{}`", a.kind));
+        return Exit::Usage;
+    };
+    let key = match crate::run::load_key(crate::config::pipeline::KeyMode::Required, a.key_file.as_deref()) {
+        Ok((Some(k), _, notes)) => {
+            for n in notes {
+                output::err(&format!("warning: {n}"));
+            }
+            k
+        }
+        Ok((None, _, _)) => return Exit::Usage,
+        Err(e) => {
+            output::err(&e.to_string());
+            return exit_for(&e);
+        }
+    };
+    let mut text = String::new();
+    let mut code = Exit::Ok;
+    for v in &a.values {
+        match crate::transform::reveal(kind, &key, v) {
+            Ok(plain) => text.push_str(&format!("{plain}\n")),
+            Err(e) => {
+                output::err(&e.to_string());
+                code = Exit::Input;
+            }
+        }
+    }
+    let _ = output::out(&text);
+    code
 }
