@@ -21,12 +21,14 @@
 pub mod cli;
 pub mod detect;
 pub mod error;
+pub mod key;
 pub mod redact;
 pub mod report;
 pub mod sample;
 pub mod scan;
 pub mod sink;
 pub mod source;
+pub mod transform;
 pub mod value;
 
 pub use error::{Error, Location, Result};
