@@ -676,6 +676,67 @@ mod tests {
     }
 
     #[test]
+    fn build_picks_the_kind_from_the_category() {
+        let p = test_util::patterns();
+        let k = test_util::key(9);
+        let spec: ActionSpec = toml::from_str("action = \"pseudonymise\"").unwrap();
+        let by_cat = build(&spec, Category::PhoneNumber, Some(&k), p.clone()).unwrap();
+        let explicit: ActionSpec =
+            toml::from_str("action = \"pseudonymise\"\nkind = \"phone\"").unwrap();
+        let by_kind = build(&explicit, Category::None, Some(&k), p.clone()).unwrap();
+        assert_eq!(
+            test_util::one(by_cat.as_ref(), "044 123 456"),
+            test_util::one(by_kind.as_ref(), "+38344123456")
+        );
+        let fpe: ActionSpec = toml::from_str("action = \"fpe\"").unwrap();
+        for c in [Category::Email, Category::PersonName, Category::FreeText] {
+            let e = build(&fpe, c, Some(&k), p.clone()).err().expect("refused");
+            assert!(matches!(e, Error::Config { .. }), "{e}");
+        }
+        let bad: ActionSpec = toml::from_str("action = \"fpe\"\nkind = \"nope\"").unwrap();
+        assert!(build(&bad, Category::None, Some(&k), p.clone()).is_err());
+        let fpe_pn = build(&fpe, Category::KosovoPersonalNumber, Some(&k), p).unwrap();
+        let enc = test_util::one(fpe_pn.as_ref(), "1234567892").unwrap();
+        assert_eq!(
+            reveal(IdKind::PersonalNumber, &k, &enc).unwrap(),
+            "1234567892"
+        );
+    }
+
+    #[test]
+    fn output_types() {
+        let p = test_util::patterns();
+        let k = test_util::key(9);
+        let t = |src: &str| {
+            let s: ActionSpec = toml::from_str(src).unwrap();
+            build(&s, Category::Age, Some(&k), p.clone()).unwrap()
+        };
+        assert_eq!(t("action = \"drop\"").output_type(&DataType::Int32), None);
+        assert_eq!(
+            t("action = \"keep\"").output_type(&DataType::Int32),
+            Some(DataType::Int32)
+        );
+        assert_eq!(
+            t("action = \"top_code\"\nat = 90.0").output_type(&DataType::Int32),
+            Some(DataType::Int64)
+        );
+        assert_eq!(
+            t("action = \"noise\"\nmax_abs = 1.0").output_type(&DataType::Utf8),
+            Some(DataType::Float64)
+        );
+        assert_eq!(
+            t("action = \"generalise\"\nto = \"age_band\"").output_type(&DataType::Int32),
+            Some(DataType::Utf8)
+        );
+        // Integer input to a text action is cast to text first.
+        let a: ArrayRef = Arc::new(arrow_array::Int32Array::from(vec![Some(34), None]));
+        let r = t("action = \"generalise\"\nto = \"age_band\"")
+            .apply(&a, None)
+            .unwrap();
+        assert_eq!(test_util::out(&r), vec![Some("30-34".to_string()), None]);
+    }
+
+    #[test]
     fn normalisation_equates_spellings() {
         let n = |k, s| normalise_identifier(k, s);
         assert_eq!(
