@@ -26,8 +26,8 @@
 //!   (upper-cased), cycle-walking so the result has fewer than six digits too.
 //! * **digits**: all digits (at least six, FF1's minimum domain of 10⁶) are encrypted.
 //!
-//! E-mail, names, IP addresses and free text have no format FF1 can keep: [`build`]
-//! (super::build) refuses them.
+//! E-mail, names, IP addresses and free text have no format FF1 can keep:
+//! [`build`](super::build) refuses them.
 use ::fpe::ff1::{FF1, FlexibleNumeralString};
 use aes::Aes256;
 use arrow_array::{ArrayRef, StringArray};
