@@ -11,7 +11,7 @@ pub struct Keep;
 
 /// Remove the column from the output.
 #[derive(Debug, Clone, Copy)]
-pub struct Drop;
+pub struct DropColumn;
 
 impl ColumnTransform for Keep {
     fn name(&self) -> &'static str {
@@ -30,7 +30,7 @@ impl ColumnTransform for Keep {
     }
 }
 
-impl ColumnTransform for Drop {
+impl ColumnTransform for DropColumn {
     fn name(&self) -> &'static str {
         "drop"
     }
@@ -62,8 +62,8 @@ mod tests {
             let k = Keep.apply(&a, None).unwrap();
             prop_assert_eq!(out(&k), v.clone());
             prop_assert_eq!(k.changed, 0);
-            prop_assert!(Drop.output_type(&DataType::Utf8).is_none());
-            let d = Drop.apply(&a, None).unwrap();
+            prop_assert!(DropColumn.output_type(&DataType::Utf8).is_none());
+            let d = DropColumn.apply(&a, None).unwrap();
             prop_assert_eq!(arrow_array::Array::null_count(d.array.as_ref()), v.len());
         }
     }

@@ -14,6 +14,24 @@
 //!
 //! Keyed actions derive their own subkey from the [`Key`], so a pseudonym, an FPE value and a
 //! date offset made with one key are independent.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use anonkos::detect::{Category, PatternSet};
+//! use anonkos::key::Key;
+//! use anonkos::transform::{ActionSpec, build};
+//! use arrow_array::{ArrayRef, StringArray};
+//!
+//! let spec: ActionSpec = toml::from_str(r#"action = "pseudonymise""#).unwrap();
+//! let key = Key::from_bytes([7; 32]);
+//! let patterns = Arc::new(PatternSet::embedded().unwrap());
+//! let t = build(&spec, Category::PhoneNumber, Some(&key), patterns).unwrap();
+//! let col: ArrayRef = Arc::new(StringArray::from(vec![Some("044 123 456"), Some("+38344123456"), None]));
+//! let out = t.apply(&col, None).unwrap();
+//! let a = out.array.as_any().downcast_ref::<StringArray>().unwrap();
+//! assert_eq!(a.value(0), a.value(1)); // one person, one token
+//! assert_eq!((out.changed, out.problems), (2, 0));
+//! ```
 use std::sync::Arc;
 
 use arrow_array::{Array, ArrayRef, StringArray, builder::StringBuilder};
@@ -446,7 +464,7 @@ pub fn build(
     };
     Ok(match spec {
         ActionSpec::Keep {} => Box::new(keep::Keep),
-        ActionSpec::Drop {} => Box::new(keep::Drop),
+        ActionSpec::Drop {} => Box::new(keep::DropColumn),
         ActionSpec::Redact { with } => Box::new(redact::Redact::new(with.clone())),
         ActionSpec::Mask {
             keep_first,
