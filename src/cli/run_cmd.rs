@@ -261,7 +261,10 @@ pub fn reveal(a: RevealArgs) -> Exit {
         output::err(&format!("unknown kind `{}`", a.kind));
         return Exit::Usage;
     };
-    let key = match crate::run::load_key(crate::config::pipeline::KeyMode::Required, a.key_file.as_deref()) {
+    let key = match crate::run::load_key(
+        crate::config::pipeline::KeyMode::Required,
+        a.key_file.as_deref(),
+    ) {
         Ok((Some(k), _, notes)) => {
             for n in notes {
                 output::err(&format!("warning: {n}"));

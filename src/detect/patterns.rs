@@ -801,6 +801,17 @@ impl PatternSet {
         scratch: &mut MatchScratch,
         mut hit: impl FnMut(usize),
     ) {
+        self.find_embedded_spans(text, scratch, |_, _, idx| hit(idx));
+    }
+
+    /// [`find_embedded`](Self::find_embedded) that also reports where each kept entity is:
+    /// calls `hit(start, end, index)` with byte offsets into `text` (longest first).
+    pub fn find_embedded_spans(
+        &self,
+        text: &[u8],
+        scratch: &mut MatchScratch,
+        mut hit: impl FnMut(usize, usize, usize),
+    ) {
         let found = &mut scratch.spans;
         found.clear();
         for k in self.embedded_set.matches(text).iter() {
@@ -825,7 +836,7 @@ impl PatternSet {
         for &(s, e, idx) in found.iter() {
             if kept.iter().all(|&(ks, ke)| e <= ks || s >= ke) {
                 kept.push((s, e));
-                hit(idx);
+                hit(s, e, idx);
             }
         }
     }

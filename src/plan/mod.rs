@@ -147,7 +147,20 @@ pub fn plan(pipeline: &Pipeline, scans: &[DatasetScan]) -> Plan {
     for ds in scans.iter().filter(|d| d.error.is_none()) {
         let mut columns = Vec::new();
         for col in &ds.columns {
-            let cat = col.classification.category;
+            // A column not classified as personal that still holds identifiers inside its
+            // text (a comment field with one phone number) is planned as free text: safe by
+            // default beats a tidy classification.
+            let embedded: u64 = col
+                .classification
+                .entities
+                .iter()
+                .filter(|(c, _)| c.role() == Role::DirectIdentifier)
+                .map(|(_, n)| *n)
+                .sum();
+            let cat = match col.classification.category {
+                c if c.role() == Role::NotPersonal && embedded > 0 => Category::FreeText,
+                c => c,
+            };
             let best = pipeline
                 .rules
                 .iter()
@@ -174,7 +187,7 @@ pub fn plan(pipeline: &Pipeline, scans: &[DatasetScan]) -> Plan {
                         category: cat,
                     });
                     (
-                        ActionSpec::Keep,
+                        ActionSpec::Keep {},
                         toml::Table::new(),
                         format!(
                             "no rule covers this {} column: kept as is",
@@ -184,7 +197,7 @@ pub fn plan(pipeline: &Pipeline, scans: &[DatasetScan]) -> Plan {
                     )
                 }
                 None => (
-                    ActionSpec::Keep,
+                    ActionSpec::Keep {},
                     toml::Table::new(),
                     "not personal: kept".to_string(),
                     None,
