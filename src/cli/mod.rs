@@ -12,6 +12,7 @@ use crate::report::ReportFormat;
 pub mod exit;
 pub mod output;
 mod patterns_cmd;
+mod report_cmd;
 mod sample_cmd;
 mod scan_cmd;
 
@@ -40,6 +41,8 @@ pub enum Command {
     Patterns(PatternsCmd),
     /// Write synthetic Kosovo-like sample tables (CSV, windows-1250 CSV, Parquet).
     Sample(SampleArgs),
+    /// Filing-system report: a scan (and run) mapped onto the Art. 17 catalogues, with findings.
+    Report(report_cmd::ReportArgs),
 }
 
 /// `anonkos scan`.
@@ -81,6 +84,10 @@ pub struct ScanArgs {
     /// Use the pattern packs in DIR instead of the embedded ones.
     #[arg(long, value_name = "DIR")]
     pub patterns: Option<PathBuf>,
+    /// Also map the scan onto these filing-system catalogues and print the filing-system
+    /// report instead (`--format json|md|html`; `table` means md).
+    #[arg(long, value_name = "FILE")]
+    pub filing_systems: Option<PathBuf>,
     /// Benchmark baseline: read and decode every row, detect nothing, print the row count.
     #[arg(long, hide = true)]
     pub parse_only: bool,
@@ -175,6 +182,7 @@ pub fn main() -> std::process::ExitCode {
         Command::Scan(a) => scan_cmd::run(a),
         Command::Patterns(p) => patterns_cmd::run(p),
         Command::Sample(a) => sample_cmd::run(a),
+        Command::Report(a) => report_cmd::run(a),
     };
     code.into()
 }

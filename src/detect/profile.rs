@@ -75,6 +75,8 @@ pub struct ColumnProfile {
     pub distinct_saturated: bool,
     /// Masked examples.
     pub examples: Vec<String>,
+    /// Bottom-k sketch of keyed hashes of identifier-like values (never raw values).
+    pub sketch: super::sketch::Sketch,
     /// Hash of a short value → its analysis in `outcomes` (see [`CACHE_CAP`]).
     cache: FxHashMap<u64, u32>,
     outcomes: Vec<Outcome>,
@@ -113,6 +115,7 @@ impl ColumnProfile {
             distinct: FxHashSet::default(),
             distinct_saturated: false,
             examples: Vec::new(),
+            sketch: super::sketch::Sketch::default(),
             cache: FxHashMap::default(),
             outcomes: Vec::new(),
             cache_hits: 0,
@@ -160,6 +163,7 @@ impl ColumnProfile {
         let bytes = cell.as_bytes();
         let h = hash_bytes(bytes);
         self.add_distinct(h);
+        self.sketch.observe(cell);
         if self.examples.len() < MAX_EXAMPLES {
             let m = mask(cell);
             if !self.examples.contains(&m) {
@@ -257,6 +261,7 @@ impl ColumnProfile {
             self.date_years.2 + o.date_years.2,
         );
         self.timed_dates += o.timed_dates;
+        self.sketch.merge(&o.sketch);
         if o.distinct_saturated || self.distinct_saturated {
             self.distinct_saturated = true;
             self.distinct = FxHashSet::default();

@@ -6,5 +6,6 @@ mod cli;
 mod db;
 mod dumps;
 mod leak;
+mod report;
 mod samples;
 mod util;
