@@ -811,13 +811,14 @@ pub fn build(scan: &ScanInput, cat: &Catalogue, run: Option<&RunReport>) -> Resu
             if code_used {
                 cites.push(l172("Art. 2(1.17)", "art-2"));
             }
-            let (severity, message) = if overlapping.is_empty() {
+            let (severity, message, action) = if overlapping.is_empty() {
                 (
                     Severity::Info,
                     format!(
                         "{a} and {b} hold the same kind of identifier ({}) but no common value was found in the rows scanned; they could be linked if their populations overlap",
                         names(&cats)
                     ),
+                    format!("nothing to do now; before linking them: {action}"),
                 )
             } else {
                 (
@@ -833,6 +834,7 @@ pub fn build(scan: &ScanInput, cat: &Catalogue, run: Option<&RunReport>) -> Resu
                             .collect::<Vec<_>>()
                             .join(", ")
                     ),
+                    action,
                 )
             };
             findings.push(Finding {

@@ -463,3 +463,120 @@ fn markdown_report_has_the_sections() {
         assert!(md.contains(needle), "markdown lacks {needle:?}");
     }
 }
+
+#[test]
+fn html_report_is_self_contained() {
+    let dir = TestDir::new();
+    let html = report(&dir, "html");
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    for banned in [
+        "<script",
+        "<link",
+        "@import",
+        "src=\"http",
+        "href=\"http",
+        "url(",
+    ] {
+        assert!(
+            !html.contains(banned),
+            "external or scripted asset: {banned}"
+        );
+    }
+    // Every in-page link has its target.
+    for part in html.split("href=\"#").skip(1) {
+        let target = part.split('"').next().unwrap();
+        assert!(
+            html.contains(&format!("id=\"{target}\"")),
+            "dangling link #{target}"
+        );
+    }
+}
+
+/// The installed headless browser, if any.
+fn browser() -> Option<String> {
+    let path = std::env::var_os("PATH")?;
+    for name in [
+        "chromium",
+        "chromium-browser",
+        "google-chrome",
+        "google-chrome-stable",
+    ] {
+        for dir in std::env::split_paths(&path) {
+            let p = dir.join(name);
+            if p.is_file() {
+                return Some(p.display().to_string());
+            }
+        }
+    }
+    None
+}
+
+/// Load the HTML report in headless Chromium with a DOM probe appended to a *copy* of it
+/// (the report itself has no script): the probe checks the sections, that every in-page
+/// link resolves, that charts and cards are laid out with a non-zero size, and writes its
+/// verdict into the DOM, which `--dump-dom` returns.
+#[test]
+#[allow(clippy::disallowed_macros)] // a skip is announced on the test's stdout
+fn html_report_loads_in_a_headless_browser() {
+    let Some(chromium) = browser() else {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!(
+                "chromium is missing: the HTML browser test needs it in CI (apt-get install -y chromium)"
+            );
+        }
+        println!("SKIPPED html_report_loads_in_a_headless_browser: chromium not installed");
+        return;
+    };
+    let dir = TestDir::new();
+    let html = report(&dir, "html");
+    let probe = r##"<script>
+(function(){
+  var errs = [];
+  function need(sel, n){ var k = document.querySelectorAll(sel).length; if (k < n) errs.push(sel + ':' + k); }
+  need('section#findings', 1); need('tr.finding', 5); need('article.card[data-fs]', 5);
+  need('svg.chart', 4); need('section#appendix > article[id]', 5); need('section#links', 1);
+  document.querySelectorAll('a[href^="#"]').forEach(function(a){
+    if (!document.getElementById(a.getAttribute('href').slice(1))) errs.push('dangling ' + a.getAttribute('href'));
+  });
+  document.querySelectorAll('svg.chart, article.card').forEach(function(e){
+    var r = e.getBoundingClientRect(); if (!(r.width > 0 && r.height > 0)) errs.push('not laid out');
+  });
+  var cards = Array.prototype.map.call(document.querySelectorAll('article.card[data-fs]'), function(c){ return c.dataset.fs; });
+  if (cards.indexOf('health-register') < 0) errs.push('no health-register card');
+  var f = document.querySelector('tr.finding[data-code="undeclared_category"] a[href="#art-17"]');
+  if (!f) errs.push('undeclared finding does not link Art. 17');
+  document.body.setAttribute('data-probe', errs.length ? 'FAIL ' + errs.join(' | ') : 'OK');
+})();
+</script></body>"##;
+    let page = html.replacen("</body>", probe, 1);
+    let file = dir.path().join("report.html");
+    std::fs::write(&file, page).unwrap();
+    let profile = dir.path().join("profile");
+    let o = std::process::Command::new(&chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            "--virtual-time-budget=5000",
+            &format!("--user-data-dir={}", profile.display()),
+            "--dump-dom",
+            &format!("file://{}", file.display()),
+        ])
+        .output()
+        .expect("run chromium");
+    let dom = stdout(&o);
+    assert!(
+        dom.contains("data-probe=\"OK\""),
+        "browser DOM check failed (exit {:?}):\n{}\n{}",
+        o.status.code(),
+        dom.split("data-probe=")
+            .nth(1)
+            .unwrap_or("no probe result")
+            .chars()
+            .take(600)
+            .collect::<String>(),
+        stderr(&o)
+    );
+}
