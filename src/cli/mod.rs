@@ -10,6 +10,7 @@ use crate::error::Error;
 use crate::report::ReportFormat;
 
 pub mod exit;
+mod log_cmd;
 pub mod output;
 mod patterns_cmd;
 mod report_cmd;
@@ -43,6 +44,9 @@ pub enum Command {
     Sample(SampleArgs),
     /// Filing-system report: a scan (and run) mapped onto the Art. 17 catalogues, with findings.
     Report(report_cmd::ReportArgs),
+    /// The processing log (Art. 14(1.5)): verify its hash chain or show it.
+    #[command(subcommand)]
+    Log(log_cmd::LogCmd),
 }
 
 /// `anonkos scan`.
@@ -183,6 +187,7 @@ pub fn main() -> std::process::ExitCode {
         Command::Patterns(p) => patterns_cmd::run(p),
         Command::Sample(a) => sample_cmd::run(a),
         Command::Report(a) => report_cmd::run(a),
+        Command::Log(c) => log_cmd::run(c),
     };
     code.into()
 }

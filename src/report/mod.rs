@@ -19,6 +19,7 @@ pub mod html;
 pub mod json;
 pub mod law;
 pub mod markdown;
+pub mod processing_log;
 pub mod run;
 pub mod table;
 

@@ -580,3 +580,42 @@ fn html_report_loads_in_a_headless_browser() {
         stderr(&o)
     );
 }
+
+#[test]
+fn log_verify_detects_tampering_on_the_command_line() {
+    use anonkos::report::processing_log::{FileRecord, ProcessingLog, Record};
+    let dir = TestDir::new();
+    let log = dir.path().join("processing.jsonl");
+    for i in 0..3 {
+        let mut r = Record::new(format!("run pipelines/research-release.toml (test {i})"));
+        r.inputs.push(
+            FileRecord::of_file(std::path::Path::new("sample-data/patients.csv"), Some(300))
+                .unwrap(),
+        );
+        ProcessingLog::append(&log, &r).unwrap();
+    }
+    let l = log.display().to_string();
+    let o = run(&["log", "verify", &l]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("intact, 3 entries"));
+    let head = stdout(&o).trim().rsplit(' ').next().unwrap().to_string();
+    let o = run(&["log", "show", &l]);
+    assert!(stdout(&o).contains("#3 ") && stdout(&o).contains("1 inputs"));
+    // Entries carry hashes and counts, never values.
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("\"sha256\"") && !text.contains("Krasniqi"));
+    // Remove the last entry: the chain stays valid, the expected head does not.
+    let lines: Vec<&str> = text.lines().collect();
+    std::fs::write(&log, format!("{}\n{}\n", lines[0], lines[1])).unwrap();
+    assert_eq!(run(&["log", "verify", &l]).status.code(), Some(0));
+    let o = run(&["log", "verify", &l, "--expect-head", &head]);
+    assert_eq!(o.status.code(), Some(1));
+    // Edit a line.
+    std::fs::write(&log, text.replacen("(test 1)", "(test X)", 1)).unwrap();
+    let o = run(&["log", "verify", &l]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("TAMPERED") && stdout(&o).contains("line 2"));
+    // Reorder.
+    std::fs::write(&log, format!("{}\n{}\n{}\n", lines[1], lines[0], lines[2])).unwrap();
+    assert_eq!(run(&["log", "verify", &l]).status.code(), Some(1));
+}
