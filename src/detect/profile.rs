@@ -163,7 +163,6 @@ impl ColumnProfile {
         let bytes = cell.as_bytes();
         let h = hash_bytes(bytes);
         self.add_distinct(h);
-        self.sketch.observe(cell);
         if self.examples.len() < MAX_EXAMPLES {
             let m = mask(cell);
             if !self.examples.contains(&m) {
@@ -177,11 +176,13 @@ impl ColumnProfile {
             self.cache_hits += 1;
             let o = std::mem::take(&mut self.outcomes[i as usize]);
             self.apply(&o);
+            self.sketch_identifier(cell, &o, p);
             self.outcomes[i as usize] = o;
             return;
         }
         let o = analyse(cell, p, s);
         self.apply(&o);
+        self.sketch_identifier(cell, &o, p);
         if cacheable && self.outcomes.len() < CACHE_CAP {
             // Unique values (identifiers, amounts) would only fill the cache: give up on it
             // when a quarter of the cells seen so far were hits.
@@ -193,6 +194,20 @@ impl ColumnProfile {
             }
             self.cache.insert(h, self.outcomes.len() as u32);
             self.outcomes.push(o);
+        }
+    }
+
+    /// Feed the sketch with cells that an identifier detector of a linking category matched
+    /// (the keyed hash costs about 0.1 µs, so only those cells pay it).
+    #[inline]
+    fn sketch_identifier(&mut self, cell: &str, o: &Outcome, p: &PatternSet) {
+        let links = o.ident.iter().any(|&(i, _)| {
+            p.identifiers
+                .get(usize::from(i))
+                .is_some_and(|d| super::sketch::is_linking_identifier(d.category))
+        });
+        if links {
+            self.sketch.observe(cell);
         }
     }
 

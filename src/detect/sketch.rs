@@ -25,6 +25,26 @@ use std::sync::OnceLock;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
+use super::Category;
+
+/// Categories whose values can link filing systems: connecting codes (Art. 2(1.17) of
+/// 03/L-172) and other unique identifiers. Only cells matched by a detector of one of these
+/// categories are sketched, and only columns classified as one carry a sketch in reports.
+pub fn is_linking_identifier(c: Category) -> bool {
+    matches!(
+        c,
+        Category::KosovoPersonalNumber
+            | Category::Jmbg
+            | Category::PassportNumber
+            | Category::IdCardNumber
+            | Category::PhoneNumber
+            | Category::Email
+            | Category::Iban
+            | Category::BankAccount
+            | Category::VehiclePlate
+    )
+}
+
 /// Hashes kept per sketch.
 pub const SKETCH_K: usize = 1024;
 

@@ -309,7 +309,8 @@ impl Catalogue {
         let raw: RawFile = toml::from_str(text).map_err(|e| {
             let line = e
                 .span()
-                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+                .and_then(|s| text.get(..s.start))
+                .map(|head| head.matches('\n').count() + 1);
             config(p, line, e.message().trim())
         })?;
         if let Some(s) = &raw.schema

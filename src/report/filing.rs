@@ -1167,3 +1167,32 @@ fn common_findings(e: &FilingSystemEntry, findings: &mut Vec<Finding>) {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sampled_unique_identifiers_are_extrapolated() {
+        assert_eq!(extrapolate(5_000.0, 5_000, Some(1_000_000)), 1_000_000);
+        // Repeating identifiers (several rows per person): the sample count is kept.
+        assert_eq!(extrapolate(1_200.0, 5_000, Some(1_000_000)), 1_200);
+        assert_eq!(extrapolate(300.0, 300, Some(300)), 300);
+        assert_eq!(extrapolate(300.0, 300, None), 300);
+    }
+
+    #[test]
+    fn unknown_scan_schema_is_a_clear_error() {
+        let e = ScanInput::parse(r#"{"schema":"anonkos.scan/v2"}"#, "s.json")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("anonkos.scan/v2") && e.contains("anonkos.scan/v1"),
+            "{e}"
+        );
+        assert!(ScanInput::parse("[]", "s.json").is_err());
+        assert!(
+            ScanInput::parse(r#"{"schema":"anonkos.scan/v1","datasets":7}"#, "s.json").is_err()
+        );
+    }
+}

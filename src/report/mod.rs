@@ -158,22 +158,7 @@ impl SketchReport {
     }
 }
 
-/// Categories whose values can link filing systems: connecting codes (Art. 2(1.17)) and
-/// other unique identifiers. Only these columns carry a sketch.
-pub fn is_linking_identifier(c: Category) -> bool {
-    matches!(
-        c,
-        Category::KosovoPersonalNumber
-            | Category::Jmbg
-            | Category::PassportNumber
-            | Category::IdCardNumber
-            | Category::PhoneNumber
-            | Category::Email
-            | Category::Iban
-            | Category::BankAccount
-            | Category::VehiclePlate
-    )
-}
+pub use crate::detect::sketch::is_linking_identifier;
 
 /// Connecting codes in the sense of Art. 2(1.17) of 03/L-172 (personal identification numbers
 /// defined by law).
