@@ -4,6 +4,18 @@ use serde_json::Value;
 
 use crate::util::{TestDir, run, stderr, stdout};
 
+const RUN_JSON: &str = r#"{"schema": "anonkos.run/v1", "pipeline": "pipelines/research-release.toml",
+      "outputs": [
+        {"input": "sample-data/patients.csv", "path": "out/patients.csv", "sha256": "ab",
+         "rows": 300, "verification": {"passed": true, "remaining_direct_identifiers": []},
+         "privacy": {"k_target": 5, "k_achieved": 6},
+         "risk": {"before": {"max_prosecutor_risk": 1.0}, "after": {"max_prosecutor_risk": 0.17}}},
+        {"input": "sample-data/zaposleni_cp1250.csv", "path": "out/zaposleni.csv",
+         "verification": {"passed": false, "remaining_direct_identifiers": ["JMBG"]}},
+        {"input": "sample-data/employees.parquet", "path": "out/employees.parquet",
+         "privacy": {"k_target": 5, "k_achieved": 9}}
+      ]}"#;
+
 fn scan_json(dir: &TestDir) -> String {
     let out = dir.path().join("scan.json").display().to_string();
     let o = run(&["scan", "sample-data/", "--format", "json", "-o", &out]);
@@ -358,17 +370,7 @@ files = ["{root}/police.csv"]
 fn run_reports_give_art9_verdicts_from_measured_facts() {
     let dir = TestDir::new();
     let scan = scan_json(&dir);
-    let run_json = r#"{"schema": "anonkos.run/v1", "pipeline": "pipelines/research-release.toml",
-      "outputs": [
-        {"input": "sample-data/patients.csv", "path": "out/patients.csv", "sha256": "ab",
-         "rows": 300, "verification": {"passed": true, "remaining_direct_identifiers": []},
-         "privacy": {"k_target": 5, "k_achieved": 6},
-         "risk": {"before": {"max_prosecutor_risk": 1.0}, "after": {"max_prosecutor_risk": 0.17}}},
-        {"input": "sample-data/zaposleni_cp1250.csv", "path": "out/zaposleni.csv",
-         "verification": {"passed": false, "remaining_direct_identifiers": ["JMBG"]}},
-        {"input": "sample-data/employees.parquet", "path": "out/employees.parquet",
-         "privacy": {"k_target": 5, "k_achieved": 9}}
-      ]}"#;
+    let run_json = RUN_JSON;
     let run_path = dir.file("run.json", run_json.as_bytes());
     let o = run(&[
         "report",
@@ -528,13 +530,28 @@ fn html_report_loads_in_a_headless_browser() {
         return;
     };
     let dir = TestDir::new();
-    let html = report(&dir, "html");
+    let scan = scan_json(&dir);
+    let run_path = dir.file("run.json", RUN_JSON.as_bytes());
+    let o = run(&[
+        "report",
+        "--scan",
+        &scan,
+        "--run",
+        &run_path,
+        "--filing-systems",
+        "filing-systems.toml",
+        "--format",
+        "html",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let html = stdout(&o);
     let probe = r##"<script>
 (function(){
   var errs = [];
   function need(sel, n){ var k = document.querySelectorAll(sel).length; if (k < n) errs.push(sel + ':' + k); }
   need('section#findings', 1); need('tr.finding', 5); need('article.card[data-fs]', 5);
   need('svg.chart', 4); need('section#appendix > article[id]', 5); need('section#links', 1);
+  need('section#runs .run', 3); need('table.before-after svg.ba', 1);
   document.querySelectorAll('a[href^="#"]').forEach(function(a){
     if (!document.getElementById(a.getAttribute('href').slice(1))) errs.push('dangling ' + a.getAttribute('href'));
   });
