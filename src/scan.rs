@@ -34,6 +34,8 @@ pub struct ColumnScan {
     pub classification: Classification,
     /// Masked examples.
     pub examples: Vec<String>,
+    /// Bottom-k sketch of keyed hashes of identifier-like values (see [`crate::detect::sketch`]).
+    pub sketch: crate::detect::sketch::Sketch,
 }
 
 /// The result for one dataset.
@@ -188,6 +190,7 @@ impl Scanner {
                     cells: prof.cells,
                     classification: classify(field.name(), &prof, set),
                     examples: prof.examples.clone(),
+                    sketch: prof.sketch.clone(),
                 })
                 .collect();
             let mut all_notes = info.notes.clone();

@@ -10,8 +10,10 @@ use crate::error::Error;
 use crate::report::ReportFormat;
 
 pub mod exit;
+mod log_cmd;
 pub mod output;
 mod patterns_cmd;
+mod report_cmd;
 mod run_cmd;
 mod sample_cmd;
 mod scan_cmd;
@@ -49,6 +51,11 @@ pub enum Command {
     Keygen(KeygenArgs),
     /// Decrypt values made by the `fpe` action (needs the key that made them).
     Reveal(RevealArgs),
+    /// Filing-system report: a scan (and run) mapped onto the Art. 17 catalogues, with findings.
+    Report(report_cmd::ReportArgs),
+    /// The processing log (Art. 14(1.5)): verify its hash chain or show it.
+    #[command(subcommand)]
+    Log(log_cmd::LogCmd),
 }
 
 /// `anonkos reveal`.
@@ -160,6 +167,10 @@ pub struct ScanArgs {
     /// Use the pattern packs in DIR instead of the embedded ones.
     #[arg(long, value_name = "DIR")]
     pub patterns: Option<PathBuf>,
+    /// Also map the scan onto these filing-system catalogues and print the filing-system
+    /// report instead (`--format json|md|html`; `table` means md).
+    #[arg(long, value_name = "FILE")]
+    pub filing_systems: Option<PathBuf>,
     /// Benchmark baseline: read and decode every row, detect nothing, print the row count.
     #[arg(long, hide = true)]
     pub parse_only: bool,
@@ -259,6 +270,8 @@ pub fn main() -> std::process::ExitCode {
         Command::Verify(a) => run_cmd::verify(a),
         Command::Keygen(a) => run_cmd::keygen(a),
         Command::Reveal(a) => run_cmd::reveal(a),
+        Command::Report(a) => report_cmd::run(a),
+        Command::Log(c) => log_cmd::run(c),
     };
     code.into()
 }

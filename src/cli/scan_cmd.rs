@@ -47,6 +47,12 @@ pub fn run(a: ScanArgs) -> Exit {
         exclude_tables: a.exclude.clone(),
         ..ReadOptions::default()
     };
+    if a.format == crate::report::ReportFormat::Html && a.filing_systems.is_none() {
+        output::err(
+            "--format html needs --filing-systems (the scan report itself is table, json or md)",
+        );
+        return Exit::Usage;
+    }
     if a.parse_only {
         return parse_only(&a.inputs, &read);
     }
@@ -58,6 +64,30 @@ pub fn run(a: ScanArgs) -> Exit {
         if let Some(e) = &d.error {
             output::err(e);
         }
+    }
+    if let Some(fs) = &a.filing_systems {
+        // One step: the sketches' key is still in this process's memory.
+        let scan = serde_json::to_value(&report)
+            .and_then(serde_json::from_value::<crate::report::filing::ScanInput>);
+        let scan = match scan {
+            Ok(s) => s,
+            Err(e) => {
+                output::err(&format!(
+                    "internal error (please report this as a bug): {e}"
+                ));
+                return Exit::Usage;
+            }
+        };
+        let format = match a.format {
+            crate::report::ReportFormat::Json => super::report_cmd::FilingFormat::Json,
+            crate::report::ReportFormat::Html => super::report_cmd::FilingFormat::Html,
+            _ => super::report_cmd::FilingFormat::Md,
+        };
+        let code = super::report_cmd::emit(&scan, fs, None, format, a.output.as_deref());
+        if code == Exit::Ok && report.any_failed() {
+            return Exit::Input;
+        }
+        return code;
     }
     let text = render(&report, a.format);
     let written = match &a.output {

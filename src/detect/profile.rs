@@ -75,6 +75,8 @@ pub struct ColumnProfile {
     pub distinct_saturated: bool,
     /// Masked examples.
     pub examples: Vec<String>,
+    /// Bottom-k sketch of keyed hashes of identifier-like values (never raw values).
+    pub sketch: super::sketch::Sketch,
     /// Hash of a short value → its analysis in `outcomes` (see [`CACHE_CAP`]).
     cache: FxHashMap<u64, u32>,
     outcomes: Vec<Outcome>,
@@ -113,6 +115,7 @@ impl ColumnProfile {
             distinct: FxHashSet::default(),
             distinct_saturated: false,
             examples: Vec::new(),
+            sketch: super::sketch::Sketch::default(),
             cache: FxHashMap::default(),
             outcomes: Vec::new(),
             cache_hits: 0,
@@ -173,11 +176,13 @@ impl ColumnProfile {
             self.cache_hits += 1;
             let o = std::mem::take(&mut self.outcomes[i as usize]);
             self.apply(&o);
+            self.sketch_identifier(cell, &o, p);
             self.outcomes[i as usize] = o;
             return;
         }
         let o = analyse(cell, p, s);
         self.apply(&o);
+        self.sketch_identifier(cell, &o, p);
         if cacheable && self.outcomes.len() < CACHE_CAP {
             // Unique values (identifiers, amounts) would only fill the cache: give up on it
             // when a quarter of the cells seen so far were hits.
@@ -189,6 +194,20 @@ impl ColumnProfile {
             }
             self.cache.insert(h, self.outcomes.len() as u32);
             self.outcomes.push(o);
+        }
+    }
+
+    /// Feed the sketch with cells that an identifier detector of a linking category matched
+    /// (the keyed hash costs about 0.1 µs, so only those cells pay it).
+    #[inline]
+    fn sketch_identifier(&mut self, cell: &str, o: &Outcome, p: &PatternSet) {
+        let links = o.ident.iter().any(|&(i, _)| {
+            p.identifiers
+                .get(usize::from(i))
+                .is_some_and(|d| super::sketch::is_linking_identifier(d.category))
+        });
+        if links {
+            self.sketch.observe(cell);
         }
     }
 
@@ -257,6 +276,7 @@ impl ColumnProfile {
             self.date_years.2 + o.date_years.2,
         );
         self.timed_dates += o.timed_dates;
+        self.sketch.merge(&o.sketch);
         if o.distinct_saturated || self.distinct_saturated {
             self.distinct_saturated = true;
             self.distinct = FxHashSet::default();

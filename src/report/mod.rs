@@ -12,8 +12,15 @@ use crate::detect::{Category, Role};
 use crate::scan::DatasetScan;
 use crate::source::RowCount;
 
+pub mod catalogue;
+pub mod filing;
+pub mod filing_md;
+pub mod html;
 pub mod json;
+pub mod law;
 pub mod markdown;
+pub mod processing_log;
+pub mod run;
 pub mod table;
 
 /// The contract's schema name.
@@ -41,6 +48,9 @@ pub struct ScanReport {
     pub mode: String,
     /// Pattern set origin (`embedded` or a directory).
     pub patterns: String,
+    /// Identifies the per-process sketch key (one-way), so overlaps are only computed between
+    /// sketches of the same report (see [`crate::detect::sketch`]).
+    pub sketch_key_id: String,
     /// Datasets in input order.
     pub datasets: Vec<DatasetReport>,
 }
@@ -98,6 +108,65 @@ pub struct ColumnReport {
     pub data_type: String,
     /// Nested column (not scanned).
     pub nested: bool,
+    /// For identifier columns that can link filing systems ([`is_linking_identifier`]): a
+    /// bottom-k sketch of keyed hashes (key discarded), never a value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sketch: Option<SketchReport>,
+}
+
+/// A column's sketch as written into `anonkos.scan/v1` (an added, optional key).
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct SketchReport {
+    /// `kmv-hmac-sha256-64`: bottom-k of the first 64 bits of HMAC-SHA256 under a random key.
+    pub scheme: String,
+    /// Hashes kept at most.
+    pub k: usize,
+    /// Estimated distinct values in the rows scanned.
+    pub distinct_estimate: u64,
+    /// Whether the sketch holds every distinct value (fewer than `k`).
+    pub exact: bool,
+    /// The kept hashes, 16 hex digits each, ascending.
+    pub hashes: Vec<String>,
+}
+
+/// The sketch scheme name.
+pub const SKETCH_SCHEME: &str = "kmv-hmac-sha256-64";
+
+impl SketchReport {
+    /// From an in-memory sketch.
+    pub fn from_sketch(s: &crate::detect::sketch::Sketch) -> Self {
+        SketchReport {
+            scheme: SKETCH_SCHEME.to_string(),
+            k: crate::detect::sketch::SKETCH_K,
+            distinct_estimate: s.distinct().round() as u64,
+            exact: s.is_exact(),
+            hashes: s.hashes().map(|h| format!("{h:016x}")).collect(),
+        }
+    }
+
+    /// Back to a sketch; `None` for an unknown scheme or malformed hashes.
+    pub fn to_sketch(&self) -> Option<crate::detect::sketch::Sketch> {
+        if self.scheme != SKETCH_SCHEME {
+            return None;
+        }
+        let hs: Option<Vec<u64>> = self
+            .hashes
+            .iter()
+            .map(|h| u64::from_str_radix(h, 16).ok())
+            .collect();
+        hs.map(crate::detect::sketch::Sketch::from_hashes)
+    }
+}
+
+pub use crate::detect::sketch::is_linking_identifier;
+
+/// Connecting codes in the sense of Art. 2(1.17) of 03/L-172 (personal identification numbers
+/// defined by law).
+pub fn is_connecting_code(c: Category) -> bool {
+    matches!(
+        c,
+        Category::KosovoPersonalNumber | Category::Jmbg | Category::IdCardNumber
+    )
 }
 
 impl ScanReport {
@@ -112,6 +181,7 @@ impl ScanReport {
             generated_at: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
             mode: if full { "full" } else { "sample" }.to_string(),
             patterns: patterns.to_string(),
+            sketch_key_id: crate::detect::sketch::key_id(),
             datasets: datasets.iter().map(DatasetReport::from).collect(),
         }
     }
@@ -150,6 +220,9 @@ impl From<&DatasetScan> for DatasetReport {
                     examples: c.examples.clone(),
                     data_type: c.data_type.clone(),
                     nested: c.nested,
+                    sketch: (is_linking_identifier(c.classification.category)
+                        && !c.sketch.is_empty())
+                    .then(|| SketchReport::from_sketch(&c.sketch)),
                 })
                 .collect(),
         }
@@ -165,6 +238,8 @@ pub enum ReportFormat {
     Json,
     /// Markdown.
     Md,
+    /// HTML (only with `--filing-systems`).
+    Html,
 }
 
 /// Render a report.
@@ -172,7 +247,7 @@ pub fn render(report: &ScanReport, format: ReportFormat) -> String {
     match format {
         ReportFormat::Table => table::render(report),
         ReportFormat::Json => json::render(report),
-        ReportFormat::Md => markdown::render(report),
+        ReportFormat::Md | ReportFormat::Html => markdown::render(report),
     }
 }
 

@@ -6,6 +6,7 @@ mod cli;
 mod db;
 mod dumps;
 mod leak;
+mod report;
 mod run;
 mod samples;
 mod util;

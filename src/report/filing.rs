@@ -1,0 +1,1198 @@
+//! The filing-system report (`anonkos.report/v1`): a scan (and optionally a run) mapped onto
+//! the Art. 17 catalogues of `filing-systems.toml`, with findings that cite their article.
+//!
+//! JSON contract `anonkos.report/v1` (keys may be added, never renamed):
+//! * `schema`, `tool{name,version}`, `generated_at`, `scan{generated_at, mode, datasets}`,
+//!   `catalogue` (path), `large_scale_subjects`;
+//! * `filing_systems[]`: `id`, `title`, `declared` (true for entries of the catalogue, false
+//!   for drafts), `public_body`, `criminal_records`, `catalogue` (the Art. 17(1) items, for
+//!   drafts the items the scan could fill and `"TO BE COMPLETED BY THE CONTROLLER"`),
+//!   `datasets[]` (`source`, `table`, `matched_by`, `rows_scanned`, `rows_total`,
+//!   `subjects_estimate`, `columns[]` with `name`, `category`, `role`, `special_category`,
+//!   `confidence`), `categories_found{category: columns}`, `special_categories[]`,
+//!   `subjects_estimate` (distinct identifiers, from keyed sketches; null when the datasets
+//!   have no identifier column), `registration_triggers[]`, `dpia_triggers[]`;
+//! * `findings[]`: `code`, `severity` (`info` < `low` < `medium` < `high` < `critical`),
+//!   `filing_system`, `datasets[]`, `columns[]`, `categories[]`, `message`, `action`,
+//!   `cites[]` (`law`, `article`, `anchor`: the anchor of the quoted text in `articles`);
+//! * `links[]`: filing-system pairs sharing an identifier category, with the estimated
+//!   number of shared values;
+//! * `runs[]` (with `--run`): per output `path`, `sha256`, `filing_system`, `art9{verdict,
+//!   reasons}`, `risk`, `utility`, `privacy`;
+//! * `articles[]`: `id`, `title`, `text` of every cited article.
+//!
+//! Finding codes: `undeclared_category`, `declared_not_found`, `unknown_declared_category`,
+//! `special_categories`, `health_connecting_code_only`, `linkable_filing_systems`,
+//! `unmapped_dataset`, `registration_required`, `dpia_required`, `source_matches_nothing`,
+//! `dataset_mapped_twice`, `dataset_failed`, `art9_fit`, `art9_not_fit`, `art9_undetermined`.
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::catalogue::{Catalogue, Controller, FilingSystem};
+use super::law::{self, Article, Cite, l082, l172};
+use super::run::{Art9Assessment, BeforeAfter, Privacy, RUN_SCHEMA, RunReport};
+use super::{SCAN_SCHEMA, SketchReport, Tool, is_connecting_code, is_linking_identifier};
+use crate::detect::sketch::Sketch;
+use crate::detect::{Category, Role};
+use crate::error::{Error, Result};
+
+/// The report's schema name.
+pub const REPORT_SCHEMA: &str = "anonkos.report/v1";
+
+/// Text put in draft catalogue items the scan cannot fill.
+pub const TO_COMPLETE: &str = "TO BE COMPLETED BY THE CONTROLLER";
+
+/// Registration threshold of the 06/L-082 overview (§7.1): more than 250 data subjects.
+pub const REGISTRATION_SUBJECTS: u64 = 250;
+
+// ---------------------------------------------------------------- input: the scan report
+
+/// The part of an `anonkos.scan/v1` report the filing-system report reads.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ScanInput {
+    /// Schema name.
+    pub schema: String,
+    /// When it was made.
+    #[serde(default)]
+    pub generated_at: Option<String>,
+    /// `sample` or `full`.
+    #[serde(default)]
+    pub mode: Option<String>,
+    /// Key id of the sketches.
+    #[serde(default)]
+    pub sketch_key_id: Option<String>,
+    /// Datasets.
+    #[serde(default)]
+    pub datasets: Vec<ScanDatasetInput>,
+}
+
+/// One dataset of a scan report.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ScanDatasetInput {
+    /// Path or URL.
+    pub source: String,
+    /// Table.
+    #[serde(default)]
+    pub table: Option<String>,
+    /// `ok` or `failed`.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// Error text.
+    #[serde(default)]
+    pub error: Option<String>,
+    /// Rows examined.
+    #[serde(default)]
+    pub rows_scanned: u64,
+    /// Total rows.
+    #[serde(default)]
+    pub rows_total: Option<u64>,
+    /// Columns.
+    #[serde(default)]
+    pub columns: Vec<ScanColumnInput>,
+}
+
+/// One column of a scan report.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ScanColumnInput {
+    /// Name.
+    pub name: String,
+    /// Category name (unknown names are read as `none`).
+    pub category: String,
+    /// Confidence.
+    #[serde(default)]
+    pub confidence: f64,
+    /// Sketch (identifier columns only).
+    #[serde(default)]
+    pub sketch: Option<SketchReport>,
+}
+
+impl ScanInput {
+    /// Parse a scan report, refusing other schemas with a clear message.
+    pub fn parse(text: &str, origin: &str) -> Result<ScanInput> {
+        let v: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| Error::Usage(format!("{origin}: not a JSON scan report: {e}")))?;
+        match v.get("schema").and_then(|s| s.as_str()) {
+            Some(SCAN_SCHEMA) => {}
+            Some(other) => {
+                return Err(Error::Usage(format!(
+                    "{origin}: unknown scan report schema {other:?}; this anonkos reads {SCAN_SCHEMA:?} (re-run `anonkos scan --format json`)"
+                )));
+            }
+            None => {
+                return Err(Error::Usage(format!(
+                    "{origin}: no \"schema\" key; expected a {SCAN_SCHEMA:?} report from `anonkos scan --format json`"
+                )));
+            }
+        }
+        serde_json::from_value(v)
+            .map_err(|e| Error::Usage(format!("{origin}: malformed {SCAN_SCHEMA} report: {e}")))
+    }
+}
+
+fn category_of(name: &str) -> Category {
+    Category::from_name(name).unwrap_or(Category::None)
+}
+
+// ---------------------------------------------------------------- output model
+
+/// Severity of a finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// For information.
+    Info,
+    /// Housekeeping.
+    Low,
+    /// A duty to act on.
+    Medium,
+    /// A likely breach of the law.
+    High,
+    /// A prohibited processing.
+    Critical,
+}
+
+impl Severity {
+    /// Lower-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// One finding.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// Stable code (see module docs).
+    pub code: &'static str,
+    /// Severity.
+    pub severity: Severity,
+    /// The filing system concerned (id; drafts are `draft:<dataset>`).
+    pub filing_system: Option<String>,
+    /// Datasets concerned.
+    pub datasets: Vec<String>,
+    /// Columns concerned (`dataset: column`).
+    pub columns: Vec<String>,
+    /// Categories concerned.
+    pub categories: Vec<Category>,
+    /// What was found.
+    pub message: String,
+    /// What the controller should do.
+    pub action: String,
+    /// Articles it rests on.
+    pub cites: Vec<Cite>,
+}
+
+/// One column in the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct ColumnEntry {
+    /// Name.
+    pub name: String,
+    /// Category.
+    pub category: Category,
+    /// Role.
+    pub role: Role,
+    /// Special category.
+    pub special_category: bool,
+    /// Confidence.
+    pub confidence: f64,
+    /// Estimated distinct values (identifier columns with a sketch).
+    pub distinct_estimate: Option<u64>,
+}
+
+/// One dataset in the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct DatasetEntry {
+    /// Path or URL.
+    pub source: String,
+    /// Table.
+    pub table: Option<String>,
+    /// `source` or `source:table`.
+    pub label: String,
+    /// The source pattern that mapped it (null for unmapped datasets).
+    pub matched_by: Option<String>,
+    /// Rows scanned.
+    pub rows_scanned: u64,
+    /// Total rows.
+    pub rows_total: Option<u64>,
+    /// Estimated data subjects (most distinct identifier column, extrapolated when sampled).
+    pub subjects_estimate: Option<u64>,
+    /// Scan error.
+    pub error: Option<String>,
+    /// Columns.
+    pub columns: Vec<ColumnEntry>,
+}
+
+/// The Art. 17(1) catalogue as shown (declared or drafted).
+#[derive(Debug, Clone, Serialize)]
+pub struct CatalogueItems {
+    /// 1.1
+    pub title: String,
+    /// 1.2
+    pub controller: Controller,
+    /// 1.3
+    pub legal_basis: String,
+    /// 1.4
+    pub data_subjects: Vec<String>,
+    /// 1.5
+    pub personal_data: Vec<String>,
+    /// 1.6
+    pub purpose: String,
+    /// 1.7
+    pub retention: String,
+    /// 1.8
+    pub restrictions: String,
+    /// 1.9
+    pub recipients: Vec<String>,
+    /// 1.10
+    pub transfers_abroad: String,
+    /// 1.11
+    pub security_measures: String,
+    /// 1.12
+    pub linked_filing_systems: Vec<String>,
+}
+
+/// One filing system in the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct FilingSystemEntry {
+    /// Id (`draft:<dataset>` for drafts).
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Declared in the catalogue (false: a draft generated from the scan).
+    pub declared: bool,
+    /// Kept by a public body.
+    pub public_body: bool,
+    /// Criminal or minor-offence records.
+    pub criminal_records: bool,
+    /// The catalogue items.
+    pub catalogue: CatalogueItems,
+    /// Datasets mapped to it.
+    pub datasets: Vec<DatasetEntry>,
+    /// Columns per category found.
+    pub categories_found: BTreeMap<Category, u64>,
+    /// Special categories found.
+    pub special_categories: Vec<Category>,
+    /// Estimated data subjects (union of identifier sketches across its datasets).
+    pub subjects_estimate: Option<u64>,
+    /// Registration triggers met (06/L-082 overview §7.1).
+    pub registration_triggers: Vec<String>,
+    /// Impact-assessment triggers met (06/L-082 overview §7.4).
+    pub dpia_triggers: Vec<String>,
+}
+
+/// Two filing systems sharing an identifier category.
+#[derive(Debug, Clone, Serialize)]
+pub struct Link {
+    /// First filing system.
+    pub a: String,
+    /// Second filing system.
+    pub b: String,
+    /// The shared identifier category.
+    pub category: Category,
+    /// Estimated values present in both (from sketches of the scanned rows).
+    pub shared_estimate: u64,
+    /// Whether both sketches were exact (then the count is exact for the rows scanned).
+    pub exact: bool,
+}
+
+/// One run output in the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunEntry {
+    /// Output path.
+    pub path: String,
+    /// SHA-256.
+    pub sha256: Option<String>,
+    /// Input dataset.
+    pub input: Option<String>,
+    /// Filing system of the input.
+    pub filing_system: Option<String>,
+    /// Rows.
+    pub rows: Option<u64>,
+    /// Art. 9 assessment.
+    pub art9: Art9Assessment,
+    /// Privacy models.
+    pub privacy: Option<Privacy>,
+    /// Risk before/after.
+    pub risk: Option<BeforeAfter>,
+    /// Utility before/after.
+    pub utility: Option<BeforeAfter>,
+}
+
+/// Summary of the scan the report was made from.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScanSummary {
+    /// When the scan was made.
+    pub generated_at: Option<String>,
+    /// `sample` or `full`.
+    pub mode: Option<String>,
+    /// Datasets scanned.
+    pub datasets: usize,
+}
+
+/// The filing-system report.
+#[derive(Debug, Clone, Serialize)]
+pub struct FilingReport {
+    /// `anonkos.report/v1`.
+    pub schema: &'static str,
+    /// Tool.
+    pub tool: Tool,
+    /// RFC 3339 UTC.
+    pub generated_at: String,
+    /// The scan.
+    pub scan: ScanSummary,
+    /// Catalogue path.
+    pub catalogue: String,
+    /// Large-scale threshold used for DPIA triggers.
+    pub large_scale_subjects: u64,
+    /// Filing systems (declared first, then drafts).
+    pub filing_systems: Vec<FilingSystemEntry>,
+    /// Findings, most severe first.
+    pub findings: Vec<Finding>,
+    /// Links.
+    pub links: Vec<Link>,
+    /// Run outputs.
+    pub runs: Vec<RunEntry>,
+    /// Quoted text of every cited article.
+    pub articles: Vec<Article>,
+}
+
+// ---------------------------------------------------------------- building
+
+/// A filing system as seen by link detection: id, declared, sensitive, criminal, sketches.
+type LinkSide = (String, bool, bool, bool, Vec<(Category, Sketch)>);
+
+struct Work<'a> {
+    ds: &'a ScanDatasetInput,
+    entry: DatasetEntry,
+    sketches: Vec<(Category, Sketch)>,
+}
+
+fn label(source: &str, table: Option<&str>) -> String {
+    match table {
+        Some(t) => format!("{source}:{t}"),
+        None => source.to_string(),
+    }
+}
+
+fn dataset_work(ds: &ScanDatasetInput, matched_by: Option<String>) -> Work<'_> {
+    let mut sketches = Vec::new();
+    let mut columns = Vec::new();
+    let mut best: Option<f64> = None;
+    for c in &ds.columns {
+        let cat = category_of(&c.category);
+        let sk = c
+            .sketch
+            .as_ref()
+            .filter(|_| is_linking_identifier(cat))
+            .and_then(SketchReport::to_sketch);
+        let distinct = sk.as_ref().map(Sketch::distinct);
+        if let Some(d) = distinct {
+            best = Some(best.map_or(d, |b: f64| b.max(d)));
+        }
+        if let Some(s) = sk {
+            sketches.push((cat, s));
+        }
+        columns.push(ColumnEntry {
+            name: c.name.clone(),
+            category: cat,
+            role: cat.role(),
+            special_category: cat.is_special(),
+            confidence: c.confidence,
+            distinct_estimate: distinct.map(|d| d.round() as u64),
+        });
+    }
+    let subjects = best.map(|d| extrapolate(d, ds.rows_scanned, ds.rows_total));
+    Work {
+        ds,
+        entry: DatasetEntry {
+            source: ds.source.clone(),
+            table: ds.table.clone(),
+            label: label(&ds.source, ds.table.as_deref()),
+            matched_by,
+            rows_scanned: ds.rows_scanned,
+            rows_total: ds.rows_total,
+            subjects_estimate: subjects,
+            error: ds.error.clone(),
+            columns,
+        },
+        sketches,
+    }
+}
+
+/// Distinct identifiers in a sample → subjects in the whole dataset: when nearly every
+/// sampled row has its own identifier (≥ 95 %), the whole dataset is assumed to as well
+/// (`distinct × rows_total / rows_scanned`); otherwise the sample's count is kept (a lower
+/// bound).
+fn extrapolate(distinct: f64, scanned: u64, total: Option<u64>) -> u64 {
+    match total {
+        Some(t) if scanned > 0 && t > scanned && distinct >= 0.95 * scanned as f64 => {
+            (distinct * t as f64 / scanned as f64).round() as u64
+        }
+        _ => distinct.round() as u64,
+    }
+}
+
+fn personal(c: Category) -> bool {
+    matches!(
+        c.role(),
+        Role::DirectIdentifier | Role::QuasiIdentifier | Role::Sensitive
+    )
+}
+
+/// Build the report.
+pub fn build(scan: &ScanInput, cat: &Catalogue, run: Option<&RunReport>) -> Result<FilingReport> {
+    if let Some(r) = run
+        && r.schema != RUN_SCHEMA
+    {
+        return Err(Error::Usage(format!(
+            "unknown run report schema {:?}; this anonkos reads {RUN_SCHEMA:?}",
+            r.schema
+        )));
+    }
+    let mut findings = Vec::new();
+    // Map datasets.
+    let mut mapped: Vec<Vec<Work>> = cat.filing_systems.iter().map(|_| Vec::new()).collect();
+    let mut unmapped: Vec<Work> = Vec::new();
+    for ds in &scan.datasets {
+        let hits: Vec<(usize, String)> = cat
+            .filing_systems
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| {
+                f.matching_source(&ds.source, ds.table.as_deref())
+                    .map(|m| (i, m))
+            })
+            .collect();
+        let lbl = label(&ds.source, ds.table.as_deref());
+        if ds.status.as_deref() == Some("failed") || ds.error.is_some() {
+            findings.push(Finding {
+                code: "dataset_failed",
+                severity: Severity::Medium,
+                filing_system: hits.first().map(|(i, _)| cat.filing_systems[*i].id.clone()),
+                datasets: vec![lbl.clone()],
+                columns: vec![],
+                categories: vec![],
+                message: format!(
+                    "the scan of {lbl} failed ({}); its columns may be incomplete",
+                    ds.error.as_deref().unwrap_or("unknown error")
+                ),
+                action: "fix the input and scan again before relying on this report".into(),
+                cites: vec![l172("Art. 17(2)", "art-17")],
+            });
+        }
+        if hits.len() > 1 {
+            findings.push(Finding {
+                code: "dataset_mapped_twice",
+                severity: Severity::Low,
+                filing_system: Some(cat.filing_systems[hits[0].0].id.clone()),
+                datasets: vec![lbl.clone()],
+                columns: vec![],
+                categories: vec![],
+                message: format!(
+                    "{lbl} matches the sources of {} filing systems ({}); it is counted in the first",
+                    hits.len(),
+                    hits.iter()
+                        .map(|(i, _)| cat.filing_systems[*i].id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                action: "make the source globs of the catalogue disjoint".into(),
+                cites: vec![l172("Art. 17(2)", "art-17")],
+            });
+        }
+        match hits.into_iter().next() {
+            Some((i, m)) => mapped[i].push(dataset_work(ds, Some(m))),
+            None => unmapped.push(dataset_work(ds, None)),
+        }
+    }
+    // Sources matching nothing.
+    for f in &cat.filing_systems {
+        for pat in f.source_patterns() {
+            let any = scan.datasets.iter().any(|d| {
+                let probe = FilingSystem {
+                    sources: super::catalogue::Sources::default(),
+                    ..f.clone()
+                };
+                let mut p = probe;
+                if let Some((s, t)) = pat.split_once('#') {
+                    p.sources.dump_tables.push(super::catalogue::TableSource {
+                        source: s.into(),
+                        table: t.into(),
+                    });
+                } else {
+                    p.sources.files.push(pat.clone());
+                }
+                p.matches(&d.source, d.table.as_deref())
+            });
+            if !any {
+                findings.push(Finding {
+                    code: "source_matches_nothing",
+                    severity: Severity::Low,
+                    filing_system: Some(f.id.clone()),
+                    datasets: vec![],
+                    columns: vec![],
+                    categories: vec![],
+                    message: format!(
+                        "source {pat:?} of filing system {:?} matches no scanned dataset",
+                        f.id
+                    ),
+                    action: "scan that source too, or correct the catalogue's sources".into(),
+                    cites: vec![l172("Art. 17(2)", "art-17")],
+                });
+            }
+        }
+    }
+
+    let mut entries: Vec<FilingSystemEntry> = Vec::new();
+    let mut fs_sketches: Vec<LinkSide> = Vec::new();
+
+    for (f, works) in cat.filing_systems.iter().zip(mapped) {
+        let (declared, unknown) = f.declared_categories();
+        let (entry, sk) = summarise(
+            f.id.clone(),
+            f.title.clone(),
+            true,
+            f.public_body,
+            f.criminal_records,
+            items_of(f),
+            works,
+            cat.large_scale_subjects,
+        );
+        // Undeclared categories.
+        let mut undeclared: BTreeMap<Category, Vec<String>> = BTreeMap::new();
+        for d in &entry.datasets {
+            for c in &d.columns {
+                if personal(c.category) && !declared.contains(&c.category) {
+                    undeclared
+                        .entry(c.category)
+                        .or_default()
+                        .push(format!("{}: {}", d.label, c.name));
+                }
+            }
+        }
+        if !undeclared.is_empty() {
+            let cats: Vec<Category> = undeclared.keys().copied().collect();
+            findings.push(Finding {
+                code: "undeclared_category",
+                severity: Severity::High,
+                filing_system: Some(f.id.clone()),
+                datasets: entry.datasets.iter().map(|d| d.label.clone()).collect(),
+                columns: undeclared.values().flatten().cloned().collect(),
+                categories: cats.clone(),
+                message: format!(
+                    "{} found in {:?} but not declared in item 1.5 of its catalogue",
+                    names(&cats),
+                    f.id
+                ),
+                action: "add them to item 1.5 of the catalogue (Art. 17(2)) and notify the Agency within 8 days of the modification (Art. 18(2)); new categories must be notified before entry (Art. 18(1))".into(),
+                cites: vec![
+                    l172("Art. 17(1.5)", "art-17"),
+                    l172("Art. 17(2)", "art-17"),
+                    l172("Art. 18(1)", "art-18"),
+                    l172("Art. 18(2)", "art-18"),
+                ],
+            });
+        }
+        if !entry.datasets.is_empty() {
+            let found: BTreeSet<Category> = entry.categories_found.keys().copied().collect();
+            let missing: Vec<Category> = declared
+                .iter()
+                .copied()
+                .filter(|c| !found.contains(c))
+                .collect();
+            if !missing.is_empty() {
+                findings.push(Finding {
+                    code: "declared_not_found",
+                    severity: Severity::Low,
+                    filing_system: Some(f.id.clone()),
+                    datasets: entry.datasets.iter().map(|d| d.label.clone()).collect(),
+                    columns: vec![],
+                    categories: missing.clone(),
+                    message: format!(
+                        "{} declared in item 1.5 of {:?} but found in no column of its datasets",
+                        names(&missing),
+                        f.id
+                    ),
+                    action: "check whether the data lives in a source not scanned; otherwise correct item 1.5 so the catalogue is accurate (Art. 17(2))".into(),
+                    cites: vec![l172("Art. 17(2)", "art-17")],
+                });
+            }
+        }
+        if !unknown.is_empty() {
+            findings.push(Finding {
+                code: "unknown_declared_category",
+                severity: Severity::Info,
+                filing_system: Some(f.id.clone()),
+                datasets: vec![],
+                columns: vec![],
+                categories: vec![],
+                message: format!(
+                    "item 1.5 of {:?} names categories outside the scan vocabulary ({}); they are not compared",
+                    f.id,
+                    unknown.join(", ")
+                ),
+                action: "use the category names of `anonkos scan` where one fits".into(),
+                cites: vec![l172("Art. 17(1.5)", "art-17")],
+            });
+        }
+        common_findings(&entry, &mut findings);
+        fs_sketches.push((
+            entry.id.clone(),
+            entry.declared,
+            !entry.special_categories.is_empty(),
+            entry.criminal_records || entry.special_categories.contains(&Category::CriminalRecord),
+            sk,
+        ));
+        entries.push(entry);
+    }
+
+    for w in unmapped {
+        let lbl = w.entry.label.clone();
+        let id = format!("draft:{lbl}");
+        let found: Vec<String> = {
+            let mut s: Vec<Category> = w
+                .entry
+                .columns
+                .iter()
+                .map(|c| c.category)
+                .filter(|c| personal(*c))
+                .collect();
+            s.sort();
+            s.dedup();
+            s.into_iter().map(|c| c.name().to_string()).collect()
+        };
+        let stem = std::path::Path::new(&w.ds.source)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| lbl.clone());
+        let title = match &w.ds.table {
+            Some(t) => format!("{t} ({stem}) — draft"),
+            None => format!("{stem} — draft"),
+        };
+        let items = CatalogueItems {
+            title: title.clone(),
+            controller: Controller {
+                name: TO_COMPLETE.into(),
+                ..Controller::default()
+            },
+            legal_basis: TO_COMPLETE.into(),
+            data_subjects: vec![TO_COMPLETE.into()],
+            personal_data: found.clone(),
+            purpose: TO_COMPLETE.into(),
+            retention: TO_COMPLETE.into(),
+            restrictions: TO_COMPLETE.into(),
+            recipients: vec![TO_COMPLETE.into()],
+            transfers_abroad: TO_COMPLETE.into(),
+            security_measures: TO_COMPLETE.into(),
+            linked_filing_systems: vec![TO_COMPLETE.into()],
+        };
+        let (entry, sk) = summarise(
+            id.clone(),
+            title,
+            false,
+            false,
+            false,
+            items,
+            vec![w],
+            cat.large_scale_subjects,
+        );
+        let has_personal = !found.is_empty();
+        findings.push(Finding {
+            code: "unmapped_dataset",
+            severity: if has_personal { Severity::High } else { Severity::Info },
+            filing_system: Some(id.clone()),
+            datasets: vec![lbl.clone()],
+            columns: vec![],
+            categories: found.iter().map(|n| category_of(n)).collect(),
+            message: if has_personal {
+                format!(
+                    "{lbl} belongs to no declared filing system but holds personal data ({}); a draft catalogue entry was generated{}",
+                    found.join(", "),
+                    entry
+                        .subjects_estimate
+                        .map(|n| format!(" (about {n} data subjects)"))
+                        .unwrap_or_default()
+                )
+            } else {
+                format!("{lbl} belongs to no declared filing system; no personal data was found in it")
+            },
+            action: if has_personal {
+                "complete the draft catalogue (items marked for the controller), add it to filing-systems.toml and notify the Agency before processing continues (Art. 18(1))".into()
+            } else {
+                "no catalogue is needed if the dataset indeed holds no personal data".into()
+            },
+            cites: vec![l172("Art. 17(1)", "art-17"), l172("Art. 18(1)", "art-18")],
+        });
+        if has_personal {
+            common_findings(&entry, &mut findings);
+        }
+        fs_sketches.push((
+            entry.id.clone(),
+            false,
+            !entry.special_categories.is_empty(),
+            entry.special_categories.contains(&Category::CriminalRecord),
+            sk,
+        ));
+        entries.push(entry);
+    }
+
+    // Links between filing systems.
+    let mut links = Vec::new();
+    for i in 0..fs_sketches.len() {
+        for j in i + 1..fs_sketches.len() {
+            let (a, _, a_sens, a_crim, a_sk) = &fs_sketches[i];
+            let (b, _, b_sens, b_crim, b_sk) = &fs_sketches[j];
+            let mut shared_cats: Vec<(Category, u64, bool)> = Vec::new();
+            for (ca, sa) in a_sk {
+                for (cb, sb) in b_sk {
+                    if ca == cb {
+                        let o = sa.overlap(sb).round() as u64;
+                        shared_cats.push((*ca, o, sa.is_exact() && sb.is_exact()));
+                    }
+                }
+            }
+            if shared_cats.is_empty() {
+                continue;
+            }
+            for &(c, o, exact) in &shared_cats {
+                links.push(Link {
+                    a: a.clone(),
+                    b: b.clone(),
+                    category: c,
+                    shared_estimate: o,
+                    exact,
+                });
+            }
+            let overlapping: Vec<&(Category, u64, bool)> =
+                shared_cats.iter().filter(|s| s.1 > 0).collect();
+            let cats: Vec<Category> = shared_cats.iter().map(|s| s.0).collect();
+            // A connecting code is "used" when values of one are shared (or, before any
+            // overlap is measured, when both hold one).
+            let code_used = if overlapping.is_empty() {
+                cats.iter().any(|c| is_connecting_code(*c))
+            } else {
+                overlapping.iter().any(|s| is_connecting_code(s.0))
+            };
+            let sensitive = *a_sens || *b_sens;
+            let criminal = *a_crim || *b_crim;
+            let (severity, mut cites, action) = if criminal {
+                (
+                    Severity::Critical,
+                    vec![l172("Art. 72", "art-72")],
+                    "do not link: linking filing systems of criminal or minor-offence records is prohibited (Art. 72); make sure the shared identifiers cannot be used to join them".to_string(),
+                )
+            } else if sensitive || code_used {
+                (
+                    Severity::High,
+                    vec![l172("Art. 71(2)", "art-71"), l172("Art. 71(3)", "art-71")],
+                    format!(
+                        "notify the Agency in writing before linking (Art. 71(2)); linking needs the Agency's prior authorisation because {} (Art. 71(3))",
+                        match (sensitive, code_used) {
+                            (true, true) => "sensitive data and a connecting code are involved",
+                            (true, false) => "sensitive data are involved",
+                            _ => "it would use a connecting code",
+                        }
+                    ),
+                )
+            } else {
+                (
+                    Severity::Medium,
+                    vec![l172("Art. 71(2)", "art-71")],
+                    "notify the Agency in writing before linking the filing systems (Art. 71(2))"
+                        .to_string(),
+                )
+            };
+            if code_used {
+                cites.push(l172("Art. 2(1.17)", "art-2"));
+            }
+            let (severity, message, action) = if overlapping.is_empty() {
+                (
+                    Severity::Info,
+                    format!(
+                        "{a} and {b} hold the same kind of identifier ({}) but no common value was found in the rows scanned; they could be linked if their populations overlap",
+                        names(&cats)
+                    ),
+                    format!("nothing to do now; before linking them: {action}"),
+                )
+            } else {
+                (
+                    severity,
+                    format!(
+                        "{a} and {b} can be linked through shared identifiers: {}",
+                        overlapping
+                            .iter()
+                            .map(|(c, o, exact)| format!(
+                                "{c} ({}{o} common values)",
+                                if *exact { "" } else { "about " }
+                            ))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    action,
+                )
+            };
+            findings.push(Finding {
+                code: "linkable_filing_systems",
+                severity,
+                filing_system: Some(a.clone()),
+                datasets: vec![a.clone(), b.clone()],
+                columns: vec![],
+                categories: cats,
+                message,
+                action,
+                cites,
+            });
+        }
+    }
+
+    // Runs.
+    let mut runs = Vec::new();
+    if let Some(r) = run {
+        for o in &r.outputs {
+            let fs = o.input.as_deref().and_then(|inp| {
+                cat.filing_systems
+                    .iter()
+                    .find(|f| f.matches(inp, o.table.as_deref()))
+                    .map(|f| f.id.clone())
+            });
+            let art9 = o.art9();
+            let (code, severity) = match art9.verdict {
+                "fit" => ("art9_fit", Severity::Info),
+                "not_fit" => ("art9_not_fit", Severity::High),
+                _ => ("art9_undetermined", Severity::Medium),
+            };
+            findings.push(Finding {
+                code,
+                severity,
+                filing_system: fs.clone(),
+                datasets: vec![o.path.clone()],
+                columns: o
+                    .verification
+                    .as_ref()
+                    .map(|v| v.remaining_direct_identifiers.clone())
+                    .unwrap_or_default(),
+                categories: vec![],
+                message: format!(
+                    "output {} is {} for reuse under Art. 9: {}",
+                    o.path,
+                    match art9.verdict {
+                        "fit" => "fit",
+                        "not_fit" => "NOT fit",
+                        _ => "not shown fit",
+                    },
+                    art9.reasons.join("; ")
+                ),
+                action: match art9.verdict {
+                    "fit" => "keep the run report and the processing log with the release".into(),
+                    "not_fit" => "do not release: change the pipeline and run it again".into(),
+                    _ => "verify the output (`anonkos verify`) and measure the privacy models before release".into(),
+                },
+                cites: vec![l172("Art. 9(2)", "art-9"), l172("Art. 2(1.15)", "art-2")],
+            });
+            runs.push(super::filing::RunEntry {
+                path: o.path.clone(),
+                sha256: o.sha256.clone(),
+                input: o.input.clone(),
+                filing_system: fs,
+                rows: o.rows,
+                art9,
+                privacy: o.privacy.clone(),
+                risk: o.risk.clone(),
+                utility: o.utility.clone(),
+            });
+        }
+    }
+
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    let mut cited: BTreeSet<&str> = BTreeSet::new();
+    for f in &findings {
+        for c in &f.cites {
+            cited.insert(c.anchor);
+        }
+    }
+    let articles = law::articles()
+        .into_iter()
+        .filter(|a| cited.contains(a.id))
+        .collect();
+    Ok(FilingReport {
+        schema: REPORT_SCHEMA,
+        tool: Tool {
+            name: "anonkos",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        generated_at: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        scan: ScanSummary {
+            generated_at: scan.generated_at.clone(),
+            mode: scan.mode.clone(),
+            datasets: scan.datasets.len(),
+        },
+        catalogue: cat.path.clone(),
+        large_scale_subjects: cat.large_scale_subjects,
+        filing_systems: entries,
+        findings,
+        links,
+        runs,
+        articles,
+    })
+}
+
+fn names(cats: &[Category]) -> String {
+    cats.iter().map(|c| c.name()).collect::<Vec<_>>().join(", ")
+}
+
+fn items_of(f: &FilingSystem) -> CatalogueItems {
+    CatalogueItems {
+        title: f.title.clone(),
+        controller: f.controller.clone(),
+        legal_basis: f.legal_basis.clone(),
+        data_subjects: f.data_subjects.clone(),
+        personal_data: f.personal_data.clone(),
+        purpose: f.purpose.clone(),
+        retention: f.retention.clone(),
+        restrictions: f.restrictions.clone(),
+        recipients: f.recipients.clone(),
+        transfers_abroad: f.transfers_abroad.clone(),
+        security_measures: f.security_measures.clone(),
+        linked_filing_systems: f.linked_filing_systems.clone(),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn summarise(
+    id: String,
+    title: String,
+    declared: bool,
+    public_body: bool,
+    criminal_records: bool,
+    catalogue: CatalogueItems,
+    works: Vec<Work>,
+    large_scale: u64,
+) -> (FilingSystemEntry, Vec<(Category, Sketch)>) {
+    let mut categories_found: BTreeMap<Category, u64> = BTreeMap::new();
+    let mut union: BTreeMap<Category, Sketch> = BTreeMap::new();
+    let mut ratio: BTreeMap<Category, f64> = BTreeMap::new();
+    let mut datasets = Vec::new();
+    for w in works {
+        for c in &w.entry.columns {
+            if c.category != Category::None {
+                *categories_found.entry(c.category).or_default() += 1;
+            }
+        }
+        let scale = match w.entry.rows_total {
+            Some(t) if w.entry.rows_scanned > 0 && t > w.entry.rows_scanned => {
+                t as f64 / w.entry.rows_scanned as f64
+            }
+            _ => 1.0,
+        };
+        for (c, s) in w.sketches {
+            let r = ratio.entry(c).or_insert(1.0);
+            *r = r.max(scale);
+            union.entry(c).or_default().merge(&s);
+        }
+        datasets.push(w.entry);
+    }
+    let subjects_estimate = union
+        .iter()
+        .map(|(c, s)| {
+            let d = s.distinct();
+            let r = ratio.get(c).copied().unwrap_or(1.0);
+            // Extrapolate only unique-per-row identifiers (see `extrapolate`).
+            if r > 1.0 {
+                let scanned: u64 = datasets.iter().map(|d| d.rows_scanned).sum();
+                if d >= 0.95 * scanned as f64 {
+                    return (d * r).round() as u64;
+                }
+            }
+            d.round() as u64
+        })
+        .max();
+    let special_categories: Vec<Category> = categories_found
+        .keys()
+        .copied()
+        .filter(|c| c.is_special())
+        .collect();
+    let mut registration_triggers = Vec::new();
+    if let Some(n) = subjects_estimate
+        && n > REGISTRATION_SUBJECTS
+    {
+        registration_triggers.push(format!(
+            "more than {REGISTRATION_SUBJECTS} data subjects (about {n})"
+        ));
+    }
+    if !special_categories.is_empty() {
+        registration_triggers.push(format!("sensitive data ({})", names(&special_categories)));
+    }
+    if public_body {
+        registration_triggers.push("belongs to a public body".to_string());
+    }
+    let mut dpia_triggers = Vec::new();
+    if !special_categories.is_empty()
+        && let Some(n) = subjects_estimate
+        && n >= large_scale
+    {
+        dpia_triggers.push(format!(
+            "large-scale processing of special categories (about {n} data subjects ≥ {large_scale})"
+        ));
+    }
+    let sketches = union.into_iter().collect();
+    (
+        FilingSystemEntry {
+            id,
+            title,
+            declared,
+            public_body,
+            criminal_records,
+            catalogue,
+            datasets,
+            categories_found,
+            special_categories,
+            subjects_estimate,
+            registration_triggers,
+            dpia_triggers,
+        },
+        sketches,
+    )
+}
+
+/// Findings that apply to declared filing systems and drafts alike.
+fn common_findings(e: &FilingSystemEntry, findings: &mut Vec<Finding>) {
+    if !e.special_categories.is_empty() {
+        let mut cols = Vec::new();
+        for d in &e.datasets {
+            for c in &d.columns {
+                if c.special_category {
+                    cols.push(format!("{}: {} ({})", d.label, c.name, c.category));
+                }
+            }
+        }
+        findings.push(Finding {
+            code: "special_categories",
+            severity: Severity::High,
+            filing_system: Some(e.id.clone()),
+            datasets: e.datasets.iter().map(|d| d.label.clone()).collect(),
+            columns: cols,
+            categories: e.special_categories.clone(),
+            message: format!(
+                "{:?} holds sensitive personal data: {}",
+                e.id,
+                names(&e.special_categories)
+            ),
+            action: "make sure one of the legal grounds of Art. 6(1) applies and is recorded in item 1.3, and that the data are specifically protected and classified (Art. 7)".into(),
+            cites: vec![
+                l172("Art. 2(1.16)", "art-2"),
+                l172("Art. 6(1)", "art-6"),
+                l172("Art. 7", "art-7"),
+            ],
+        });
+    }
+    // Health data keyed by a connecting code only.
+    for d in &e.datasets {
+        let cats: BTreeSet<Category> = d.columns.iter().map(|c| c.category).collect();
+        let health = cats.contains(&Category::Health);
+        let codes: Vec<&ColumnEntry> = d
+            .columns
+            .iter()
+            .filter(|c| is_connecting_code(c.category))
+            .collect();
+        let other_ident = d.columns.iter().any(|c| {
+            matches!(
+                c.category,
+                Category::PersonName | Category::DateOfBirth | Category::StreetAddress
+            )
+        });
+        if health && !codes.is_empty() && !other_ident {
+            findings.push(Finding {
+                code: "health_connecting_code_only",
+                severity: Severity::High,
+                filing_system: Some(e.id.clone()),
+                datasets: vec![d.label.clone()],
+                columns: codes
+                    .iter()
+                    .map(|c| format!("{}: {} ({})", d.label, c.name, c.category))
+                    .collect(),
+                categories: vec![Category::Health],
+                message: format!(
+                    "{} holds health data identified only by a connecting code ({})",
+                    d.label,
+                    codes
+                        .iter()
+                        .map(|c| c.category.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                action: "health data must not be collected and processed by using only a connecting code: key the records by other identifying data as the law provides, or record the exceptional use of Art. 11(2)".into(),
+                cites: vec![l172("Art. 11(1)", "art-11"), l172("Art. 2(1.17)", "art-2")],
+            });
+        }
+    }
+    if !e.registration_triggers.is_empty() {
+        findings.push(Finding {
+            code: "registration_required",
+            severity: Severity::Medium,
+            filing_system: Some(e.id.clone()),
+            datasets: e.datasets.iter().map(|d| d.label.clone()).collect(),
+            columns: vec![],
+            categories: e.special_categories.clone(),
+            message: format!(
+                "{:?} meets registration triggers: {}",
+                e.id,
+                e.registration_triggers.join("; ")
+            ),
+            action: "register the filing system with the Agency (AIP) before holding or managing it, and keep records of processing".into(),
+            cites: vec![l082("§7.1 Registration", "l082-registration")],
+        });
+    }
+    if !e.dpia_triggers.is_empty() {
+        findings.push(Finding {
+            code: "dpia_required",
+            severity: Severity::Medium,
+            filing_system: Some(e.id.clone()),
+            datasets: e.datasets.iter().map(|d| d.label.clone()).collect(),
+            columns: vec![],
+            categories: e.special_categories.clone(),
+            message: format!(
+                "{:?} meets impact-assessment triggers: {}",
+                e.id,
+                e.dpia_triggers.join("; ")
+            ),
+            action: "carry out a data protection impact assessment before (further) processing"
+                .into(),
+            cites: vec![l082("§7.4 DPIA (Art. 35)", "l082-dpia")],
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sampled_unique_identifiers_are_extrapolated() {
+        assert_eq!(extrapolate(5_000.0, 5_000, Some(1_000_000)), 1_000_000);
+        // Repeating identifiers (several rows per person): the sample count is kept.
+        assert_eq!(extrapolate(1_200.0, 5_000, Some(1_000_000)), 1_200);
+        assert_eq!(extrapolate(300.0, 300, Some(300)), 300);
+        assert_eq!(extrapolate(300.0, 300, None), 300);
+    }
+
+    #[test]
+    fn unknown_scan_schema_is_a_clear_error() {
+        let e = ScanInput::parse(r#"{"schema":"anonkos.scan/v2"}"#, "s.json")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("anonkos.scan/v2") && e.contains("anonkos.scan/v1"),
+            "{e}"
+        );
+        assert!(ScanInput::parse("[]", "s.json").is_err());
+        assert!(
+            ScanInput::parse(r#"{"schema":"anonkos.scan/v1","datasets":7}"#, "s.json").is_err()
+        );
+    }
+}
