@@ -91,6 +91,10 @@ pub struct RunArgs {
     /// Show the plan (which action on which column, and why) and write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Append the processing record (Art. 14(1.5)) to this log instead of
+    /// `anonkos-processing.jsonl` in the output directory (also: ANONKOS_LOG).
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
     /// Summary format on stdout.
     #[arg(long, value_enum, default_value = "text")]
     pub format: run_cmd::SummaryFormat,

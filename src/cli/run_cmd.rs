@@ -44,6 +44,10 @@ pub fn run(a: RunArgs) -> Exit {
         key_file: a.key_file.clone(),
         dry_run: a.dry_run,
         progress: show_progress.then_some(progress as fn(&str)),
+        log: a
+            .log
+            .clone()
+            .or_else(|| std::env::var_os("ANONKOS_LOG").map(PathBuf::from)),
     };
     let outcome = match run::run(&pipeline, &opts, patterns) {
         Ok(o) => o,
@@ -129,15 +133,15 @@ fn summary(r: &run::RunReport, dry_run: bool) -> String {
     if dry_run || r.status == "refused" {
         return s;
     }
-    s.push_str(&format!("pipeline {} — {}\n", r.pipeline.name, r.status));
-    for d in &r.datasets {
+    s.push_str(&format!("pipeline {} — {}\n", r.pipeline_name, r.status));
+    for d in &r.outputs {
         let name = match &d.table {
-            Some(t) => format!("{} [{t}]", d.source),
-            None => d.source.clone(),
+            Some(t) => format!("{} [{t}]", d.input),
+            None => d.input.clone(),
         };
         s.push_str(&format!(
             "  {name} → {}: {} rows in, {} out, {} suppressed\n",
-            d.output, d.rows_in, d.rows_out, d.rows_suppressed
+            d.path, d.rows_in, d.rows, d.rows_suppressed
         ));
         for c in d.columns.iter().filter(|c| c.problems > 0) {
             s.push_str(&format!(

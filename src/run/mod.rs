@@ -60,7 +60,13 @@ pub struct RunOptions {
     pub dry_run: bool,
     /// Called with progress text (rows done) on long runs; the CLI decides whether to show it.
     pub progress: Option<fn(&str)>,
+    /// The processing log to append to (Art. 14(1.5)); default `anonkos-processing.jsonl`
+    /// in the output directory.
+    pub log: Option<PathBuf>,
 }
+
+/// The processing log's default name, in the output directory.
+pub const LOG_NAME: &str = "anonkos-processing.jsonl";
 
 /// A run's outcome: the report and what the exit code should say.
 #[derive(Debug)]
@@ -443,10 +449,11 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
                 finals.push((staged.clone(), out_dir.join(&rel), format));
                 s
             };
-            report.datasets.push(report::DatasetResult {
-                source: info.source.clone(),
+            report.outputs.push(report::OutputResult {
+                input: info.source.clone(),
                 table: info.table.clone(),
-                output: rel.display().to_string(),
+                path: rel.display().to_string(),
+                format: Some(format),
                 ..stats
             });
         }
@@ -460,16 +467,16 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
         }
         std::fs::rename(staged, fin).map_err(|e| Error::io(fin, e).on_output())?;
         let (sha, bytes) = digest::sha256_file(fin)?;
-        report.outputs.push(report::OutputInfo {
-            path: fin
-                .strip_prefix(&out_dir)
-                .unwrap_or(fin)
-                .display()
-                .to_string(),
-            format: *format,
-            sha256: sha,
-            bytes,
-        });
+        let rel = fin
+            .strip_prefix(&out_dir)
+            .unwrap_or(fin)
+            .display()
+            .to_string();
+        for o in report.outputs.iter_mut().filter(|o| o.path == rel) {
+            o.sha256 = Some(sha.clone());
+            o.bytes = Some(bytes);
+            o.format = Some(*format);
+        }
     }
     drop(staging);
 
@@ -482,6 +489,33 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
         false,
     );
     let passed = v.passed;
+    for o in report.outputs.iter_mut() {
+        let full = out_dir.join(&o.path).display().to_string();
+        let short = o
+            .table
+            .as_deref()
+            .map(|t| t.rsplit('.').next().unwrap_or(t).to_string());
+        let mine: Vec<&verify::Finding> = v
+            .findings
+            .iter()
+            .filter(|f| {
+                f.output == full
+                    && (short.is_none()
+                        || f.table
+                            .as_deref()
+                            .map(|t| t.rsplit('.').next().unwrap_or(t).to_string())
+                            == short)
+            })
+            .collect();
+        o.verification = Some(report::OutputVerification {
+            passed: mine.is_empty(),
+            remaining_direct_identifiers: mine
+                .iter()
+                .filter(|f| f.reason.contains("direct identifier"))
+                .map(|f| f.column.clone())
+                .collect(),
+        });
+    }
     report.verification = Some(v);
     report.status = if passed {
         "ok".into()
@@ -493,6 +527,7 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
     let json = report.to_json();
     crate::sink::atomic::write_atomic(out_dir.join(REPORT_NAME), json.as_bytes())
         .map_err(Error::on_output)?;
+    append_log(&report, opts, &out_dir, &inputs_text)?;
     Ok(Outcome {
         report,
         stop: (!passed).then_some(Stop::VerificationFailed),
@@ -562,7 +597,7 @@ fn process(
     patterns: &Arc<PatternSet>,
     suppression: Option<&Suppression>,
     opts: &RunOptions,
-) -> Result<report::DatasetResult> {
+) -> Result<report::OutputResult> {
     let info = src.info().clone();
     let loc = info.location();
     let schema = src.schema();
@@ -618,7 +653,7 @@ fn process(
             .collect(),
         None => Vec::new(),
     };
-    let mut result = report::DatasetResult::default();
+    let mut result = report::OutputResult::default();
     if suppression.is_some() && suppress_cols.is_empty() {
         result.notes.push(format!(
             "no column of category {} here: the objection list could not be applied to this dataset",
@@ -689,7 +724,7 @@ fn process(
         }
         let out = RecordBatch::try_new(out_schema.clone(), arrays)
             .map_err(|e| Error::Internal(format!("{loc}: assembling the output batch: {e}")))?;
-        result.rows_out += out.num_rows() as u64;
+        result.rows += out.num_rows() as u64;
         w.write(&out).map_err(Error::on_output)?;
         if let Some(p) = opts.progress {
             p(&format!("{}: {} rows", loc.dataset, result.rows_in));
@@ -721,4 +756,61 @@ fn subject_ids(col: &ArrayRef, kind: IdKind) -> Result<StringArray> {
             }
         })
         .collect())
+}
+
+/// Append this run to the processing log (who processed what, when; no personal values).
+fn append_log(
+    report: &RunReport,
+    opts: &RunOptions,
+    out_dir: &Path,
+    inputs: &[String],
+) -> Result<()> {
+    use crate::report::processing_log::{FileRecord, LogVerification, ProcessingLog, Record};
+    let path = opts.log.clone().unwrap_or_else(|| out_dir.join(LOG_NAME));
+    let shown: Vec<String> = inputs.iter().map(|i| source::db::redact_url(i)).collect();
+    let mut rec = Record::new(format!(
+        "anonkos run {} --input {} --out-dir {}",
+        report.pipeline,
+        shown.join(" --input "),
+        out_dir.display()
+    ));
+    rec.pipeline = Some(report.pipeline.clone());
+    rec.pipeline_sha256 = report.pipeline_sha256.clone();
+    rec.inputs = report
+        .inputs
+        .iter()
+        .map(|i| FileRecord {
+            path: i.path.clone(),
+            sha256: i.sha256.clone(),
+            rows: None,
+        })
+        .collect();
+    let mut seen = std::collections::BTreeSet::new();
+    for o in &report.outputs {
+        if seen.insert(o.path.clone()) {
+            let rows = report
+                .outputs
+                .iter()
+                .filter(|x| x.path == o.path)
+                .map(|x| x.rows)
+                .sum();
+            rec.outputs.push(FileRecord {
+                path: out_dir.join(&o.path).display().to_string(),
+                sha256: o.sha256.clone(),
+                rows: Some(rows),
+            });
+        }
+    }
+    rec.verification = report.verification.as_ref().map(|v| LogVerification {
+        passed: v.passed,
+        remaining_direct_identifiers: v
+            .findings
+            .iter()
+            .filter(|f| f.reason.contains("direct identifier"))
+            .map(|f| format!("{}:{}", f.output, f.column))
+            .collect(),
+    });
+    ProcessingLog::append(&path, &rec)
+        .map(|_| ())
+        .map_err(Error::on_output)
 }

@@ -12,19 +12,6 @@ use crate::sink::OutFormat;
 /// The schema name.
 pub const SCHEMA: &str = "anonkos.run/v1";
 
-/// Pipeline identity.
-#[derive(Debug, Clone, Serialize)]
-pub struct PipelineInfo {
-    /// Path as given.
-    pub path: String,
-    /// `[pipeline] name`.
-    pub name: String,
-    /// SHA-256 of the pipeline file.
-    pub sha256: Option<String>,
-    /// Whether it was strict.
-    pub strict: bool,
-}
-
 /// Where the key came from.
 #[derive(Debug, Clone, Serialize)]
 pub struct KeyInfo {
@@ -45,19 +32,6 @@ pub struct FileInfo {
     pub bytes: Option<u64>,
 }
 
-/// An output file.
-#[derive(Debug, Clone, Serialize)]
-pub struct OutputInfo {
-    /// Path relative to the output directory.
-    pub path: String,
-    /// Its format.
-    pub format: OutFormat,
-    /// SHA-256.
-    pub sha256: String,
-    /// Size in bytes.
-    pub bytes: u64,
-}
-
 /// What happened to one column.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ColumnResult {
@@ -74,23 +48,41 @@ pub struct ColumnResult {
     pub problem_example: Option<String>,
 }
 
-/// What happened to one dataset.
+/// Verification of one output dataset.
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct DatasetResult {
-    /// Source.
-    pub source: String,
-    /// Table.
+pub struct OutputVerification {
+    /// No finding for this dataset.
+    pub passed: bool,
+    /// Columns still classified as direct identifiers that the plan did not transform (names
+    /// only).
+    pub remaining_direct_identifiers: Vec<String>,
+}
+
+/// One dataset written: where from, where to, what happened.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct OutputResult {
+    /// The input it was made from (path or URL without password).
+    pub input: String,
+    /// Input table, for multi-table sources.
     pub table: Option<String>,
-    /// Output file (relative to the output directory).
-    pub output: String,
+    /// Output file, relative to the output directory.
+    pub path: String,
+    /// Output format.
+    pub format: Option<OutFormat>,
+    /// SHA-256 of the output file (shared by the tables of one dump or SQLite file).
+    pub sha256: Option<String>,
+    /// Size of the output file.
+    pub bytes: Option<u64>,
+    /// Rows written.
+    pub rows: u64,
     /// Rows read.
     pub rows_in: u64,
-    /// Rows written.
-    pub rows_out: u64,
-    /// Rows of people on the objection list.
+    /// Rows of people on the objection list, left out.
     pub rows_suppressed: u64,
     /// Per column.
     pub columns: Vec<ColumnResult>,
+    /// The re-scan of this dataset.
+    pub verification: Option<OutputVerification>,
     /// Observations.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
@@ -107,8 +99,14 @@ pub struct RunReport {
     pub generated_at: String,
     /// ok, refused (unsafe plan), dry_run, verification_failed.
     pub status: String,
-    /// The pipeline.
-    pub pipeline: PipelineInfo,
+    /// The pipeline file.
+    pub pipeline: String,
+    /// `[pipeline] name`.
+    pub pipeline_name: String,
+    /// SHA-256 of the pipeline file.
+    pub pipeline_sha256: Option<String>,
+    /// Whether the pipeline was strict.
+    pub strict: bool,
     /// The key's origin and fingerprint.
     pub key: KeyInfo,
     /// Output directory.
@@ -118,10 +116,8 @@ pub struct RunReport {
     pub inputs: Vec<FileInfo>,
     /// The plan.
     pub plan: Option<Plan>,
-    /// Per dataset.
-    pub datasets: Vec<DatasetResult>,
-    /// Outputs.
-    pub outputs: Vec<OutputInfo>,
+    /// One entry per dataset written.
+    pub outputs: Vec<OutputResult>,
     /// Re-scan of the outputs.
     pub verification: Option<Verification>,
     /// Wall time.
@@ -141,12 +137,10 @@ impl RunReport {
             tool: serde_json::json!({"name": "anonkos", "version": env!("CARGO_PKG_VERSION")}),
             generated_at: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
             status: "started".into(),
-            pipeline: PipelineInfo {
-                path: pipeline.path.display().to_string(),
-                name: pipeline.meta.name.clone(),
-                sha256: sha,
-                strict: pipeline.meta.strict,
-            },
+            pipeline: pipeline.path.display().to_string(),
+            pipeline_name: pipeline.meta.name.clone(),
+            pipeline_sha256: sha,
+            strict: pipeline.meta.strict,
             key: KeyInfo {
                 source: KeySource::None,
                 fingerprint: None,
@@ -154,7 +148,6 @@ impl RunReport {
             out_dir: None,
             inputs: Vec::new(),
             plan: None,
-            datasets: Vec::new(),
             outputs: Vec::new(),
             verification: None,
             seconds: 0.0,

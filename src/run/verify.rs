@@ -63,12 +63,12 @@ fn manifest_from_json(v: &serde_json::Value) -> Manifest {
         .as_array()
         .cloned()
         .unwrap_or_default();
-    for d in v["datasets"].as_array().into_iter().flatten() {
-        let output = d["output"].as_str().unwrap_or("").to_string();
+    for d in v["outputs"].as_array().into_iter().flatten() {
+        let output = d["path"].as_str().unwrap_or("").to_string();
         let table = d["table"].as_str().map(short).unwrap_or_default();
         let plan = plans
             .iter()
-            .find(|p| p["source"] == d["source"] && p["table"] == d["table"]);
+            .find(|p| p["source"] == d["input"] && p["table"] == d["table"]);
         for c in d["columns"].as_array().into_iter().flatten() {
             let name = c["name"].as_str().unwrap_or("").to_string();
             let by_rule = plan

@@ -199,9 +199,23 @@ fn shipped_pipelines_run_verify_and_leak_nothing() {
         assert_eq!(report["status"], "ok", "{name}: {}", report["verification"]);
         assert_eq!(report["verification"]["passed"], true);
         assert!(!report["outputs"].as_array().unwrap().is_empty());
+        for o in report["outputs"].as_array().unwrap() {
+            assert_eq!(o["sha256"].as_str().unwrap().len(), 64, "{o}");
+            assert_eq!(o["verification"]["passed"], true, "{o}");
+        }
         for i in report["inputs"].as_array().unwrap() {
             assert_eq!(i["sha256"].as_str().unwrap().len(), 64);
         }
+        // The processing log got a record and its chain verifies.
+        let log = out.join("anonkos-processing.jsonl");
+        let lv = run(&["log", "verify", &log.display().to_string()]);
+        assert_eq!(
+            lv.status.code(),
+            Some(0),
+            "{name}: {}{}",
+            stdout(&lv),
+            stderr(&lv)
+        );
         // verify, standalone, finds the manifest next to the outputs.
         let v = run(&["verify", &out.display().to_string()]);
         assert_eq!(
@@ -247,7 +261,8 @@ fn same_key_same_input_gives_byte_identical_outputs() {
     let fb = files_under(&b);
     assert_eq!(fa.len(), fb.len());
     for (x, y) in fa.iter().zip(&fb) {
-        if x.file_name().unwrap() == "anonkos-run.json" {
+        let n = x.file_name().unwrap().to_string_lossy();
+        if n == "anonkos-run.json" || n.ends_with(".jsonl") || n.ends_with(".lock") {
             continue;
         }
         assert!(
@@ -266,15 +281,15 @@ fn objection_list_suppresses_every_row_of_the_listed_people() {
     let o = run_pipeline("pseudonymised-share", &out, &key, &["--format", "json"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let r: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
-    let patients = r["datasets"]
+    let patients = r["outputs"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|d| d["source"].as_str().unwrap().ends_with("patients.csv"))
+        .find(|d| d["input"].as_str().unwrap().ends_with("patients.csv"))
         .unwrap();
     assert_eq!(patients["rows_suppressed"], 2, "{patients}");
     assert_eq!(
-        patients["rows_out"].as_u64().unwrap() + 2,
+        patients["rows"].as_u64().unwrap() + 2,
         patients["rows_in"].as_u64().unwrap()
     );
 }
