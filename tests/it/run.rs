@@ -632,3 +632,110 @@ fn anonymised_dumps_load_with_psql_and_mariadb() {
         }
     }
 }
+
+#[test]
+fn reveal_undoes_fpe_with_the_key() {
+    let d = TestDir::new();
+    let key = keygen(&d);
+    let out = d.path().join("tc");
+    let o = run_pipeline("test-copy", &out, &key, &["--quiet"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let original = std::fs::read_to_string(root().join("sample-data/patients.csv")).unwrap();
+    let copy = std::fs::read_to_string(out.join("patients.csv")).unwrap();
+    let first = |t: &str| {
+        t.lines()
+            .nth(1)
+            .unwrap()
+            .split(',')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    let (plain, enc) = (first(&original), first(&copy));
+    assert_ne!(plain, enc);
+    assert_eq!(enc.len(), 10, "a personal number stays 10 digits");
+    let o = run(&[
+        "reveal",
+        "--kind",
+        "personal_number",
+        "--key-file",
+        &key,
+        &enc,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o).trim(), plain);
+    // Another key does not reveal it.
+    let other = d.path().join("other.key").display().to_string();
+    run(&["keygen", "--out", &other]);
+    let o = run(&[
+        "reveal",
+        "--kind",
+        "personal_number",
+        "--key-file",
+        &other,
+        &enc,
+    ]);
+    assert_ne!(stdout(&o).trim(), plain);
+}
+
+#[test]
+fn sqlite_output_holds_every_table_and_reads_back() {
+    let d = TestDir::new();
+    let key = keygen(&d);
+    let p = d.file(
+        "p.toml",
+        b"[pipeline]\nname = \"to-sqlite\"\nstrict = true\n[output]\nformat = \"sqlite\"\n[key]\nmode = \"required\"\n\n[[rules]]\nrole = \"direct_identifier\"\naction = \"pseudonymise\"\n\n[[rules]]\nrole = \"quasi_identifier\"\naction = \"keep\"\n\n[[rules]]\nrole = \"sensitive\"\naction = \"drop\"\n\n[[rules]]\nrole = \"free_text\"\naction = \"redact_entities\"\n",
+    );
+    let out = d.path().join("o");
+    let input = root()
+        .join("tests/fixtures/dumps/pg_copy.sql")
+        .display()
+        .to_string();
+    let o = run(&[
+        "run",
+        &p,
+        "--input",
+        &input,
+        "--out-dir",
+        &out.display().to_string(),
+        "--key-file",
+        &key,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let db = out.join("pg_copy.sqlite");
+    let tables =
+        anonkos::source::open(&db, "db", &anonkos::source::ReadOptions::default()).unwrap();
+    assert_eq!(tables.len(), 5);
+}
+
+#[test]
+fn a_loose_key_file_is_warned_about_and_an_unwritable_output_is_exit_4() {
+    let d = TestDir::new();
+    let key = keygen(&d);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let o = run_pipeline(
+            "test-copy",
+            &d.path().join("o"),
+            &key,
+            &[
+                "--quiet",
+                "--input",
+                &root().join("sample-data/faturat.csv").display().to_string(),
+            ],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("warning") && stderr(&o).contains("chmod 600"),
+            "{}",
+            stderr(&o)
+        );
+    }
+    // An output "directory" that is a file cannot be written.
+    let blocker = d.file("blocker", b"x");
+    let o = run_pipeline("test-copy", Path::new(&blocker), &key, &["--quiet"]);
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert!(stderr(&o).contains("blocker"), "{}", stderr(&o));
+}
