@@ -672,8 +672,10 @@ fn process(
 
     w.begin_table(info.table.as_deref(), &out_schema)
         .map_err(Error::on_output)?;
-    while let Some(batch) = src.next_batch()? {
-        let mut data = batch.data;
+    // Three stages so reading, transforming and writing overlap: a reader thread, the
+    // transforms here (columns in parallel on the thread pool), a writer thread; at most two
+    // batches wait between stages, so memory stays bounded.
+    let mut transform_batch = |mut data: RecordBatch| -> Result<RecordBatch> {
         result.rows_in += data.num_rows() as u64;
         if let Some(s) = suppression
             && !suppress_cols.is_empty()
@@ -725,11 +727,64 @@ fn process(
         let out = RecordBatch::try_new(out_schema.clone(), arrays)
             .map_err(|e| Error::Internal(format!("{loc}: assembling the output batch: {e}")))?;
         result.rows += out.num_rows() as u64;
-        w.write(&out).map_err(Error::on_output)?;
         if let Some(p) = opts.progress {
             p(&format!("{}: {} rows", loc.dataset, result.rows_in));
         }
-    }
+        Ok(out)
+    };
+    let w_ref: &mut dyn Writer = &mut *w;
+    std::thread::scope(|scope| -> Result<()> {
+        let (in_tx, in_rx) =
+            std::sync::mpsc::sync_channel::<Result<Option<crate::value::Batch>>>(2);
+        let reader = scope.spawn(move || {
+            loop {
+                let next = src.next_batch();
+                let stop = !matches!(next, Ok(Some(_)));
+                if in_tx.send(next).is_err() || stop {
+                    break;
+                }
+            }
+        });
+        let (out_tx, out_rx) = std::sync::mpsc::sync_channel::<RecordBatch>(2);
+        let writer = scope.spawn(move || -> Result<()> {
+            for b in out_rx {
+                w_ref.write(&b).map_err(Error::on_output)?;
+            }
+            Ok(())
+        });
+        let mut failed = None;
+        for next in in_rx {
+            match next {
+                Ok(Some(batch)) => match transform_batch(batch.data) {
+                    Ok(out) => {
+                        if out_tx.send(out).is_err() {
+                            break; // the writer failed; its error is reported below
+                        }
+                    }
+                    Err(e) => {
+                        failed = Some(e);
+                        break;
+                    }
+                },
+                Ok(None) => break,
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+        drop(out_tx);
+        let written = writer
+            .join()
+            .map_err(|_| Error::Internal("the writer thread panicked".into()))?;
+        reader
+            .join()
+            .map_err(|_| Error::Internal("the reader thread panicked".into()))?;
+        match failed {
+            Some(e) => Err(e),
+            None => written,
+        }
+    })?;
     w.end_table().map_err(Error::on_output)?;
     Ok(result)
 }
