@@ -76,6 +76,10 @@ fn manifest_from_json(v: &serde_json::Value) -> Manifest {
                 .and_then(|cols| cols.iter().find(|pc| pc["name"] == c["name"]))
                 .is_some_and(|pc| pc.get("rule").is_some_and(|r| !r.is_null()));
             let action = c["action"].as_str().unwrap_or("").to_string();
+            // Single-table outputs (a table written as its own CSV or Parquet file) are found
+            // by path alone: the file does not know the table it came from.
+            m.entry((output.clone(), String::new(), name.clone()))
+                .or_insert((action.clone(), by_rule));
             m.insert((output.clone(), table.clone(), name), (action, by_rule));
         }
     }

@@ -739,3 +739,33 @@ fn a_loose_key_file_is_warned_about_and_an_unwritable_output_is_exit_4() {
     assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
     assert!(stderr(&o).contains("blocker"), "{}", stderr(&o));
 }
+
+/// Tables of a dump written as one Parquet file each are verified against their own plan.
+#[test]
+fn dump_tables_to_parquet_files_verify() {
+    let d = TestDir::new();
+    let key = keygen(&d);
+    let out = d.path().join("o");
+    let input = root()
+        .join("tests/fixtures/dumps/pg_copy.sql")
+        .display()
+        .to_string();
+    let o = anonkos()
+        .current_dir(root())
+        .args([
+            "run",
+            &pipeline("research-release"),
+            "--input",
+            &input,
+            "--out-dir",
+            &out.display().to_string(),
+            "--key-file",
+            &key,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(out.join("pg_copy/regjistri.pacientet.parquet").exists());
+    let v = run(&["verify", &out.display().to_string()]);
+    assert_eq!(v.status.code(), Some(0), "{}", stdout(&v));
+}
