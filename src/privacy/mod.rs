@@ -110,3 +110,115 @@ impl Models {
         Ok(())
     }
 }
+
+/// Text of every cell of column `col` of a batch (`""` for nulls).
+fn column_text(batch: &crate::value::Batch, col: usize) -> Result<Vec<Option<String>>> {
+    use arrow_array::Array;
+    let arr = batch.data.column(col);
+    let text = arrow_cast::cast(arr, &arrow_schema::DataType::Utf8)
+        .map_err(|e| Error::Internal(format!("privacy: cannot read a column as text: {e}")))?;
+    let s = text
+        .as_any()
+        .downcast_ref::<arrow_array::StringArray>()
+        .ok_or_else(|| Error::Internal("privacy: cast to text gave no string array".into()))?;
+    Ok((0..s.len())
+        .map(|i| (!s.is_null(i)).then(|| s.value(i).to_string()))
+        .collect())
+}
+
+/// Index of each named column in the source's schema; a missing column is an error.
+pub fn column_indices(source: &dyn crate::source::Source, names: &[String]) -> Result<Vec<usize>> {
+    let schema = source.schema();
+    names
+        .iter()
+        .map(|n| {
+            schema.index_of(n).map_err(|_| {
+                Error::input(
+                    source.info().location(),
+                    format!("privacy: the dataset has no column `{n}`"),
+                )
+            })
+        })
+        .collect()
+}
+
+/// First pass: stream a source, reading only the QI and sensitive columns, into a
+/// [`ClassTable`]. Nulls count as the empty string.
+pub fn first_pass(
+    source: &mut dyn crate::source::Source,
+    qi: &[String],
+    sensitive: &[String],
+) -> Result<ClassTable> {
+    let names: Vec<String> = qi.iter().chain(sensitive).cloned().collect();
+    let idx = column_indices(source, &names)?;
+    let mut enc = Encoder::new(qi.to_vec(), sensitive.to_vec());
+    while let Some(batch) = source.next_batch()? {
+        let cols: Vec<Vec<Option<String>>> = idx
+            .iter()
+            .map(|c| column_text(&batch, *c))
+            .collect::<Result<_>>()?;
+        for r in 0..batch.num_rows() {
+            enc.push(cols.iter().map(|c| c[r].as_deref().unwrap_or("")));
+        }
+    }
+    Ok(enc.finish())
+}
+
+/// Second pass on one batch: replace the QI columns by their generalised labels and drop
+/// suppressed rows. Returns the new batch and the number of rows suppressed.
+pub fn apply_batch(
+    solution: &Solution,
+    qi_columns: &[usize],
+    batch: &crate::value::Batch,
+) -> Result<(crate::value::Batch, u64)> {
+    use std::sync::Arc;
+    let cols: Vec<Vec<Option<String>>> = qi_columns
+        .iter()
+        .map(|c| column_text(batch, *c))
+        .collect::<Result<_>>()?;
+    let mut keep = Vec::with_capacity(batch.num_rows());
+    let mut out: Vec<Vec<String>> = vec![Vec::new(); qi_columns.len()];
+    let mut suppressed = 0u64;
+    let mut vals: Vec<&str> = Vec::with_capacity(qi_columns.len());
+    for r in 0..batch.num_rows() {
+        vals.clear();
+        vals.extend(cols.iter().map(|c| c[r].as_deref().unwrap_or("")));
+        match solution.apply(&vals)? {
+            Some(g) => {
+                keep.push(true);
+                for (o, v) in out.iter_mut().zip(g) {
+                    o.push(v.to_string());
+                }
+            }
+            None => {
+                keep.push(false);
+                suppressed += 1;
+            }
+        }
+    }
+    let mask = arrow_array::BooleanArray::from(keep);
+    let filtered = arrow_select::filter::filter_record_batch(&batch.data, &mask)
+        .map_err(|e| Error::Internal(format!("privacy: cannot drop suppressed rows: {e}")))?;
+    let mut columns = filtered.columns().to_vec();
+    let mut fields: Vec<arrow_schema::Field> = filtered
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
+    for (i, c) in qi_columns.iter().enumerate() {
+        columns[*c] = Arc::new(arrow_array::StringArray::from(std::mem::take(&mut out[i])));
+        fields[*c] =
+            arrow_schema::Field::new(fields[*c].name(), arrow_schema::DataType::Utf8, true);
+    }
+    let data =
+        arrow_array::RecordBatch::try_new(Arc::new(arrow_schema::Schema::new(fields)), columns)
+            .map_err(|e| Error::Internal(format!("privacy: cannot rebuild a batch: {e}")))?;
+    Ok((
+        crate::value::Batch {
+            first_row: batch.first_row,
+            data,
+        },
+        suppressed,
+    ))
+}
