@@ -1,11 +1,10 @@
 //! Search the lattice of generalisation levels for the transformation that meets the
 //! models with the least information loss.
 //!
-//! Nodes are visited bottom-up by height. Like ARX's Flash, the search uses monotonicity:
-//! every generalisation of a node that meets the models also meets them, so such nodes are
-//! never checked (they are tagged through the minimal anonymous nodes found so far). Since
-//! every loss metric here is monotone too, the optimum is one of the minimal anonymous
-//! nodes, and only those are scored.
+//! Nodes are visited top-down by height. Like ARX's Flash, the search uses monotonicity:
+//! every specialisation of a node that fails the models fails too, so such nodes are never
+//! checked (they are tagged through the failing nodes found so far). Every node that meets
+//! the models is checked and scored, so the result is the global optimum of the loss.
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
@@ -151,6 +150,7 @@ pub fn search(
         };
         return Err(Error::Usage(format!("privacy: not achievable: {why}")));
     }
+    let mut top_check = Some(top);
 
     // Enumerate nodes by height, then lexicographically (deterministic).
     let mut nodes: Vec<Vec<usize>> = vec![Vec::new()];
@@ -172,33 +172,51 @@ pub fn search(
             .cmp(&b.iter().sum::<usize>())
             .then_with(|| a.cmp(b))
     });
+    // Top-down: a node below a node that fails fails too (monotonicity), so it is tagged
+    // without a check. Every node that meets the models is checked and scored.
+    nodes.reverse();
     let lattice_size = nodes.len() as u64;
-    let mut minimal: Vec<Vec<usize>> = Vec::new();
-    let mut checked = 1u64;
+    let mut failing: Vec<Vec<usize>> = Vec::new();
+    let mut anonymous: Vec<Vec<usize>> = Vec::new();
+    let mut checked = 0u64;
     let mut best: Option<(f64, Vec<usize>, Check)> = None;
     for node in nodes {
-        if minimal
+        if failing
             .iter()
-            .any(|m| m.iter().zip(&node).all(|(a, b)| a <= b))
+            .any(|f| node.iter().zip(f).all(|(a, b)| a <= b))
         {
-            continue; // a generalisation of an anonymous node: anonymous, not minimal
+            continue; // a specialisation of a failing node: fails
         }
         let c = if node == max {
-            check(table, &bound, &node, models, &overall, budget)
+            top_check
+                .take()
+                .unwrap_or_else(|| check(table, &bound, &node, models, &overall, budget))
         } else {
-            checked += 1;
             check(table, &bound, &node, models, &overall, budget)
         };
+        checked += 1;
         if !c.ok {
+            failing.push(node);
             continue;
         }
         let sup = &c.suppressed_classes;
         let bits = freq.entropy_bits(table, &bound, &node, &|k| sup.contains(k));
+        // Ties: the lower node (visited later) wins only when strictly better; the order
+        // is fixed, so the choice is deterministic.
         if best.as_ref().is_none_or(|(b, _, _)| bits < *b - 1e-9) {
             best = Some((bits, node.clone(), c));
         }
-        minimal.push(node);
+        anonymous.push(node);
     }
+    let minimal: Vec<Vec<usize>> = anonymous
+        .iter()
+        .filter(|n| {
+            !anonymous
+                .iter()
+                .any(|m| m != *n && m.iter().zip(n.iter()).all(|(a, b)| a <= b))
+        })
+        .cloned()
+        .collect();
     let Some((_, levels, chosen)) = best else {
         return Err(Error::Internal(
             "privacy: the top node passed but no node was chosen".into(),
