@@ -74,6 +74,9 @@ pub struct Bound {
     pub map: Vec<Vec<u32>>,
     /// `labels[level][code]` = the label.
     pub labels: Vec<Vec<String>>,
+    /// Lowest level the search may choose (a pipeline rule may already ask for a coarser
+    /// level than the original values).
+    pub min_level: usize,
 }
 
 impl Bound {
@@ -253,6 +256,7 @@ impl Hierarchy {
             name: name.to_string(),
             map,
             labels,
+            min_level: 0,
         })
     }
 }

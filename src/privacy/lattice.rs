@@ -154,11 +154,12 @@ pub fn search(
 
     // Enumerate nodes by height, then lexicographically (deterministic).
     let mut nodes: Vec<Vec<usize>> = vec![Vec::new()];
-    for m in &max {
+    for (m, b) in max.iter().zip(&bound) {
+        let lo = b.min_level.min(*m);
         nodes = nodes
             .into_iter()
             .flat_map(|n| {
-                (0..=*m).map(move |l| {
+                (lo..=*m).map(move |l| {
                     let mut x = n.clone();
                     x.push(l);
                     x
