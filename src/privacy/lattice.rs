@@ -1,10 +1,12 @@
 //! Search the lattice of generalisation levels for the transformation that meets the
 //! models with the least information loss.
 //!
-//! Nodes are visited top-down by height. Like ARX's Flash, the search uses monotonicity:
-//! every specialisation of a node that fails the models fails too, so such nodes are never
-//! checked (they are tagged through the failing nodes found so far). Every node that meets
-//! the models is checked and scored, so the result is the global optimum of the loss.
+//! Like ARX's Flash, the search uses monotonicity: every specialisation of a node that fails
+//! the models fails too, and every generalisation of a node that meets them meets them too.
+//! Starting from the lowest unresolved node, a path to the top is binary-searched for the
+//! boundary; checked nodes tag the nodes above (pass) or below (fail) them. Every minimal
+//! passing node is checked and scored, so the result is the global optimum of the
+//! (monotone) loss.
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
@@ -173,41 +175,64 @@ pub fn search(
             .cmp(&b.iter().sum::<usize>())
             .then_with(|| a.cmp(b))
     });
-    // Top-down: a node below a node that fails fails too (monotonicity), so it is tagged
-    // without a check. Every node that meets the models is checked and scored.
-    nodes.reverse();
+    // Flash-like: take the lowest unresolved node, walk a path from it to the top, and
+    // binary-search the path for the boundary between failing and passing nodes. A node
+    // that passes tags every generalisation of it (passes, not minimal: never scored); a
+    // node that fails tags every specialisation of it. Every minimal passing node is
+    // therefore checked, and the optimum of a monotone loss is among the checked ones.
     let lattice_size = nodes.len() as u64;
+    let leq = |a: &[usize], b: &[usize]| a.iter().zip(b).all(|(x, y)| x <= y);
     let mut failing: Vec<Vec<usize>> = Vec::new();
     let mut anonymous: Vec<Vec<usize>> = Vec::new();
     let mut checked = 0u64;
     let mut best: Option<(f64, Vec<usize>, Check)> = None;
-    for node in nodes {
-        if failing
-            .iter()
-            .any(|f| node.iter().zip(f).all(|(a, b)| a <= b))
-        {
-            continue; // a specialisation of a failing node: fails
-        }
-        let c = if node == max {
-            top_check
-                .take()
-                .unwrap_or_else(|| check(table, &bound, &node, models, &overall, budget))
-        } else {
-            check(table, &bound, &node, models, &overall, budget)
-        };
-        checked += 1;
-        if !c.ok {
-            failing.push(node);
+    for start in &nodes {
+        if failing.iter().any(|f| leq(start, f)) || anonymous.iter().any(|p| leq(p, start)) {
             continue;
         }
-        let sup = &c.suppressed_classes;
-        let bits = freq.entropy_bits(table, &bound, &node, &|k| sup.contains(k));
-        // Ties: the lower node (visited later) wins only when strictly better; the order
-        // is fixed, so the choice is deterministic.
-        if best.as_ref().is_none_or(|(b, _, _)| bits < *b - 1e-9) {
-            best = Some((bits, node.clone(), c));
+        let mut path = vec![start.clone()];
+        let mut cur = start.clone();
+        for i in 0..cur.len() {
+            while cur[i] < max[i] {
+                cur[i] += 1;
+                path.push(cur.clone());
+            }
         }
-        anonymous.push(node);
+        let (mut lo, mut hi) = (0usize, path.len());
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            let node = &path[mid];
+            if failing.iter().any(|f| leq(node, f)) {
+                lo = mid + 1;
+                continue;
+            }
+            if anonymous.iter().any(|p| leq(p, node)) {
+                hi = mid;
+                continue;
+            }
+            let c = if *node == max {
+                top_check
+                    .take()
+                    .unwrap_or_else(|| check(table, &bound, node, models, &overall, budget))
+            } else {
+                check(table, &bound, node, models, &overall, budget)
+            };
+            checked += 1;
+            if !c.ok {
+                failing.push(node.clone());
+                lo = mid + 1;
+                continue;
+            }
+            let sup = &c.suppressed_classes;
+            let bits = freq.entropy_bits(table, &bound, node, &|k| sup.contains(k));
+            // Ties: the first node found wins; the order is fixed, so the choice is
+            // deterministic.
+            if best.as_ref().is_none_or(|(b, _, _)| bits < *b - 1e-9) {
+                best = Some((bits, node.clone(), c));
+            }
+            anonymous.push(node.clone());
+            hi = mid;
+        }
     }
     let minimal: Vec<Vec<usize>> = anonymous
         .iter()
