@@ -24,6 +24,7 @@ pub mod detect;
 pub mod error;
 pub mod key;
 pub mod plan;
+pub mod privacy;
 pub mod redact;
 pub mod report;
 pub mod run;

@@ -14,6 +14,7 @@ mod log_cmd;
 pub mod output;
 mod patterns_cmd;
 mod report_cmd;
+mod risk_cmd;
 mod run_cmd;
 mod sample_cmd;
 mod scan_cmd;
@@ -56,6 +57,8 @@ pub enum Command {
     /// The processing log (Art. 14(1.5)): verify its hash chain or show it.
     #[command(subcommand)]
     Log(log_cmd::LogCmd),
+    /// Re-identification risk (equivalence classes over the quasi-identifiers, JSON).
+    Risk(risk_cmd::RiskArgs),
 }
 
 /// `anonkos reveal`.
@@ -276,6 +279,7 @@ pub fn main() -> std::process::ExitCode {
         Command::Reveal(a) => run_cmd::reveal(a),
         Command::Report(a) => report_cmd::run(a),
         Command::Log(c) => log_cmd::run(c),
+        Command::Risk(a) => risk_cmd::run(a),
     };
     code.into()
 }

@@ -48,6 +48,83 @@ pub struct Pipeline {
     pub rules: Vec<Rule>,
     /// `[suppress]`.
     pub suppress: Option<SuppressSpec>,
+    /// `[privacy]`: privacy models enforced on every dataset (research releases).
+    pub privacy: Option<PrivacySpec>,
+}
+
+/// `[privacy]`: k-anonymity, l-diversity and t-closeness enforced by generalising the
+/// quasi-identifiers (lattice search for the least information loss) and suppressing rows.
+///
+/// ```toml
+/// [privacy]
+/// k = 5
+/// l = 2                       # l-diversity of every sensitive attribute (optional)
+/// diversity = "distinct"      # distinct | entropy
+/// t = 0.5                     # t-closeness, equal ground distance (optional)
+/// suppression = 0.05          # share of records that may be suppressed (≤ 0.05)
+/// quasi_identifiers = ["dob"] # default: columns of role quasi_identifier the rules keep or generalise
+/// sensitive = ["diagnosis"]   # default: columns of role sensitive the rules keep
+/// [privacy.hierarchies]
+/// dob = "date"                # built-in: date | age | municipality | postal_code | number | flat
+/// zip = "hier/zip.csv"        # or an ARX hierarchy file (`;`-separated), relative to the pipeline
+/// ```
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrivacySpec {
+    /// k of k-anonymity (default 5).
+    #[serde(default = "five")]
+    pub k: u64,
+    /// l of l-diversity.
+    #[serde(default)]
+    pub l: Option<u64>,
+    /// Kind of l-diversity.
+    #[serde(default = "distinct")]
+    pub diversity: crate::privacy::Diversity,
+    /// t of t-closeness.
+    #[serde(default)]
+    pub t: Option<f64>,
+    /// Record-suppression budget (share of rows, default 0.05).
+    #[serde(default = "budget")]
+    pub suppression: f64,
+    /// Quasi-identifier columns (overrides the classification).
+    #[serde(default)]
+    pub quasi_identifiers: Option<Vec<String>>,
+    /// Sensitive columns (overrides the classification).
+    #[serde(default)]
+    pub sensitive: Option<Vec<String>>,
+    /// Column name → built-in hierarchy name or ARX hierarchy file.
+    #[serde(default)]
+    pub hierarchies: std::collections::BTreeMap<String, String>,
+    /// Delimiter of hierarchy files (default `;`, as in ARX).
+    #[serde(default)]
+    pub hierarchy_delimiter: Option<char>,
+}
+
+fn five() -> u64 {
+    5
+}
+
+fn distinct() -> crate::privacy::Diversity {
+    crate::privacy::Diversity::Distinct
+}
+
+fn budget() -> f64 {
+    crate::privacy::MAX_SUPPRESSION
+}
+
+impl PrivacySpec {
+    /// The models to enforce (checked).
+    pub fn models(&self) -> Result<crate::privacy::Models> {
+        let m = crate::privacy::Models {
+            k: self.k,
+            l: self.l,
+            diversity: self.diversity,
+            t: self.t,
+            suppression: self.suppression,
+        };
+        m.validate()?;
+        Ok(m)
+    }
 }
 
 /// `[pipeline]`.
@@ -241,6 +318,8 @@ struct RawFile {
     rules: Vec<toml::Table>,
     #[serde(default)]
     suppress: Option<SuppressSpec>,
+    #[serde(default)]
+    privacy: Option<PrivacySpec>,
 }
 
 const SELECTOR_KEYS: [&str; 5] = ["category", "role", "column", "dataset", "why"];
@@ -282,6 +361,19 @@ impl Pipeline {
                 msg: hint::improve_serde_message(e.message()),
             }
         })?;
+        if let Some(p) = &raw.privacy {
+            p.models().map_err(|e| Error::Config {
+                path: path.to_path_buf(),
+                line: text
+                    .lines()
+                    .position(|l| l.trim() == "[privacy]")
+                    .map(|i| i + 1),
+                msg: match e {
+                    Error::Usage(m) => m,
+                    other => other.to_string(),
+                },
+            })?;
+        }
         let headers = rule_header_lines(text);
         let mut rules = Vec::with_capacity(raw.rules.len());
         for (i, table) in raw.rules.into_iter().enumerate() {
@@ -300,6 +392,7 @@ impl Pipeline {
             scan: raw.scan,
             rules,
             suppress: raw.suppress,
+            privacy: raw.privacy,
         })
     }
 }

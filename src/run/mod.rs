@@ -28,6 +28,7 @@ use crate::source::{self, Format, ReadOptions, Source};
 use crate::transform::{self, ColumnTransform, IdKind, SubjectList};
 
 pub mod digest;
+pub mod privacy;
 pub mod report;
 pub mod verify;
 
@@ -388,6 +389,33 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
             else {
                 continue;
             };
+            let release = match &pipeline.privacy {
+                Some(spec) => {
+                    let mut reopen = || -> Result<Box<dyn Source>> {
+                        let again: Vec<Box<dyn Source>> = match &input.path {
+                            Some(p) => source::open(p, &input.display, &full)?,
+                            None => source::open_url(&url_of(input, &inputs_text), &full)?,
+                        };
+                        again
+                            .into_iter()
+                            .find(|s| {
+                                s.info().source == info.source && s.info().table == info.table
+                            })
+                            .ok_or_else(|| {
+                                Error::Internal(
+                                    "privacy: the dataset vanished between passes".into(),
+                                )
+                            })
+                    };
+                    privacy::prepare(spec, &pipeline.path, dp, &mut reopen, &patterns).map_err(
+                        |e| match e {
+                            Error::Usage(m) => Error::Usage(format!("{}: {m}", info.location())),
+                            other => other,
+                        },
+                    )?
+                }
+                None => None,
+            };
             let format = out_format(pipeline.output.format, info.format);
             let (rel, multi) = if format.is_multi_table() {
                 (
@@ -433,6 +461,7 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
                     &patterns,
                     suppression.as_ref(),
                     opts,
+                    release.as_ref(),
                 )?
             } else {
                 let mut w = sink::create(&staged, format).map_err(Error::on_output)?;
@@ -444,16 +473,24 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
                     &patterns,
                     suppression.as_ref(),
                     opts,
+                    release.as_ref(),
                 )?;
                 w.commit().map_err(Error::on_output)?;
                 finals.push((staged.clone(), out_dir.join(&rel), format));
                 s
+            };
+            let (privacy, risk, utility) = match release {
+                Some(r) => (Some(r.result), Some(r.risk), Some(r.utility)),
+                None => (None, None, None),
             };
             report.outputs.push(report::OutputResult {
                 input: info.source.clone(),
                 table: info.table.clone(),
                 path: rel.display().to_string(),
                 format: Some(format),
+                privacy,
+                risk,
+                utility,
                 ..stats
             });
         }
@@ -507,6 +544,23 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
                             == short)
             })
             .collect();
+        let remaining: Vec<String> = mine
+            .iter()
+            .filter(|f| f.reason.contains("direct identifier"))
+            .map(|f| f.column.clone())
+            .collect();
+        if let Some(p) = o.privacy.as_mut() {
+            let models_met = p.k_achieved >= p.k_target
+                && p.l_target
+                    .is_none_or(|l| p.l_achieved.is_some_and(|a| a >= l));
+            p.verdict = if models_met && remaining.is_empty() && mine.is_empty() {
+                "fit for Art. 9 release".into()
+            } else if !models_met {
+                "not fit: a privacy model is not met".into()
+            } else {
+                "not fit: personal data remains (see verification)".into()
+            };
+        }
         o.verification = Some(report::OutputVerification {
             passed: mine.is_empty(),
             remaining_direct_identifiers: mine
@@ -589,6 +643,7 @@ const SUBJECT_CATEGORIES: [Category; 6] = [
 ];
 
 /// Stream one dataset through its transforms into `w`.
+#[allow(clippy::too_many_arguments)] // one call site per writer kind; a struct would only rename them
 fn process(
     mut src: Box<dyn Source>,
     dp: &DatasetPlan,
@@ -597,6 +652,7 @@ fn process(
     patterns: &Arc<PatternSet>,
     suppression: Option<&Suppression>,
     opts: &RunOptions,
+    release: Option<&privacy::Release>,
 ) -> Result<report::OutputResult> {
     let info = src.info().clone();
     let loc = info.location();
@@ -610,19 +666,26 @@ fn process(
     let mut txs: Vec<Box<dyn ColumnTransform>> = Vec::with_capacity(dp.columns.len());
     let mut fields: Vec<Field> = Vec::new();
     let mut kept: Vec<bool> = Vec::with_capacity(dp.columns.len());
-    for (f, cp) in schema.fields().iter().zip(&dp.columns) {
-        let t = transform::build(&cp.spec, cp.category, key, patterns.clone()).map_err(
-            |e| match e {
+    let keep_spec = transform::ActionSpec::Keep {};
+    for (i, (f, cp)) in schema.fields().iter().zip(&dp.columns).enumerate() {
+        // QIs of a privacy release are generalised by the chosen levels, then kept.
+        let is_qi = release.is_some_and(|r| r.qi_columns.contains(&i));
+        let spec = if is_qi { &keep_spec } else { &cp.spec };
+        let t =
+            transform::build(spec, cp.category, key, patterns.clone()).map_err(|e| match e {
                 Error::Config { msg, .. } | Error::Usage(msg) => {
                     Error::Usage(format!("{loc}: column \"{}\": {msg}", f.name()))
                 }
                 other => other,
-            },
-        )?;
-        let out_type = t.output_type(f.data_type());
+            })?;
+        let out_type = if is_qi {
+            t.output_type(&arrow_schema::DataType::Utf8)
+        } else {
+            t.output_type(f.data_type())
+        };
         kept.push(out_type.is_some());
         if let Some(dt) = out_type {
-            let keep_meta = cp.action == "keep";
+            let keep_meta = cp.action == "keep" && !is_qi;
             let field = Field::new(f.name(), dt, true);
             fields.push(if keep_meta {
                 field.with_metadata(f.metadata().clone())
@@ -677,6 +740,15 @@ fn process(
     // batches wait between stages, so memory stays bounded.
     let mut transform_batch = |mut data: RecordBatch| -> Result<RecordBatch> {
         result.rows_in += data.num_rows() as u64;
+        if let Some(r) = release {
+            let (b, n) = crate::privacy::apply_batch(
+                &r.solution,
+                &r.qi_columns,
+                &crate::value::Batch { first_row: 0, data },
+            )?;
+            data = b.data;
+            result.rows_suppressed += n;
+        }
         if let Some(s) = suppression
             && !suppress_cols.is_empty()
         {

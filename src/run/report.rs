@@ -86,6 +86,15 @@ pub struct OutputResult {
     /// Observations.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// `[privacy]`: models, chosen levels, achieved k and l, verdict.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub privacy: Option<super::privacy::PrivacyResult>,
+    /// `[privacy]`: re-identification risk before and after.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub risk: Option<crate::report::run::BeforeAfter>,
+    /// `[privacy]`: utility (information loss) before and after.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub utility: Option<crate::report::run::BeforeAfter>,
 }
 
 /// The whole run report.

@@ -6,6 +6,7 @@ mod cli;
 mod db;
 mod dumps;
 mod leak;
+mod privacy;
 mod report;
 mod run;
 mod samples;

@@ -1,0 +1,149 @@
+//! Information loss of a generalisation: generalisation height, precision, non-uniform
+//! entropy, discernibility, average class size and suppressed records.
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use super::risk::Class;
+use super::{Bound, ClassTable};
+
+/// Utility metrics of one transformation (lower loss is better).
+#[derive(Debug, Clone, Serialize)]
+pub struct Utility {
+    /// Sum of the chosen levels.
+    pub height: usize,
+    /// Precision loss: mean over QIs of level / top level (0 = original, 1 = all `*`).
+    pub precision_loss: f64,
+    /// Non-uniform entropy loss normalised to 0 (original) – 1 (everything suppressed).
+    pub entropy_loss: f64,
+    /// Non-uniform entropy loss in bits.
+    pub entropy_bits: f64,
+    /// Discernibility: Σ class size² + suppressed × records.
+    pub discernibility: f64,
+    /// Average size of the released classes.
+    pub avg_class_size: f64,
+    /// Equivalence classes released.
+    pub classes: u64,
+    /// Records suppressed.
+    pub suppressed: u64,
+}
+
+/// Per-QI frequency of every value at every level, for non-uniform entropy.
+pub struct Frequencies {
+    /// `freq[qi][level][code]`.
+    freq: Vec<Vec<Vec<u64>>>,
+    /// The loss of suppressing everything, in bits.
+    max_bits: f64,
+}
+
+impl Frequencies {
+    /// Count once per table.
+    pub fn new(table: &ClassTable, bound: &[Bound]) -> Frequencies {
+        let mut freq: Vec<Vec<Vec<u64>>> = bound
+            .iter()
+            .map(|b| b.labels.iter().map(|l| vec![0u64; l.len()]).collect())
+            .collect();
+        for (combo, count) in &table.combos {
+            for (i, b) in bound.iter().enumerate() {
+                for (l, m) in b.map.iter().enumerate() {
+                    freq[i][l][m[combo[i] as usize] as usize] += count;
+                }
+            }
+        }
+        let n = table.rows as f64;
+        let mut max_bits = 0.0;
+        for (combo, count) in &table.combos {
+            for (i, f) in freq.iter().enumerate() {
+                max_bits += *count as f64 * (n / f[0][combo[i] as usize] as f64).log2();
+            }
+        }
+        Frequencies { freq, max_bits }
+    }
+
+    /// Non-uniform entropy (bits) of `levels`, suppressed records counted as all `*`.
+    pub fn entropy_bits(
+        &self,
+        table: &ClassTable,
+        bound: &[Bound],
+        levels: &[usize],
+        suppressed: &dyn Fn(&[u32]) -> bool,
+    ) -> f64 {
+        let n = table.rows as f64;
+        let nq = bound.len();
+        let mut key = vec![0u32; nq];
+        let mut bits = 0.0;
+        for (combo, count) in &table.combos {
+            for i in 0..nq {
+                key[i] = bound[i].map[levels[i]][combo[i] as usize];
+            }
+            let sup = suppressed(&key);
+            for i in 0..nq {
+                let f0 = self.freq[i][0][combo[i] as usize] as f64;
+                let fl = if sup {
+                    n
+                } else {
+                    self.freq[i][levels[i]][key[i] as usize] as f64
+                };
+                bits += *count as f64 * (fl / f0).log2();
+            }
+        }
+        bits
+    }
+
+    /// Entropy loss normalised to 0–1.
+    pub fn normalise(&self, bits: f64) -> f64 {
+        if self.max_bits > 0.0 {
+            bits / self.max_bits
+        } else {
+            0.0
+        }
+    }
+}
+
+/// All metrics of a transformation whose classes and suppressed classes are known.
+pub fn utility(
+    table: &ClassTable,
+    bound: &[Bound],
+    freq: &Frequencies,
+    levels: &[usize],
+    classes: &HashMap<Vec<u32>, Class>,
+    suppressed: &dyn Fn(&[u32]) -> bool,
+) -> Utility {
+    let mut sup = 0u64;
+    let mut disc = 0.0;
+    let mut kept_classes = 0u64;
+    for (k, c) in classes {
+        if suppressed(k) {
+            sup += c.size;
+        } else {
+            kept_classes += 1;
+            disc += (c.size as f64) * (c.size as f64);
+        }
+    }
+    disc += sup as f64 * table.rows as f64;
+    let precision_loss = if bound.is_empty() {
+        0.0
+    } else {
+        bound
+            .iter()
+            .zip(levels)
+            .map(|(b, l)| *l as f64 / (b.height() - 1).max(1) as f64)
+            .sum::<f64>()
+            / bound.len() as f64
+    };
+    let bits = freq.entropy_bits(table, bound, levels, suppressed);
+    Utility {
+        height: levels.iter().sum(),
+        precision_loss,
+        entropy_loss: freq.normalise(bits),
+        entropy_bits: bits,
+        discernibility: disc,
+        avg_class_size: if kept_classes > 0 {
+            (table.rows - sup) as f64 / kept_classes as f64
+        } else {
+            0.0
+        },
+        classes: kept_classes,
+        suppressed: sup,
+    }
+}
