@@ -21,6 +21,7 @@
 pub mod cli;
 pub mod config;
 pub mod detect;
+pub mod digest;
 pub mod error;
 pub mod key;
 pub mod plan;

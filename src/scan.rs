@@ -127,7 +127,7 @@ impl Scanner {
     }
 
     /// Scan one opened source to its end.
-    pub fn scan_source(&self, mut src: Box<dyn Source>) -> DatasetScan {
+    pub fn scan_source(&self, src: Box<dyn Source>) -> DatasetScan {
         let info: DatasetInfo = src.info().clone();
         let schema = src.schema();
         let set = &*self.patterns;
@@ -146,16 +146,7 @@ impl Scanner {
 
         std::thread::scope(|scope| {
             let (tx, rx) = sync_channel(2);
-            let reader = scope.spawn(move || {
-                loop {
-                    let next = src.next_batch();
-                    let stop = !matches!(next, Ok(Some(_)));
-                    if tx.send(next).is_err() || stop {
-                        break;
-                    }
-                }
-                src
-            });
+            let reader = scope.spawn(move || source::pump(src, tx));
             for next in rx {
                 match next {
                     Ok(Some(batch)) => {

@@ -163,21 +163,29 @@ fn summary(r: &run::RunReport, dry_run: bool) -> String {
             v.datasets_checked,
             v.columns_checked
         ));
-        for f in &v.findings {
-            s.push_str(&format!(
+        s.push_str(&findings_text(v));
+    }
+    if let Some(dir) = &r.out_dir {
+        s.push_str(&format!("report: {}/{}\n", dir, run::REPORT_NAME));
+    }
+    s
+}
+
+/// One line per verification finding (column names and categories, never values).
+fn findings_text(v: &run::verify::Verification) -> String {
+    v.findings
+        .iter()
+        .map(|f| {
+            format!(
                 "  {} {} / {}: {} ({})\n",
                 f.output,
                 f.table.as_deref().unwrap_or(""),
                 f.column,
                 f.reason,
                 f.category
-            ));
-        }
-    }
-    if let Some(dir) = &r.out_dir {
-        s.push_str(&format!("report: {}/{}\n", dir, run::REPORT_NAME));
-    }
-    s
+            )
+        })
+        .collect()
 }
 
 /// `anonkos verify`.
@@ -221,16 +229,7 @@ pub fn verify(a: VerifyArgs) -> Exit {
                     ", no run manifest found"
                 }
             );
-            for f in &v.findings {
-                s.push_str(&format!(
-                    "  {} {} / {}: {} ({})\n",
-                    f.output,
-                    f.table.as_deref().unwrap_or(""),
-                    f.column,
-                    f.reason,
-                    f.category
-                ));
-            }
+            s.push_str(&findings_text(&v));
             s
         }
     };

@@ -146,27 +146,13 @@ fn current_host() -> String {
 
 /// SHA-256 of a file, streamed.
 pub fn sha256_file(path: &Path) -> Result<String> {
-    let mut f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = std::io::Read::read(&mut f, &mut buf).map_err(|e| Error::io(path, e))?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(hex(&h.finalize()))
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
+    crate::digest::sha256_file(path).map(|(sha, _)| sha)
 }
 
 fn entry_hash(seq: u64, prev: &str, record_json: &str) -> String {
     let mut h = Sha256::new();
     h.update(format!("{LOG_SCHEMA}\n{seq}\n{prev}\n{record_json}").as_bytes());
-    hex(&h.finalize())
+    crate::digest::hex(&h.finalize())
 }
 
 /// One line of the log.

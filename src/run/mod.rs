@@ -27,7 +27,6 @@ use crate::sink::{self, OutFormat, Writer};
 use crate::source::{self, Format, ReadOptions, Source};
 use crate::transform::{self, ColumnTransform, IdKind, SubjectList};
 
-pub mod digest;
 pub mod privacy;
 pub mod report;
 pub mod verify;
@@ -333,7 +332,7 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
     let out_canon = out_dir.canonicalize().map_err(|e| Error::io(&out_dir, e))?;
     for i in &inputs {
         if let Some(p) = &i.path {
-            let (sha, bytes) = digest::sha256_file(p)?;
+            let (sha, bytes) = crate::digest::sha256_file(p)?;
             report.inputs.push(report::FileInfo {
                 path: i.display.clone(),
                 sha256: Some(sha),
@@ -378,7 +377,7 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
             Some(p) => source::open(p, &input.display, &full)?,
             None => source::open_url(&url_of(input, &inputs_text), &full)?,
         };
-        let mut shared: Option<(Box<dyn Writer>, PathBuf)> = None;
+        let mut shared: Option<Box<dyn Writer>> = None;
         let base = unique(&mut used_names, stem(&input.display));
         for src in sources {
             let info = src.info().clone();
@@ -442,43 +441,33 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
             if let Some(parent) = staged.parent() {
                 std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e).on_output())?;
             }
-            let stats = if multi {
-                if shared.is_none() {
-                    shared = Some((
-                        sink::create(&staged, format).map_err(Error::on_output)?,
-                        rel.clone(),
-                    ));
-                    finals.push((staged.clone(), out_dir.join(&rel), format));
-                }
-                let (w, _) = shared
-                    .as_mut()
-                    .ok_or_else(|| Error::Internal("no shared writer".into()))?;
-                process(
-                    src,
-                    dp,
-                    w.as_mut(),
-                    key.as_ref(),
-                    &patterns,
-                    suppression.as_ref(),
-                    opts,
-                    release.as_ref(),
-                )?
-            } else {
-                let mut w = sink::create(&staged, format).map_err(Error::on_output)?;
-                let s = process(
-                    src,
-                    dp,
-                    w.as_mut(),
-                    key.as_ref(),
-                    &patterns,
-                    suppression.as_ref(),
-                    opts,
-                    release.as_ref(),
-                )?;
+            // One writer per output file: shared by the tables of a multi-table file, else
+            // this dataset's own, committed (into staging) as soon as it is written.
+            let mut own: Option<Box<dyn Writer>> = None;
+            if multi && shared.is_none() {
+                shared = Some(sink::create(&staged, format).map_err(Error::on_output)?);
+                finals.push((staged.clone(), out_dir.join(&rel), format));
+            }
+            let w: &mut dyn Writer = match shared.as_mut() {
+                Some(w) if multi => w.as_mut(),
+                _ => own
+                    .insert(sink::create(&staged, format).map_err(Error::on_output)?)
+                    .as_mut(),
+            };
+            let stats = process(
+                src,
+                dp,
+                w,
+                key.as_ref(),
+                &patterns,
+                suppression.as_ref(),
+                opts,
+                release.as_ref(),
+            )?;
+            if let Some(w) = own {
                 w.commit().map_err(Error::on_output)?;
                 finals.push((staged.clone(), out_dir.join(&rel), format));
-                s
-            };
+            }
             let (privacy, risk, utility) = match release {
                 Some(r) => (Some(r.result), Some(r.risk), Some(r.utility)),
                 None => (None, None, None),
@@ -494,7 +483,7 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
                 ..stats
             });
         }
-        if let Some((w, _)) = shared.take() {
+        if let Some(w) = shared.take() {
             w.commit().map_err(Error::on_output)?;
         }
     }
@@ -503,7 +492,7 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
             std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e).on_output())?;
         }
         std::fs::rename(staged, fin).map_err(|e| Error::io(fin, e).on_output())?;
-        let (sha, bytes) = digest::sha256_file(fin)?;
+        let (sha, bytes) = crate::digest::sha256_file(fin)?;
         let rel = fin
             .strip_prefix(&out_dir)
             .unwrap_or(fin)
@@ -645,7 +634,7 @@ const SUBJECT_CATEGORIES: [Category; 6] = [
 /// Stream one dataset through its transforms into `w`.
 #[allow(clippy::too_many_arguments)] // one call site per writer kind; a struct would only rename them
 fn process(
-    mut src: Box<dyn Source>,
+    src: Box<dyn Source>,
     dp: &DatasetPlan,
     w: &mut dyn Writer,
     key: Option<&Key>,
@@ -808,15 +797,7 @@ fn process(
     std::thread::scope(|scope| -> Result<()> {
         let (in_tx, in_rx) =
             std::sync::mpsc::sync_channel::<Result<Option<crate::value::Batch>>>(2);
-        let reader = scope.spawn(move || {
-            loop {
-                let next = src.next_batch();
-                let stop = !matches!(next, Ok(Some(_)));
-                if in_tx.send(next).is_err() || stop {
-                    break;
-                }
-            }
-        });
+        let reader = scope.spawn(move || source::pump(src, in_tx));
         let (out_tx, out_rx) = std::sync::mpsc::sync_channel::<RecordBatch>(2);
         let writer = scope.spawn(move || -> Result<()> {
             for b in out_rx {

@@ -138,7 +138,7 @@ pub struct RunReport {
 impl RunReport {
     /// An empty report for `pipeline`.
     pub fn new(pipeline: &Pipeline) -> Self {
-        let sha = super::digest::sha256_file(&pipeline.path)
+        let sha = crate::digest::sha256_file(&pipeline.path)
             .ok()
             .map(|(s, _)| s);
         RunReport {

@@ -13,7 +13,7 @@ use super::Writer;
 use super::atomic::AtomicFile;
 use super::text::TextRows;
 use crate::error::{Error, Result};
-use crate::source::rows::SQL_TYPE_KEY;
+use crate::source::rows::{SQL_TYPE_KEY, quote_ident};
 
 /// The SQL dialect written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,7 +76,7 @@ impl DumpWriter {
 
     fn ident(&self, name: &str) -> String {
         match self.flavour {
-            Flavour::Pg => format!("\"{}\"", name.replace('"', "\"\"")),
+            Flavour::Pg => quote_ident(name),
             Flavour::MySql => format!("`{}`", name.replace('`', "``")),
         }
     }

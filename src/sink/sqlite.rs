@@ -10,6 +10,7 @@ use rusqlite::Connection;
 use super::Writer;
 use super::text::TextRows;
 use crate::error::{Error, Result};
+use crate::source::rows::quote_ident;
 
 /// Writes tables into one SQLite file.
 pub struct SqliteWriter {
@@ -55,11 +56,6 @@ fn sql_err(path: &Path, e: rusqlite::Error) -> Error {
     Error::io(path, std::io::Error::other(e.to_string()))
 }
 
-/// `"name"` with embedded quotes doubled.
-fn quote(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
 fn affinity(t: &DataType) -> &'static str {
     match t {
         DataType::Int8
@@ -83,12 +79,12 @@ impl Writer for SqliteWriter {
         let cols: Vec<String> = schema
             .fields()
             .iter()
-            .map(|f| format!("{} {}", quote(f.name()), affinity(f.data_type())))
+            .map(|f| format!("{} {}", quote_ident(f.name()), affinity(f.data_type())))
             .collect();
         let conn = self.conn()?;
         conn.execute_batch(&format!(
             "CREATE TABLE {} ({}); BEGIN;",
-            quote(&name),
+            quote_ident(&name),
             cols.join(", ")
         ))
         .map_err(|e| sql_err(&self.path, e))?;
@@ -108,7 +104,10 @@ impl Writer for SqliteWriter {
         let conn = self.conn()?;
         let marks = vec!["?"; *width].join(", ");
         let mut stmt = conn
-            .prepare(&format!("INSERT INTO {} VALUES ({marks})", quote(name)))
+            .prepare(&format!(
+                "INSERT INTO {} VALUES ({marks})",
+                quote_ident(name)
+            ))
             .map_err(|e| sql_err(&self.path, e))?;
         let opts = FormatOptions::default();
         let mut rows = TextRows::new(batch, &opts)?;

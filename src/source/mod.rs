@@ -142,6 +142,22 @@ pub trait Source: Send {
     fn rows_total(&self) -> Option<RowCount>;
 }
 
+/// Feed `src` into `tx` batch by batch until its end or first error (both are sent), or
+/// until the receiver hangs up: the body of a reader thread, so reading overlaps the work on
+/// the batches. Returns the source, whose row count is final once it has been drained.
+pub fn pump(
+    mut src: Box<dyn Source>,
+    tx: std::sync::mpsc::SyncSender<Result<Option<Batch>>>,
+) -> Box<dyn Source> {
+    loop {
+        let next = src.next_batch();
+        let stop = !matches!(next, Ok(Some(_)));
+        if tx.send(next).is_err() || stop {
+            return src;
+        }
+    }
+}
+
 /// Whether an input names a live database rather than a file.
 pub fn is_database_url(input: &str) -> bool {
     ["postgres://", "postgresql://", "mysql://", "mariadb://"]

@@ -32,6 +32,11 @@ pub fn text_schema<S: AsRef<str>>(columns: &[(S, Option<S>)]) -> SchemaRef {
     Arc::new(Schema::new(fields))
 }
 
+/// A double-quoted SQL identifier (PostgreSQL, SQLite), embedded quotes doubled.
+pub fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
 /// The type to show for a field: its SQL type if tagged, else the Arrow type.
 pub fn display_type(field: &Field) -> String {
     field

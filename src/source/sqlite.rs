@@ -22,7 +22,7 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
 
 use super::producer::{Emit, Producer, ProducerSource};
-use super::rows::{RowBatcher, text_schema};
+use super::rows::{RowBatcher, quote_ident, text_schema};
 use super::{DatasetInfo, Format, ReadOptions, RowCount, Source, table_selected};
 use crate::error::{Error, Location, Result};
 
@@ -120,11 +120,6 @@ fn sqlite_error(loc: &Location, e: &rusqlite::Error) -> Error {
     Error::input(loc.clone(), format!("cannot read the SQLite database: {e}"))
 }
 
-/// Double-quote an identifier.
-fn quote(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
 /// Tables and views of the main schema, SQLite internals and FTS shadow tables excluded.
 fn list_tables(conn: &Connection) -> rusqlite::Result<Vec<TableMeta>> {
     let mut stmt = conn.prepare(
@@ -188,14 +183,14 @@ impl TableReader<'_> {
         self.table
             .columns
             .iter()
-            .map(|(c, _)| quote(c))
+            .map(|(c, _)| quote_ident(c))
             .collect::<Vec<_>>()
             .join(", ")
     }
 
     fn run(&mut self, sample: Option<usize>) -> std::result::Result<Option<RowCount>, ReadError> {
         let cols = self.column_list();
-        let table = quote(&self.table.name);
+        let table = quote_ident(&self.table.name);
         let Some(n) = sample else {
             let rows = self.stream(&format!("SELECT {cols} FROM {table}"))?;
             return Ok(Some(RowCount::Exact(rows)));

@@ -12,7 +12,7 @@ use std::process::Output;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::util::{TestDir, run, stderr, stdout};
+use crate::util::{TestDir, read_cells, run, stderr, stdout};
 
 const PASSWORD: &str = "s3cretPW";
 
@@ -718,30 +718,6 @@ fn mysql_sampling_a_large_table_reads_few_rows() {
         assert!(ds["notes"].to_string().contains(how), "{ds}");
     }
     assert!(took < Duration::from_secs(10), "sampled scan took {took:?}");
-}
-
-/// Every cell of every batch of `src`, as text.
-fn read_cells(src: &mut Box<dyn anonkos::source::Source>) -> Vec<Vec<Option<String>>> {
-    use arrow_array::{Array, StringArray};
-    let mut rows = Vec::new();
-    while let Some(b) = src.next_batch().unwrap() {
-        for r in 0..b.num_rows() {
-            rows.push(
-                (0..b.data.num_columns())
-                    .map(|c| {
-                        let a = b
-                            .data
-                            .column(c)
-                            .as_any()
-                            .downcast_ref::<StringArray>()
-                            .unwrap();
-                        (!a.is_null(r)).then(|| a.value(r).to_string())
-                    })
-                    .collect(),
-            );
-        }
-    }
-    rows
 }
 
 #[test]

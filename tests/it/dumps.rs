@@ -5,11 +5,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use arrow_array::{Array, StringArray};
-
 use anonkos::source::{self, ReadOptions, RowCount};
 
-use crate::util::{TestDir, root, run, stderr, stdout};
+use crate::util::{TestDir, read_cells, root, run, stderr, stdout};
 
 type Rows = Vec<Vec<Option<String>>>;
 
@@ -24,24 +22,7 @@ fn read_tables(path: &Path, opts: &ReadOptions) -> BTreeMap<String, (Vec<String>
             .iter()
             .map(|f| f.name().clone())
             .collect();
-        let mut rows = Vec::new();
-        while let Some(b) = src.next_batch().unwrap_or_else(|e| panic!("{name}: {e}")) {
-            for r in 0..b.num_rows() {
-                rows.push(
-                    (0..cols.len())
-                        .map(|c| {
-                            let a = b
-                                .data
-                                .column(c)
-                                .as_any()
-                                .downcast_ref::<StringArray>()
-                                .unwrap();
-                            (!a.is_null(r)).then(|| a.value(r).to_string())
-                        })
-                        .collect(),
-                );
-            }
-        }
+        let rows = read_cells(&mut src);
         out.insert(name, (cols, rows));
     }
     out

@@ -48,3 +48,27 @@ pub fn stderr(o: &Output) -> String {
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
+
+/// Every cell of every batch of `src`, as text.
+pub fn read_cells(src: &mut Box<dyn anonkos::source::Source>) -> Vec<Vec<Option<String>>> {
+    use arrow_array::{Array, StringArray};
+    let mut rows = Vec::new();
+    while let Some(b) = src.next_batch().unwrap() {
+        for r in 0..b.num_rows() {
+            rows.push(
+                (0..b.data.num_columns())
+                    .map(|c| {
+                        let a = b
+                            .data
+                            .column(c)
+                            .as_any()
+                            .downcast_ref::<StringArray>()
+                            .unwrap();
+                        (!a.is_null(r)).then(|| a.value(r).to_string())
+                    })
+                    .collect(),
+            );
+        }
+    }
+    rows
+}

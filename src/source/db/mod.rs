@@ -155,15 +155,7 @@ pub fn db_error(loc: &Location, secret: &Secret, msg: impl AsRef<str>) -> Error 
     Error::input(loc.clone(), secret.scrub(msg.as_ref()))
 }
 
-/// Lower-case hex of `bytes`.
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
-}
+pub use crate::digest::hex;
 
 /// Choose the share of a table to sample so that about `want` rows come back from about
 /// `estimated` rows, as a fraction in (0, 1].

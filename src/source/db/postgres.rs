@@ -31,7 +31,7 @@ use postgres::{Client, Config, NoTls};
 use super::{CONNECT_TIMEOUT, Secret, db_error, pgpass, redact_url, sample_fraction};
 use crate::error::{Error, Location, Result};
 use crate::source::producer::{Emit, Producer, ProducerSource};
-use crate::source::rows::{RowBatcher, text_schema};
+use crate::source::rows::{RowBatcher, quote_ident, text_schema};
 use crate::source::sqldump::copy::{CopyError, split_line};
 use crate::source::{DatasetInfo, Format, ReadOptions, RowCount, Source, table_selected};
 
@@ -52,18 +52,13 @@ struct Table {
 
 impl Table {
     fn qualified(&self) -> String {
-        format!("{}.{}", quote(&self.schema), quote(&self.name))
+        format!("{}.{}", quote_ident(&self.schema), quote_ident(&self.name))
     }
 
     /// Whether `TABLESAMPLE` applies.
     fn samplable(&self) -> bool {
         matches!(self.kind.as_str(), "r" | "p" | "m")
     }
-}
-
-/// Double-quote an identifier.
-fn quote(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// A driver error as one line (server message and SQLSTATE when there is one).
@@ -272,7 +267,7 @@ impl Job {
             .table
             .columns
             .iter()
-            .map(|(c, _)| quote(c))
+            .map(|(c, _)| quote_ident(c))
             .collect::<Vec<_>>()
             .join(", ");
         let from = self.table.qualified();
@@ -408,7 +403,7 @@ mod tests {
 
     #[test]
     fn identifiers_are_quoted() {
-        assert_eq!(quote("a\"b"), "\"a\"\"b\"");
+        assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
         let t = Table {
             schema: "Public".into(),
             name: "x y".into(),

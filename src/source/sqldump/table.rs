@@ -214,7 +214,7 @@ impl DumpTableSource {
         if binary {
             return Ok(match std::str::from_utf8(bytes) {
                 Ok(s) => Cow::Borrowed(s),
-                Err(_) => Cow::Owned(hex(bytes)),
+                Err(_) => Cow::Owned(crate::digest::hex(bytes)),
             });
         }
         match self.shared.encoding {
@@ -222,6 +222,15 @@ impl DumpTableSource {
                 .map(Cow::Borrowed)
                 .map_err(|_| ()),
             Some(enc) => Ok(enc.decode_without_bom_handling(bytes).0),
+        }
+    }
+
+    /// A window that ended early (or could not start) passes its unused quota on to the next.
+    fn pass_on_quota(&mut self, left: Option<u64>) {
+        if let (Some(left), Some(next)) = (left, self.tasks.front_mut())
+            && let Some(q) = next.quota.as_mut()
+        {
+            *q += left;
         }
     }
 
@@ -316,10 +325,9 @@ impl DumpTableSource {
                             more = false;
                             break;
                         }
-                        Err(e) if task.resync && self.rows_read == 0 => {
+                        Err(_) if task.resync && self.rows_read == 0 => {
                             // A sampling window that landed on something that only looked
                             // like a statement start: drop the window, keep the scan going.
-                            let _ = e;
                             self.info.notes.push(
                                 "a sampling window could not find a row boundary and was skipped"
                                     .into(),
@@ -381,13 +389,7 @@ impl DumpTableSource {
             self.reader = Some((reader, task));
             return Ok(true);
         }
-        // A window that ended early passes its unused quota on to the next one.
-        if let (Some(left), Some(next)) = (task.quota, self.tasks.front_mut())
-            && let Some(q) = next.quota.as_mut()
-        {
-            *q += left;
-        }
-        let _ = &mut task;
+        self.pass_on_quota(task.quota);
         Ok(false)
     }
 }
@@ -420,16 +422,6 @@ fn push_mapped<'a>(
         }
     }
     batcher.end_row();
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const D: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(D[usize::from(b >> 4)] as char);
-        s.push(D[usize::from(b & 15)] as char);
-    }
-    s
 }
 
 /// The width of a table's first INSERT row (tables with neither CREATE TABLE nor column list).
@@ -547,11 +539,7 @@ impl Source for DumpTableSource {
                 match self.open_reader(&task)? {
                     Some(r) => self.reader = Some((r, task)),
                     None => {
-                        if let (Some(left), Some(next)) = (task.quota, self.tasks.front_mut())
-                            && let Some(q) = next.quota.as_mut()
-                        {
-                            *q += left;
-                        }
+                        self.pass_on_quota(task.quota);
                         continue;
                     }
                 }
