@@ -234,10 +234,11 @@ fn profile_batch(
                 .map(move |s| (c, s, CHUNK_ROWS.min(n - s)))
         })
         .collect();
+    let whole: &[ColumnProfile] = profiles;
     let partials: Vec<(usize, ColumnProfile)> = tasks
         .par_iter()
         .map(|&(c, start, len)| {
-            let mut p = ColumnProfile::for_chunk(set.identifiers.len());
+            let mut p = ColumnProfile::for_chunk(&whole[c]);
             profile_array(&batch.column(c).slice(start, len), &mut p, set);
             (c, p)
         })

@@ -11,6 +11,7 @@ use super::fold::fold_into;
 use super::hash::{FxHashMap, FxHashSet, hash_bytes};
 use super::patterns::{MatchScratch, PatternSet, squash};
 use crate::redact::mask;
+use smallvec::SmallVec;
 
 /// Distinct values are tracked exactly up to this many, then the column counts as "many".
 pub const DISTINCT_CAP: usize = 50_000;
@@ -124,12 +125,13 @@ impl ColumnProfile {
         }
     }
 
-    /// A profile for one chunk of rows that will be merged into a column profile: it defers
-    /// distinct counting to the merge.
-    pub fn for_chunk(n_identifiers: usize) -> Self {
+    /// A profile for one chunk of rows that will be merged into `whole`: it defers distinct
+    /// counting to the merge and keeps only sketch hashes that `whole` could still admit.
+    pub fn for_chunk(whole: &ColumnProfile) -> Self {
         ColumnProfile {
             deferred: Some(Vec::new()),
-            ..Self::new(n_identifiers)
+            sketch: super::sketch::Sketch::for_part_of(&whole.sketch),
+            ..Self::new(whole.ident.len())
         }
     }
 
@@ -382,8 +384,9 @@ struct Outcome {
     integer: bool,
     age_like: bool,
     age_band: bool,
-    /// (detector index, validated) of every identifier regex matching the whole cell.
-    ident: Vec<(u16, bool)>,
+    /// (detector index, validated) of every identifier regex matching the whole cell (inline:
+    /// an allocation per analysed cell was 7 % of a full scan).
+    ident: SmallVec<[(u16, bool); 4]>,
     date_year: Option<i32>,
     timed: bool,
     /// Categories (bit per index) whose vocabulary equals the whole cell.
@@ -394,7 +397,7 @@ struct Outcome {
     name_like: bool,
     text_cell: bool,
     /// (category index, count) of entities embedded in text.
-    entities: Vec<(u8, u32)>,
+    entities: SmallVec<[(u8, u32); 4]>,
 }
 
 fn for_each_bit(mut bits: u64, mut f: impl FnMut(usize)) {
@@ -530,6 +533,15 @@ fn analyse(cell: &str, p: &PatternSet, s: &mut Scratch) -> Outcome {
 
 /// `0-4`, `85+`, `20 - 24`, `65+ vjeç`.
 fn is_age_band(cell: &str) -> bool {
+    // Every band starts with its lower bound (a `+` sign is all `u32::from_str` allows before
+    // it): names, text and e-mails stop here without allocating.
+    if !cell
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_digit() || b == b'+')
+    {
+        return false;
+    }
     if cell.len() > 20 || cell.contains(['.', ',', '/']) {
         return false;
     }

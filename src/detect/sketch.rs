@@ -22,8 +22,9 @@
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::Sha256;
+use std::hash::Hasher;
+
+use siphasher::sip::SipHasher24;
 
 use super::Category;
 
@@ -48,15 +49,15 @@ pub fn is_linking_identifier(c: Category) -> bool {
 /// Hashes kept per sketch.
 pub const SKETCH_K: usize = 1024;
 
-/// The process key, as a pre-keyed HMAC instance (cloned per value).
-fn keyed() -> &'static Hmac<Sha256> {
-    static KEY: OnceLock<Hmac<Sha256>> = OnceLock::new();
-    KEY.get_or_init(|| {
-        let mut key = [0u8; 32];
+/// The process key (two 64-bit SipHash keys), drawn once.
+fn key() -> (u64, u64) {
+    static KEY: OnceLock<(u64, u64)> = OnceLock::new();
+    *KEY.get_or_init(|| {
+        let mut key = [0u8; 16];
         if getrandom::fill(&mut key).is_err() {
             // No OS randomness: fall back on std's randomly seeded SipHash keys and the
             // clock (still never written out).
-            use std::hash::{BuildHasher, Hasher};
+            use std::hash::BuildHasher;
             for chunk in key.chunks_mut(8) {
                 let mut h = std::collections::hash_map::RandomState::new().build_hasher();
                 h.write_u128(
@@ -68,27 +69,28 @@ fn keyed() -> &'static Hmac<Sha256> {
                 chunk.copy_from_slice(&h.finish().to_le_bytes());
             }
         }
-        match Hmac::<Sha256>::new_from_slice(&key) {
-            Ok(m) => m,
-            // HMAC accepts keys of any length; this branch cannot be taken.
-            Err(_) => unreachable_hmac(),
-        }
+        let (a, b) = key.split_at(8);
+        let word = |s: &[u8]| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(s);
+            u64::from_le_bytes(w)
+        };
+        (word(a), word(b))
     })
 }
 
-#[cold]
-fn unreachable_hmac() -> Hmac<Sha256> {
-    #[allow(clippy::expect_used)]
-    Hmac::<Sha256>::new_from_slice(&[0u8; 32]).expect("HMAC takes any key length")
+/// The keyed hash of some bytes.
+fn keyed_hash(bytes: &[u8]) -> u64 {
+    let (k0, k1) = key();
+    let mut h = SipHasher24::new_with_keys(k0, k1);
+    h.write(bytes);
+    h.finish()
 }
 
-/// A one-way identifier of the process key (HMAC of a fixed label), so reports can tell
-/// whether two sketches were made under the same key.
+/// A one-way identifier of the process key (the keyed hash of a fixed label), so reports can
+/// tell whether two sketches were made under the same key.
 pub fn key_id() -> String {
-    let mut m = keyed().clone();
-    m.update(b"anonkos.sketch.key-id");
-    let b = m.finalize().into_bytes();
-    b[..8].iter().map(|x| format!("{x:02x}")).collect()
+    format!("{:016x}", keyed_hash(b"anonkos.sketch.key-id"))
 }
 
 /// Whether a cell is worth hashing (identifiers have digits or an `@`, and a bounded length).
@@ -109,21 +111,64 @@ fn hash_value(cell: &str) -> u64 {
         norm[len] = b.to_ascii_uppercase();
         len += 1;
     }
-    let mut m = keyed().clone();
-    m.update(&norm[..len]);
-    let out = m.finalize().into_bytes();
-    let mut w = [0u8; 8];
-    w.copy_from_slice(&out[..8]);
-    u64::from_be_bytes(w)
+    keyed_hash(&norm[..len])
 }
 
 /// A bottom-k sketch.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Sketch {
     hashes: BTreeSet<u64>,
+    /// Hashes at or above this cannot enter the sketch it will be merged into (that sketch
+    /// is full and its largest kept hash is this), so they are not kept here either.
+    ceiling: u64,
+    /// A part's sketch only collects hashes; the merge keeps the smallest (one ordered insert
+    /// per hash that can still enter, instead of filling and trimming a tree per part).
+    pending: Option<Vec<u64>>,
 }
 
+impl Default for Sketch {
+    fn default() -> Self {
+        Sketch {
+            hashes: BTreeSet::new(),
+            ceiling: u64::MAX,
+            pending: None,
+        }
+    }
+}
+
+impl PartialEq for Sketch {
+    fn eq(&self, o: &Self) -> bool {
+        self.hashes == o.hashes
+    }
+}
+
+impl Eq for Sketch {}
+
 impl Sketch {
+    /// An empty sketch for a part of a column whose sketch so far is `whole`, to be merged
+    /// into it: hashes that could not enter `whole` are dropped at once, the others are only
+    /// collected (merging the part gives the same result as inserting into `whole`).
+    pub fn for_part_of(whole: &Sketch) -> Self {
+        Sketch {
+            hashes: BTreeSet::new(),
+            ceiling: whole.admission_ceiling(),
+            pending: Some(Vec::new()),
+        }
+    }
+
+    /// Hashes at or above this value would be dropped by [`insert`](Self::insert).
+    fn admission_ceiling(&self) -> u64 {
+        if self.hashes.len() >= SKETCH_K {
+            self.hashes
+                .last()
+                .copied()
+                .unwrap_or(u64::MAX)
+                .min(self.ceiling)
+        } else {
+            self.ceiling
+        }
+    }
+
     /// Observe one trimmed, non-empty cell.
     #[inline]
     pub fn observe(&mut self, cell: &str) {
@@ -135,6 +180,13 @@ impl Sketch {
 
     /// Insert one hash, keeping the `k` smallest.
     pub fn insert(&mut self, h: u64) {
+        if h >= self.ceiling {
+            return;
+        }
+        if let Some(p) = &mut self.pending {
+            p.push(h);
+            return;
+        }
         if self.hashes.len() >= SKETCH_K {
             match self.hashes.last() {
                 Some(&max) if h >= max => return,
@@ -149,7 +201,7 @@ impl Sketch {
 
     /// Merge another sketch (of the same column, or to build a union).
     pub fn merge(&mut self, o: &Sketch) {
-        for &h in &o.hashes {
+        for &h in o.hashes.iter().chain(o.pending.iter().flatten()) {
             self.insert(h);
         }
     }
@@ -161,6 +213,7 @@ impl Sketch {
 
     /// Rebuild from stored hashes (e.g. read back from a scan report).
     pub fn from_hashes(hs: impl IntoIterator<Item = u64>) -> Self {
+        // A stored sketch has no ceiling: every hash it holds is kept.
         let mut s = Sketch::default();
         for h in hs {
             s.insert(h);
@@ -244,6 +297,25 @@ mod tests {
         assert!((d - 50_000.0).abs() < 5_000.0, "{d}");
         let o = a.overlap(&b);
         assert!((o - 10_000.0).abs() < 3_000.0, "{o}");
+    }
+
+    /// Parts collected with the whole's ceiling and merged give exactly the sketch of
+    /// inserting every hash into the whole.
+    #[test]
+    fn parts_merge_like_one_pass() {
+        let mut one = Sketch::default();
+        let mut whole = Sketch::default();
+        for part in 0..20u32 {
+            let mut p = Sketch::for_part_of(&whole);
+            for i in 0..3000u32 {
+                let v = format!("{:010}", part * 3000 + i);
+                one.observe(&v);
+                p.observe(&v);
+            }
+            whole.merge(&p);
+        }
+        assert_eq!(whole, one);
+        assert_eq!(whole.hashes().count(), SKETCH_K);
     }
 
     #[test]

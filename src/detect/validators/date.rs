@@ -7,6 +7,14 @@ use chrono::{Datelike, NaiveDate};
 
 /// Parse a date in one of the accepted forms.
 pub fn parse(s: &str) -> Option<NaiveDate> {
+    match parse_plain(s.as_bytes()) {
+        Some(fast) => fast,
+        None => parse_general(s),
+    }
+}
+
+/// Every accepted shape, with trimming and a time part (the reference for [`parse_plain`]).
+fn parse_general(s: &str) -> Option<NaiveDate> {
     let s = s.trim().trim_end_matches('.');
     // Drop a time part: "1987-03-14T10:00:00", "1987-03-14 10:00".
     let s = s.split(['T', ' ']).next().unwrap_or(s);
@@ -38,6 +46,56 @@ pub fn parse(s: &str) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(year, m.parse().ok()?, d.parse().ok()?)
 }
 
+/// The common shapes `dd.mm.yyyy`, `yyyy-mm-dd` (any of `.` `-` `/`, one- or two-digit day
+/// and month, no spaces or time) without splitting or integer parsing: `Some(result)` when the
+/// cell has such a shape (the result is what [`parse`] would return), `None` to take the
+/// general path. Dates are the most frequent validated value in a full scan.
+fn parse_plain(b: &[u8]) -> Option<Option<NaiveDate>> {
+    if !(6..=10).contains(&b.len()) {
+        return None;
+    }
+    let sep = *b.iter().find(|x| !x.is_ascii_digit())?;
+    if !matches!(sep, b'.' | b'-' | b'/') {
+        return None;
+    }
+    // Three runs of digits separated by `sep`, nothing else.
+    let mut runs = [(0u32, 0usize); 3];
+    let mut k = 0;
+    for &c in b {
+        if c == sep {
+            k += 1;
+            if k == 3 {
+                return None;
+            }
+        } else if c.is_ascii_digit() {
+            let r = &mut runs[k];
+            r.0 = r.0 * 10 + u32::from(c - b'0');
+            r.1 += 1;
+        } else {
+            return None;
+        }
+    }
+    if k != 2 || runs.iter().any(|r| r.1 == 0) {
+        return None;
+    }
+    let ((y, ylen), (m, mlen), (d, dlen)) = if runs[0].1 == 4 {
+        (runs[0], runs[1], runs[2])
+    } else if runs[2].1 == 4 || runs[2].1 == 2 {
+        (runs[2], runs[1], runs[0])
+    } else {
+        return Some(None);
+    };
+    if mlen > 2 || dlen > 2 {
+        return Some(None);
+    }
+    let mut year = y as i32;
+    if ylen == 2 {
+        let now = current_year() % 100;
+        year += if year > now { 1900 } else { 2000 };
+    }
+    Some(NaiveDate::from_ymd_opt(year, m, d))
+}
+
 /// This year, read from the clock once per process (dates are checked per cell).
 pub fn current_year() -> i32 {
     static YEAR: std::sync::OnceLock<i32> = std::sync::OnceLock::new();
@@ -52,6 +110,31 @@ pub fn is_valid(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The fast path answers exactly as the general parser wherever it answers at all.
+        #[test]
+        fn fast_path_agrees_with_general(s in "[0-9]{0,5}[-./ ]?[0-9]{0,3}[-./]?[0-9]{0,5}[-./]?[0-9]{0,2}") {
+            if let Some(fast) = parse_plain(s.as_bytes()) {
+                proptest::prop_assert_eq!(fast, parse_general(&s), "{}", s);
+            }
+        }
+    }
+
+    #[test]
+    fn fast_path_takes_the_common_shapes() {
+        for s in [
+            "14.03.1987",
+            "1987-03-14",
+            "1.3.87",
+            "14/03/1987",
+            "31.02.1987",
+        ] {
+            assert!(parse_plain(s.as_bytes()).is_some(), "{s}");
+            assert_eq!(parse(s), parse_general(s), "{s}");
+        }
+        assert_eq!(parse("31.02.1987"), None);
+    }
 
     #[test]
     fn formats() {

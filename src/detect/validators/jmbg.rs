@@ -36,10 +36,10 @@ pub fn region(d: &[u32]) -> Option<u32> {
 
 /// Whether 13 digits form a valid JMBG.
 pub fn is_valid(s: &str) -> bool {
-    let Some(d) = super::digits(s) else {
+    let Some(d) = super::digits::<13>(s) else {
         return false;
     };
-    d.len() == 13 && birth_date(&d).is_some() && d[12] == check_digit(&d[..12])
+    birth_date(&d).is_some() && d[12] == check_digit(&d[..12])
 }
 
 #[cfg(test)]
@@ -73,7 +73,7 @@ mod tests {
 
     #[test]
     fn region_and_date() {
-        let d = crate::detect::validators::digits("3005987951233").unwrap();
+        let d = crate::detect::validators::digits::<13>("3005987951233").unwrap();
         assert_eq!(region(&d), Some(95));
         assert_eq!(birth_date(&d), NaiveDate::from_ymd_opt(1987, 5, 30));
     }

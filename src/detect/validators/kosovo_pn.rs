@@ -18,12 +18,9 @@ pub fn check_digit(first9: &[u32]) -> u32 {
 
 /// Whether ten digits satisfy the (unverified) rule.
 pub fn is_valid(s: &str) -> bool {
-    let Some(d) = super::digits(s) else {
+    let Some(d) = super::digits::<10>(s) else {
         return false;
     };
-    if d.len() != 10 {
-        return false;
-    }
     d[0] == 9 || d[9] == check_digit(&d[..9])
 }
 

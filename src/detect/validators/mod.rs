@@ -30,11 +30,21 @@ pub fn by_name(name: &str) -> Option<ValidatorFn> {
     VALIDATORS.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
 }
 
-/// Digits of an ASCII string as numbers, or `None` if any byte is not a digit.
-pub(crate) fn digits(s: &str) -> Option<Vec<u32>> {
-    s.bytes()
-        .map(|b| b.is_ascii_digit().then(|| u32::from(b - b'0')))
-        .collect()
+/// Digits of an ASCII string of exactly `N` bytes as numbers, or `None` if the length differs
+/// or any byte is not a digit. A fixed array, not a `Vec`: validators run on millions of cells.
+pub(crate) fn digits<const N: usize>(s: &str) -> Option<[u32; N]> {
+    let b = s.as_bytes();
+    if b.len() != N {
+        return None;
+    }
+    let mut out = [0u32; N];
+    for (o, &c) in out.iter_mut().zip(b) {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        *o = u32::from(c - b'0');
+    }
+    Some(out)
 }
 
 /// E-mail: the regex checks the shape; here the domain needs a dot and an alphabetic TLD.
