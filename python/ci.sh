@@ -22,7 +22,7 @@ fi
 
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/python" -m pip install -q --disable-pip-version-check \
-    "maturin>=1.5,<2" "pyspark>=3.5" "pyarrow>=14" "pytest>=7"
+    "maturin>=1.5,<2" "pyspark>=3.5" "pyarrow>=14" "pandas>=2.2,<3" "pytest>=7"
 
 rm -rf "$wheels"
 (cd "$root/python" && CARGO_TARGET_DIR=$target "$venv/bin/maturin" build --quiet \

@@ -250,8 +250,7 @@ pub fn transform<R: Read, W: Write>(
         suppression.as_ref(),
         None,
     )?;
-    let mut writer =
-        StreamWriter::try_new(output, tx.output_schema()).map_err(output_error)?;
+    let mut writer = StreamWriter::try_new(output, tx.output_schema()).map_err(output_error)?;
     let mut row = 1u64;
     for next in reader {
         let batch = next.map_err(|e| {

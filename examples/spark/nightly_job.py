@@ -14,6 +14,7 @@ See docs/distributed.md.
 
 import argparse
 import os
+import sys
 import time
 
 from pyspark.sql import SparkSession
@@ -40,6 +41,8 @@ def main() -> None:
     ap.add_argument("--partitions", type=int, default=4)
     args = ap.parse_args()
 
+    # Local workers must use this interpreter, where the wheel is installed.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     spark = (
         SparkSession.builder.master(args.master)
         .appName("anonkos-nightly")

@@ -66,13 +66,7 @@ fn run_inner(a: &TransformArgs) -> Result<Exit, Error> {
     let stdout = BufWriter::with_capacity(1 << 16, output::stdout_stream());
     if let Some(plan_out) = &a.plan_out {
         let dataset = a.dataset.as_deref().unwrap_or("stdin");
-        match stream::freeze(
-            &pipeline,
-            dataset,
-            stdin,
-            a.key_file.as_deref(),
-            patterns,
-        )? {
+        match stream::freeze(&pipeline, dataset, stdin, a.key_file.as_deref(), patterns)? {
             Frozen::Unsafe(plan) => {
                 for u in &plan.uncovered {
                     output::err(&format!(
@@ -82,7 +76,9 @@ fn run_inner(a: &TransformArgs) -> Result<Exit, Error> {
                         u.category.name()
                     ));
                 }
-                output::err("the pipeline is strict and personal columns have no rule; no plan was written (exit 1)");
+                output::err(
+                    "the pipeline is strict and personal columns have no rule; no plan was written (exit 1)",
+                );
                 Ok(Exit::Policy)
             }
             Frozen::Ready {

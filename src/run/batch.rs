@@ -11,9 +11,9 @@ use arrow_array::{Array, ArrayRef, RecordBatch, StringArray};
 use arrow_schema::{Field, Schema, SchemaRef};
 use rayon::prelude::*;
 
+use super::Suppression;
 use super::privacy::Release;
 use super::report::{ColumnResult, OutputResult};
-use super::Suppression;
 use crate::detect::{Category, PatternSet};
 use crate::error::{Error, Location, Result};
 use crate::key::Key;

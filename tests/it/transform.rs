@@ -129,7 +129,13 @@ fn two_partitions_through_transform_equal_one_run() {
 
     // Plan once on a sample (here: everything, as `run` reads 300 rows in full).
     let plan_file = d.path().join("plan.json");
-    let o = plan(&pipeline, "patients.csv", &key, &plan_file, &ipc(&schema, &input));
+    let o = plan(
+        &pipeline,
+        "patients.csv",
+        &key,
+        &plan_file,
+        &ipc(&schema, &input),
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let (out_schema, none) = read_ipc(&o.stdout);
     assert!(none.is_empty(), "planning prints the schema only");
@@ -146,7 +152,13 @@ fn two_partitions_through_transform_equal_one_run() {
     let mut got = Vec::new();
     for p in &parts {
         let o = transform(
-            &[&pipeline, "--plan", &plan_file.display().to_string(), "--key-file", &key],
+            &[
+                &pipeline,
+                "--plan",
+                &plan_file.display().to_string(),
+                "--key-file",
+                &key,
+            ],
             &ipc(&schema, std::slice::from_ref(p)),
         );
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -209,7 +221,13 @@ fn an_empty_stream_gives_the_output_schema_and_dropped_columns_go() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let (planned, _) = read_ipc(&o.stdout);
     let o = transform(
-        &[&p, "--plan", &plan_file.display().to_string(), "--key-file", &key],
+        &[
+            &p,
+            "--plan",
+            &plan_file.display().to_string(),
+            "--key-file",
+            &key,
+        ],
         &ipc(&schema, &[]),
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -234,7 +252,10 @@ fn refusals_name_the_reason_and_the_alternative() {
 
     // [privacy] needs all rows: exit 2, pointing at the shard workflow; nothing written.
     let o = plan(
-        &root().join("pipelines/research-release.toml").display().to_string(),
+        &root()
+            .join("pipelines/research-release.toml")
+            .display()
+            .to_string(),
         "patients.csv",
         &key,
         &plan_file,
@@ -254,7 +275,10 @@ fn refusals_name_the_reason_and_the_alternative() {
     assert!(stderr(&o).contains("ephemeral"), "{}", stderr(&o));
 
     // Strict with personal columns uncovered: policy failure, columns named, no plan.
-    let bare = d.file("bare.toml", b"[pipeline]\nname = \"b\"\n[key]\nmode = \"none\"\n");
+    let bare = d.file(
+        "bare.toml",
+        b"[pipeline]\nname = \"b\"\n[key]\nmode = \"none\"\n",
+    );
     let o = plan(&bare, "x", &key, &plan_file, &stream);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(stderr(&o).contains("nr_personal"));
@@ -265,7 +289,10 @@ fn refusals_name_the_reason_and_the_alternative() {
     let o = plan(&share, "patients.csv", &key, &plan_file, &stream);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let plan_arg = plan_file.display().to_string();
-    let o = transform(&[&share, "--plan", &plan_arg, "--key-file", &other_key], &stream);
+    let o = transform(
+        &[&share, "--plan", &plan_arg, "--key-file", &other_key],
+        &stream,
+    );
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("not the key the plan was made with"));
     assert!(o.stdout.is_empty() || read_ipc(&o.stdout).1.is_empty());
@@ -279,7 +306,7 @@ fn refusals_name_the_reason_and_the_alternative() {
     let narrower = input[0].project(&[0, 1]).unwrap();
     let o = transform(
         &[&share, "--plan", &plan_arg, "--key-file", &key],
-        &ipc(&narrower.schema(), &[narrower.clone()]),
+        &ipc(&narrower.schema(), std::slice::from_ref(&narrower)),
     );
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(stderr(&o).contains("not the planned ones"));
@@ -308,7 +335,10 @@ fn refusals_name_the_reason_and_the_alternative() {
         transform(&[&edited, "--plan", &plan_arg, "--key-file", &key], &stream),
     ] {
         let e = stderr(&o);
-        assert!(!all.iter().any(|v| e.contains(v.as_str())), "a value leaked: {e}");
+        assert!(
+            !all.iter().any(|v| e.contains(v.as_str())),
+            "a value leaked: {e}"
+        );
     }
 }
 
@@ -324,7 +354,13 @@ fn batches_pass_through_without_changing_kept_types() {
     let schema = input[0].schema();
     let plan_file = d.path().join("plan.json");
     let o = transform(
-        &[&p, "--dataset", "employees", "--plan-out", &plan_file.display().to_string()],
+        &[
+            &p,
+            "--dataset",
+            "employees",
+            "--plan-out",
+            &plan_file.display().to_string(),
+        ],
         &ipc(&schema, &input),
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));

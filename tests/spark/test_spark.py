@@ -8,6 +8,7 @@ Run by python/ci.sh (which builds and installs the wheel first):
 import os
 import pathlib
 import subprocess
+import sys
 
 import pyarrow.parquet as pq
 import pytest
@@ -22,6 +23,8 @@ BIN = anonkos_spark.find_anonkos_bin()
 
 @pytest.fixture(scope="module")
 def spark():
+    # Local workers must use this interpreter, where the wheel is installed.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     s = (
         SparkSession.builder.master("local[2]")
         .appName("anonkos-test")
