@@ -47,6 +47,7 @@ def main() -> None:
         SparkSession.builder.master(args.master)
         .appName("anonkos-nightly")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .getOrCreate()
     )
     started = time.time()

@@ -29,6 +29,7 @@ def spark():
         SparkSession.builder.master("local[2]")
         .appName("anonkos-test")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", "4")
         .getOrCreate()
     )
