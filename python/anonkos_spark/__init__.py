@@ -101,7 +101,9 @@ def _sample_table(df: "DataFrame", sample_rows: int) -> pa.Table:
     sample = sample.limit(sample_rows)
     if hasattr(sample, "toArrow"):  # pyspark >= 4.0
         return sample.toArrow()
-    return pa.Table.from_batches(sample._collect_as_arrow(), schema=None)  # pyspark 3.x
+    from pyspark.sql.pandas.types import to_arrow_schema  # pyspark 3.x
+
+    return pa.Table.from_batches(sample._collect_as_arrow(), schema=to_arrow_schema(df.schema))
 
 
 def plan(
