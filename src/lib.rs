@@ -13,7 +13,9 @@
 //!   vocabularies, header synonyms, municipalities, names), scans cells and classifies every
 //!   column into the category vocabulary of the design (`detect::Category`);
 //! * [`report`] turns the classification into the `anonkos.scan/v1` JSON contract, a Markdown
-//!   report or a terminal table.
+//!   report or a terminal table;
+//! * [`stream`] applies a pipeline's row-local transforms to Arrow IPC streams, for
+//!   distributed engines (Spark `mapInArrow`).
 //!
 //! The engine never depends on the CLI: [`scan::Scanner`] is the entry point for library users.
 #![warn(missing_docs, clippy::unwrap_used)]
@@ -33,6 +35,7 @@ pub mod sample;
 pub mod scan;
 pub mod sink;
 pub mod source;
+pub mod stream;
 pub mod transform;
 pub mod value;
 

@@ -7,7 +7,8 @@ use std::process::ExitCode;
 pub enum Exit {
     /// Everything was read and reported.
     Ok = 0,
-    /// A policy gate failed (e.g. personal data left without an action). Reserved for `run`.
+    /// A policy gate failed (e.g. personal data left without an action). Reserved for `run`
+    /// and the planning step of `transform`.
     Policy = 1,
     /// Bad command line, configuration or pattern files.
     Usage = 2,

@@ -18,6 +18,7 @@ mod risk_cmd;
 mod run_cmd;
 mod sample_cmd;
 mod scan_cmd;
+mod transform_cmd;
 
 pub use exit::Exit;
 
@@ -59,6 +60,9 @@ pub enum Command {
     Log(log_cmd::LogCmd),
     /// Re-identification risk (equivalence classes over the quasi-identifiers, JSON).
     Risk(risk_cmd::RiskArgs),
+    /// Apply a row-local pipeline to an Arrow IPC stream (stdin → stdout), for Spark
+    /// `mapInArrow` and other engines that exchange Arrow.
+    Transform(transform_cmd::TransformArgs),
 }
 
 /// `anonkos reveal`.
@@ -280,6 +284,7 @@ pub fn main() -> std::process::ExitCode {
         Command::Report(a) => report_cmd::run(a),
         Command::Log(c) => log_cmd::run(c),
         Command::Risk(a) => risk_cmd::run(a),
+        Command::Transform(a) => transform_cmd::run(a),
     };
     code.into()
 }

@@ -28,3 +28,9 @@ pub fn clear_progress() {
         let _ = write!(std::io::stderr().lock(), "\r\x1b[2K");
     }
 }
+
+/// Stdout for binary streams (`anonkos transform` writes Arrow IPC there); callers wrap it
+/// in a `BufWriter`. A closed pipe is an output error for them: the stream is incomplete.
+pub fn stdout_stream() -> std::io::Stdout {
+    std::io::stdout()
+}

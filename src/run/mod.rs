@@ -13,9 +13,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow_array::{Array, ArrayRef, RecordBatch, StringArray};
-use arrow_schema::{Field, Schema, SchemaRef};
-use rayon::prelude::*;
+use arrow_array::RecordBatch;
 
 use crate::config::pipeline::{FormatChoice, KeyMode, Pipeline};
 use crate::detect::{Category, PatternSet};
@@ -25,12 +23,14 @@ use crate::plan::DatasetPlan;
 use crate::scan::{DatasetScan, Scanner};
 use crate::sink::{self, OutFormat, Writer};
 use crate::source::{self, Format, ReadOptions, Source};
-use crate::transform::{self, ColumnTransform, IdKind, SubjectList};
+use crate::transform::{self, IdKind, SubjectList};
 
+pub mod batch;
 pub mod privacy;
 pub mod report;
 pub mod verify;
 
+pub use batch::BatchTransform;
 pub use report::RunReport;
 
 /// Where the key came from (for the report; the key itself is never recorded).
@@ -191,7 +191,9 @@ fn out_format(choice: FormatChoice, format: Format) -> OutFormat {
         FormatChoice::Sqlite => OutFormat::Sqlite,
         FormatChoice::Same => match format {
             Format::Csv => OutFormat::Csv,
-            Format::Parquet | Format::Postgres | Format::Mysql => OutFormat::Parquet,
+            Format::Parquet | Format::Postgres | Format::Mysql | Format::ArrowIpc => {
+                OutFormat::Parquet
+            }
             Format::PgDump => OutFormat::PgDump,
             Format::MysqlDump => OutFormat::MysqlDump,
             Format::Sqlite => OutFormat::Sqlite,
@@ -598,7 +600,9 @@ pub struct Suppression {
     category: Category,
 }
 
-fn load_suppression(
+/// Load the pipeline's objection list; its identifiers are matched through keyed tokens, so
+/// the key is required.
+pub fn load_suppression(
     s: &crate::config::pipeline::SuppressSpec,
     key: Option<&Key>,
 ) -> Result<Suppression> {
@@ -620,17 +624,6 @@ fn load_suppression(
     Ok(Suppression { list, category })
 }
 
-/// Categories that identify the person a row is about, most reliable first: `date_shift` and
-/// `noise` key their per-subject offsets on the first one present.
-const SUBJECT_CATEGORIES: [Category; 6] = [
-    Category::KosovoPersonalNumber,
-    Category::Jmbg,
-    Category::PassportNumber,
-    Category::IdCardNumber,
-    Category::Email,
-    Category::PhoneNumber,
-];
-
 /// Stream one dataset through its transforms into `w`.
 #[allow(clippy::too_many_arguments)] // one call site per writer kind; a struct would only rename them
 fn process(
@@ -645,151 +638,25 @@ fn process(
 ) -> Result<report::OutputResult> {
     let info = src.info().clone();
     let loc = info.location();
-    let schema = src.schema();
-    if schema.fields().len() != dp.columns.len() {
-        return Err(Error::Internal(format!(
-            "{loc}: the plan and the source disagree on the columns"
-        )));
-    }
-    // Build the transforms and the output schema.
-    let mut txs: Vec<Box<dyn ColumnTransform>> = Vec::with_capacity(dp.columns.len());
-    let mut fields: Vec<Field> = Vec::new();
-    let mut kept: Vec<bool> = Vec::with_capacity(dp.columns.len());
-    let keep_spec = transform::ActionSpec::Keep {};
-    for (i, (f, cp)) in schema.fields().iter().zip(&dp.columns).enumerate() {
-        // QIs of a privacy release are generalised by the chosen levels, then kept.
-        let is_qi = release.is_some_and(|r| r.qi_columns.contains(&i));
-        let spec = if is_qi { &keep_spec } else { &cp.spec };
-        let t =
-            transform::build(spec, cp.category, key, patterns.clone()).map_err(|e| match e {
-                Error::Config { msg, .. } | Error::Usage(msg) => {
-                    Error::Usage(format!("{loc}: column \"{}\": {msg}", f.name()))
-                }
-                other => other,
-            })?;
-        let out_type = if is_qi {
-            t.output_type(&arrow_schema::DataType::Utf8)
-        } else {
-            t.output_type(f.data_type())
-        };
-        kept.push(out_type.is_some());
-        if let Some(dt) = out_type {
-            let keep_meta = cp.action == "keep" && !is_qi;
-            let field = Field::new(f.name(), dt, true);
-            fields.push(if keep_meta {
-                field.with_metadata(f.metadata().clone())
-            } else {
-                field
-            });
-        }
-        txs.push(t);
-    }
-    let out_schema: SchemaRef = Arc::new(Schema::new(fields));
-    let wants_subjects = dp
-        .columns
-        .iter()
-        .any(|c| matches!(c.action.as_str(), "date_shift" | "noise"));
-    let subject_col = SUBJECT_CATEGORIES.iter().find_map(|cat| {
-        dp.columns
-            .iter()
-            .position(|c| c.category == *cat)
-            .map(|i| (i, *cat))
-    });
-    let suppress_cols: Vec<usize> = match suppression {
-        Some(s) => dp
-            .columns
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.category == s.category)
-            .map(|(i, _)| i)
-            .collect(),
-        None => Vec::new(),
-    };
-    let mut result = report::OutputResult::default();
-    if suppression.is_some() && suppress_cols.is_empty() {
-        result.notes.push(format!(
-            "no column of category {} here: the objection list could not be applied to this dataset",
-            suppression.map_or("?", |s| s.category.name())
-        ));
-    }
-    result.columns = dp
-        .columns
-        .iter()
-        .map(|c| report::ColumnResult {
-            name: c.name.clone(),
-            action: c.action.clone(),
-            ..Default::default()
-        })
-        .collect();
-
+    let mut tx = BatchTransform::new(
+        loc.clone(),
+        &src.schema(),
+        dp,
+        key,
+        patterns,
+        suppression,
+        release,
+    )?;
+    let out_schema = tx.output_schema().clone();
     w.begin_table(info.table.as_deref(), &out_schema)
         .map_err(Error::on_output)?;
     // Three stages so reading, transforming and writing overlap: a reader thread, the
     // transforms here (columns in parallel on the thread pool), a writer thread; at most two
     // batches wait between stages, so memory stays bounded.
-    let mut transform_batch = |mut data: RecordBatch| -> Result<RecordBatch> {
-        result.rows_in += data.num_rows() as u64;
-        if let Some(r) = release {
-            let (b, n) = crate::privacy::apply_batch(
-                &r.solution,
-                &r.qi_columns,
-                &crate::value::Batch { first_row: 0, data },
-            )?;
-            data = b.data;
-            result.rows_suppressed += n;
-        }
-        if let Some(s) = suppression
-            && !suppress_cols.is_empty()
-        {
-            let mut keep = vec![true; data.num_rows()];
-            for &c in &suppress_cols {
-                let col = as_strings(data.column(c))?;
-                let (m, _) = s.list.keep_mask(&col);
-                for (k, i) in keep.iter_mut().zip(0..m.len()) {
-                    *k &= m.value(i);
-                }
-            }
-            let keep = arrow_array::BooleanArray::from(keep);
-            let before = data.num_rows();
-            data = arrow_select::filter::filter_record_batch(&data, &keep)
-                .map_err(|e| Error::Internal(format!("suppression filter: {e}")))?;
-            result.rows_suppressed += (before - data.num_rows()) as u64;
-        }
-        let subjects: Option<StringArray> = match (wants_subjects, subject_col) {
-            (true, Some((i, cat))) => {
-                Some(subject_ids(data.column(i), IdKind::from_category(cat))?)
-            }
-            _ => None,
-        };
-        let outs: Vec<Option<Result<transform::Transformed>>> = txs
-            .par_iter()
-            .zip(data.columns().par_iter())
-            .zip(kept.par_iter())
-            .map(|((t, col), &k)| k.then(|| t.apply(col, subjects.as_ref())))
-            .collect();
-        let mut arrays: Vec<ArrayRef> = Vec::with_capacity(out_schema.fields().len());
-        for (o, stats) in outs.into_iter().zip(result.columns.iter_mut()) {
-            let Some(o) = o else {
-                // Dropped: every value is gone.
-                stats.changed += data.num_rows() as u64;
-                continue;
-            };
-            let o = o.map_err(|e| match e {
-                Error::Input { msg, .. } => Error::input(loc.in_column(stats.name.clone()), msg),
-                other => other,
-            })?;
-            stats.changed += o.changed;
-            stats.problems += o.problems;
-            if stats.problem_example.is_none() {
-                stats.problem_example = o.problem_example;
-            }
-            arrays.push(o.array);
-        }
-        let out = RecordBatch::try_new(out_schema.clone(), arrays)
-            .map_err(|e| Error::Internal(format!("{loc}: assembling the output batch: {e}")))?;
-        result.rows += out.num_rows() as u64;
+    let mut transform_batch = |data: RecordBatch| -> Result<RecordBatch> {
+        let out = tx.apply(data)?;
         if let Some(p) = opts.progress {
-            p(&format!("{}: {} rows", loc.dataset, result.rows_in));
+            p(&format!("{}: {} rows", loc.dataset, tx.result.rows_in));
         }
         Ok(out)
     };
@@ -839,31 +706,7 @@ fn process(
         }
     })?;
     w.end_table().map_err(Error::on_output)?;
-    Ok(result)
-}
-
-/// A column as Utf8 (identifiers may be stored as numbers).
-fn as_strings(col: &ArrayRef) -> Result<StringArray> {
-    let s = arrow_cast::cast(col, &arrow_schema::DataType::Utf8)
-        .map_err(|e| Error::Internal(format!("reading identifiers as text: {e}")))?;
-    s.as_any()
-        .downcast_ref::<StringArray>()
-        .cloned()
-        .ok_or_else(|| Error::Internal("cast to Utf8 gave another type".into()))
-}
-
-/// Normalised subject identifiers per row (nulls where a value does not normalise).
-fn subject_ids(col: &ArrayRef, kind: IdKind) -> Result<StringArray> {
-    let s = as_strings(col)?;
-    Ok((0..s.len())
-        .map(|i| {
-            if s.is_null(i) {
-                None
-            } else {
-                transform::normalise_identifier(kind, s.value(i))
-            }
-        })
-        .collect())
+    Ok(tx.result)
 }
 
 /// Append this run to the processing log (who processed what, when; no personal values).

@@ -11,6 +11,7 @@ use crate::value::{Batch, DEFAULT_BATCH_ROWS};
 
 pub mod csv;
 pub mod db;
+pub mod ipc;
 pub mod parquet;
 pub mod producer;
 pub mod rows;
@@ -35,6 +36,8 @@ pub enum Format {
     Postgres,
     /// A live MariaDB / MySQL server.
     Mysql,
+    /// An Arrow IPC stream (`anonkos transform` on stdin).
+    ArrowIpc,
 }
 
 impl Format {
@@ -48,6 +51,7 @@ impl Format {
             Format::Sqlite => "sqlite",
             Format::Postgres => "postgresql",
             Format::Mysql => "mysql",
+            Format::ArrowIpc => "arrow_ipc",
         }
     }
 }
@@ -178,9 +182,9 @@ pub fn open(path: &Path, display: &str, opts: &ReadOptions) -> Result<Vec<Box<dy
         Format::Parquet => vec![Box::new(parquet::ParquetSource::open(path, display, opts)?)],
         Format::PgDump | Format::MysqlDump => sqldump::open(path, display, opts)?,
         Format::Sqlite => sqlite::open(path, display, opts)?,
-        Format::Postgres | Format::Mysql => {
+        Format::Postgres | Format::Mysql | Format::ArrowIpc => {
             return Err(Error::Internal(
-                "a database URL reached the file opener".into(),
+                "a database URL or stream reached the file opener".into(),
             ));
         }
     })
