@@ -29,6 +29,8 @@ use crate::transform::{self, ColumnTransform, IdKind, SubjectList};
 
 pub mod privacy;
 pub mod report;
+pub mod shard;
+pub mod summary;
 pub mod verify;
 
 pub use report::RunReport;
@@ -63,6 +65,12 @@ pub struct RunOptions {
     /// The processing log to append to (Art. 14(1.5)); default `anonkos-processing.jsonl`
     /// in the output directory.
     pub log: Option<PathBuf>,
+    /// `--shard i/n`: process only this shard's work units (see [`shard`]).
+    pub shard: Option<shard::ShardSpec>,
+    /// Phase 1 of a sharded `[privacy]` run: write this shard's class counts here and stop.
+    pub summary_out: Option<PathBuf>,
+    /// Phase 2 of a sharded `[privacy]` run: merge the summaries matching this glob.
+    pub summaries: Option<String>,
 }
 
 /// The processing log's default name, in the output directory.
@@ -89,6 +97,15 @@ pub enum Stop {
 
 /// The name of the run report in the output directory.
 pub const REPORT_NAME: &str = "anonkos-run.json";
+
+/// The run report's name: [`REPORT_NAME`], or `anonkos-run.shard-i-of-n.json` for a shard, so
+/// that shards writing into one directory do not overwrite each other's reports.
+pub fn report_name(shard: Option<shard::ShardSpec>) -> String {
+    match shard {
+        Some(s) => format!("anonkos-run.{}.json", s.tag()),
+        None => REPORT_NAME.to_string(),
+    }
+}
 
 /// Load the key the pipeline asks for.
 pub fn load_key(
@@ -157,7 +174,7 @@ fn expand_inputs(inputs: &[String]) -> Result<Vec<Input>> {
 }
 
 /// `dir/*.csv`-style globs: wildcards in the file name only.
-fn expand_glob(pattern: &str) -> Result<Vec<(PathBuf, String)>> {
+pub(crate) fn expand_glob(pattern: &str) -> Result<Vec<(PathBuf, String)>> {
     let p = Path::new(pattern);
     let dir = match p.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
@@ -263,6 +280,8 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
             Error::Usage("no output directory: set [output] dir or give --out-dir".into())
         })?;
 
+    check_shard_options(pipeline, opts)?;
+
     // 1. Classify every input (sampled) and plan.
     let read = ReadOptions {
         sample_rows: Some(pipeline.scan.sample_rows),
@@ -308,8 +327,9 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
         .flat_map(|d| &d.columns)
         .any(|c| c.spec.needs_key())
         || pipeline.suppress.is_some();
+    let key_mode = shard_key_mode(pipeline.key.mode, opts, &mut report)?;
     let (key, key_source, key_notes) = if needs_key || pipeline.key.mode == KeyMode::Ephemeral {
-        load_key(pipeline.key.mode, opts.key_file.as_deref())?
+        load_key(key_mode, opts.key_file.as_deref())?
     } else {
         (None, KeySource::None, Vec::new())
     };
@@ -361,6 +381,41 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
         None => None,
     };
 
+    // Sharded: which units of which datasets are this shard's.
+    let full = ReadOptions::default();
+    let assignment = match opts.shard {
+        Some(spec) => Some(assign_units(spec, &inputs, &inputs_text, &plan, pipeline)?),
+        None => None,
+    };
+    if let (Some(a), Some(spec)) = (&assignment, opts.shard) {
+        report.shard = Some(shard_info(a, spec, opts));
+    }
+    if let (Some(spec), Some(path)) = (&pipeline.privacy, &opts.summary_out) {
+        let a = assignment
+            .as_ref()
+            .ok_or_else(|| Error::Internal("a summary without shards".into()))?;
+        write_summary(spec, &plan, a, &inputs, &inputs_text, &report, path)?;
+        report.status = "summary".into();
+        report.seconds = started.elapsed().as_secs_f64();
+        return Ok(Outcome { report, stop: None });
+    }
+    let merged = match &opts.summaries {
+        Some(glob) => {
+            let ids: Vec<summary::InputId> = input_ids(&report);
+            let count = opts.shard.map_or(1, |s| s.count);
+            Some(summary::load(
+                glob,
+                report.pipeline_sha256.as_deref(),
+                &ids,
+                count,
+            )?)
+        }
+        None => None,
+    };
+    let meter = opts.progress.map(|sink| {
+        crate::progress::Meter::new(sink, expected_rows(&scans, assignment.as_ref()))
+    });
+
     // 4. Write everything into a staging directory, then move it into place.
     let staging = tempfile::Builder::new()
         .prefix(".anonkos-staging-")
@@ -371,15 +426,20 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
         })?;
     let mut finals: Vec<(PathBuf, PathBuf, OutFormat)> = Vec::new();
     let mut used_names: BTreeMap<String, usize> = BTreeMap::new();
-    let full = ReadOptions::default();
-    for input in &inputs {
+    for (ii, input) in inputs.iter().enumerate() {
+        // Names are reserved in every shard alike, so a shard names its outputs as the
+        // unsharded run would.
+        let base = unique(&mut used_names, stem(&input.display));
+        if assignment.as_ref().is_some_and(|a| !a.touches_input(ii)) {
+            continue;
+        }
+        crate::interrupt::check()?;
         let sources: Vec<Box<dyn Source>> = match &input.path {
             Some(p) => source::open(p, &input.display, &full)?,
             None => source::open_url(&url_of(input, &inputs_text), &full)?,
         };
         let mut shared: Option<Box<dyn Writer>> = None;
-        let base = unique(&mut used_names, stem(&input.display));
-        for src in sources {
+        for mut src in sources {
             let info = src.info().clone();
             let Some(dp) = plan
                 .datasets
@@ -388,9 +448,22 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
             else {
                 continue;
             };
+            let share = match &assignment {
+                Some(a) => match a.get(ii, &info.source, info.table.as_deref()) {
+                    Some(s) => match &s.mine {
+                        Some(range) => {
+                            src.select_units(range.clone(), a.spec.count)?;
+                            Some(s)
+                        }
+                        None => continue,
+                    },
+                    None => continue,
+                },
+                None => None,
+            };
             let release = match &pipeline.privacy {
                 Some(spec) => {
-                    let mut reopen = || -> Result<Box<dyn Source>> {
+                    let reopen = || -> Result<Box<dyn Source>> {
                         let again: Vec<Box<dyn Source>> = match &input.path {
                             Some(p) => source::open(p, &input.display, &full)?,
                             None => source::open_url(&url_of(input, &inputs_text), &full)?,
@@ -406,7 +479,11 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
                                 )
                             })
                     };
-                    privacy::prepare(spec, &pipeline.path, dp, &mut reopen, &patterns).map_err(
+                    let mut table_of = |a: &privacy::Attributes| match &merged {
+                        Some(m) => m.table(&info.source, info.table.as_deref(), &a.qi, &a.sensitive),
+                        None => privacy::first_pass(reopen()?.as_mut(), a),
+                    };
+                    privacy::prepare(spec, &pipeline.path, dp, &mut table_of, &patterns).map_err(
                         |e| match e {
                             Error::Usage(m) => Error::Usage(format!("{}: {m}", info.location())),
                             other => other,
@@ -437,6 +514,10 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
                     ),
                 }
             };
+            let rel = match (share, opts.shard) {
+                (Some(s), Some(spec)) if s.split => shard::part_path(&rel, spec),
+                _ => rel,
+            };
             let staged = staging.path().join(&rel);
             if let Some(parent) = staged.parent() {
                 std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e).on_output())?;
@@ -461,7 +542,7 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
                 key.as_ref(),
                 &patterns,
                 suppression.as_ref(),
-                opts,
+                meter.as_ref(),
                 release.as_ref(),
             )?;
             if let Some(w) = own {
@@ -487,6 +568,8 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
             w.commit().map_err(Error::on_output)?;
         }
     }
+    // The last moment an interrupt stops the run with nothing renamed into place.
+    crate::interrupt::check()?;
     for (staged, fin, format) in &finals {
         if let Some(parent) = fin.parent() {
             std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e).on_output())?;
@@ -568,13 +651,263 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
     report.seconds = started.elapsed().as_secs_f64();
     report.out_dir = Some(out_dir.display().to_string());
     let json = report.to_json();
-    crate::sink::atomic::write_atomic(out_dir.join(REPORT_NAME), json.as_bytes())
+    crate::sink::atomic::write_atomic(out_dir.join(report_name(opts.shard)), json.as_bytes())
         .map_err(Error::on_output)?;
     append_log(&report, opts, &out_dir, &inputs_text)?;
     Ok(Outcome {
         report,
         stop: (!passed).then_some(Stop::VerificationFailed),
     })
+}
+
+/// Refuse shard options that cannot work (exit 2), before anything is read twice.
+fn check_shard_options(pipeline: &Pipeline, opts: &RunOptions) -> Result<()> {
+    let phase = opts.summary_out.is_some() || opts.summaries.is_some();
+    let Some(spec) = opts.shard else {
+        if phase {
+            return Err(Error::Usage(
+                "--summary-out and --summaries belong to sharded runs: add --shard i/n".into(),
+            ));
+        }
+        return Ok(());
+    };
+    if opts.summary_out.is_some() && opts.summaries.is_some() {
+        return Err(Error::Usage(
+            "--summary-out (phase 1) and --summaries (phase 2) are two separate runs".into(),
+        ));
+    }
+    match (&pipeline.privacy, phase) {
+        (Some(_), false) => Err(Error::Usage(format!(
+            "--shard {spec}: this pipeline has [privacy], whose decisions need the counts of all \
+             shards. Run it in two phases: first every shard with --shard i/{n} --summary-out \
+             DIR/summary-i.json (counts only, nothing written), then every shard with \
+             --shard i/{n} --summaries 'DIR/summary-*.json' (merges the counts and writes the \
+             outputs). See docs/sharding.md.",
+            n = spec.count
+        ))),
+        (None, true) => Err(Error::Usage(
+            "--summary-out / --summaries: this pipeline has no [privacy] section".into(),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The key mode a shard runs with. A throw-away key would differ in every shard, so a
+/// sharded run of an ephemeral pipeline needs one supplied key shared by all shards.
+fn shard_key_mode(mode: KeyMode, opts: &RunOptions, report: &mut RunReport) -> Result<KeyMode> {
+    let Some(spec) = opts.shard else {
+        return Ok(mode);
+    };
+    if mode != KeyMode::Ephemeral {
+        return Ok(mode);
+    }
+    if opts.key_file.is_some() || std::env::var_os("ANONKOS_KEY").is_some() {
+        report.notes.push(
+            "sharded run of a pipeline with a throw-away key: the supplied key replaces it so that every shard makes the same tokens; delete the key once the last shard is done".into(),
+        );
+        return Ok(KeyMode::Required);
+    }
+    Err(Error::Usage(format!(
+        "--shard {spec}: this pipeline uses a throw-away key (key.mode = \"ephemeral\"), which \
+         every shard would make differently. Make one key for the whole fan-out \
+         (`anonkos keygen --out run.key`), give every shard --key-file run.key (or \
+         ANONKOS_KEY), and delete it after the last shard."
+    )))
+}
+
+/// Open every input once to list its datasets' work units, and assign them to shards.
+fn assign_units(
+    spec: shard::ShardSpec,
+    inputs: &[Input],
+    inputs_text: &[String],
+    plan: &crate::plan::Plan,
+    pipeline: &Pipeline,
+) -> Result<shard::Assignment> {
+    let full = ReadOptions::default();
+    let mut candidates = Vec::new();
+    for (ii, input) in inputs.iter().enumerate() {
+        crate::interrupt::check()?;
+        let sources: Vec<Box<dyn Source>> = match &input.path {
+            Some(p) => source::open(p, &input.display, &full)?,
+            None => source::open_url(&url_of(input, inputs_text), &full)?,
+        };
+        let planned: Vec<&Box<dyn Source>> = sources
+            .iter()
+            .filter(|s| {
+                plan.datasets
+                    .iter()
+                    .any(|d| d.source == s.info().source && d.table == s.info().table)
+            })
+            .collect();
+        // A whole-dataset unit weighs its share of the file (databases: a nominal 1 MiB).
+        let file_bytes = input
+            .path
+            .as_ref()
+            .and_then(|p| std::fs::metadata(p).ok())
+            .map_or(1 << 20, |m| m.len());
+        let each = file_bytes / planned.len().max(1) as u64;
+        for src in planned {
+            let info = src.info();
+            let multi = out_format(pipeline.output.format, info.format).is_multi_table();
+            candidates.push(shard::Candidate {
+                input: ii,
+                group: (ii, if multi { None } else { info.table.clone() }),
+                source: info.source.clone(),
+                table: info.table.clone(),
+                weights: src
+                    .shard_units(spec.count)
+                    .filter(|w| !w.is_empty())
+                    .unwrap_or_else(|| vec![each]),
+            });
+        }
+    }
+    Ok(shard::Assignment::new(spec, candidates))
+}
+
+/// The report's account of a shard.
+fn shard_info(
+    a: &shard::Assignment,
+    spec: shard::ShardSpec,
+    opts: &RunOptions,
+) -> report::ShardInfo {
+    let units = a
+        .shares
+        .iter()
+        .flat_map(|s| {
+            s.mine.clone().into_iter().flatten().map(|u| report::UnitInfo {
+                input: s.source.clone(),
+                table: s.table.clone(),
+                part: [u, s.weights.len()],
+                weight: s.weights.get(u).copied().unwrap_or(0),
+            })
+        })
+        .collect();
+    report::ShardInfo {
+        index: spec.index,
+        count: spec.count,
+        phase: if opts.summary_out.is_some() {
+            "summary"
+        } else if opts.summaries.is_some() {
+            "apply"
+        } else {
+            "run"
+        }
+        .into(),
+        units_total: a.units_total(),
+        units,
+        summaries: opts
+            .summary_out
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
+    }
+}
+
+/// The inputs as privacy summaries identify them.
+fn input_ids(report: &RunReport) -> Vec<summary::InputId> {
+    report
+        .inputs
+        .iter()
+        .map(|i| summary::InputId {
+            path: i.path.clone(),
+            sha256: i.sha256.clone(),
+        })
+        .collect()
+}
+
+/// Phase 1 of a sharded privacy run: count this shard's rows of every dataset with
+/// quasi-identifiers and write the summary.
+fn write_summary(
+    spec: &crate::config::pipeline::PrivacySpec,
+    plan: &crate::plan::Plan,
+    a: &shard::Assignment,
+    inputs: &[Input],
+    inputs_text: &[String],
+    report: &RunReport,
+    path: &Path,
+) -> Result<()> {
+    let full = ReadOptions::default();
+    let mut datasets = Vec::new();
+    for (ii, input) in inputs.iter().enumerate() {
+        if !a.touches_input(ii) {
+            continue;
+        }
+        let sources: Vec<Box<dyn Source>> = match &input.path {
+            Some(p) => source::open(p, &input.display, &full)?,
+            None => source::open_url(&url_of(input, inputs_text), &full)?,
+        };
+        for mut src in sources {
+            let info = src.info().clone();
+            let Some(dp) = plan
+                .datasets
+                .iter()
+                .find(|d| d.source == info.source && d.table == info.table)
+            else {
+                continue;
+            };
+            let Some(range) = a
+                .get(ii, &info.source, info.table.as_deref())
+                .and_then(|s| s.mine.clone())
+            else {
+                continue;
+            };
+            let Some(attrs) = privacy::attributes(spec, dp)? else {
+                continue;
+            };
+            src.select_units(range, a.spec.count)?;
+            let table = privacy::first_pass(src.as_mut(), &attrs)?;
+            datasets.push(summary::DatasetSummary {
+                source: info.source.clone(),
+                table: info.table.clone(),
+                qi: attrs.qi.clone(),
+                sensitive: attrs.sensitive.clone(),
+                rows: table.rows,
+                combinations: table.combinations(),
+            });
+        }
+    }
+    summary::Summary {
+        schema: summary::SCHEMA.into(),
+        pipeline_sha256: report.pipeline_sha256.clone(),
+        inputs: input_ids(report),
+        shard: a.spec,
+        datasets,
+    }
+    .write(path)
+}
+
+/// Rows this run (or shard) is expected to read, from the scan's counts or estimates:
+/// the progress meter's total.
+fn expected_rows(scans: &[DatasetScan], a: Option<&shard::Assignment>) -> Option<u64> {
+    let mut total = 0u64;
+    for d in scans {
+        let rows = d.rows_total?.value();
+        match a {
+            None => total += rows,
+            Some(a) => {
+                // The scan does not know which input index a dataset came from; the first
+                // share with its name is the one (the same file twice is one dataset).
+                let Some(s) = a
+                    .shares
+                    .iter()
+                    .find(|s| s.source == d.source && s.table == d.table)
+                else {
+                    continue;
+                };
+                let Some(r) = &s.mine else { continue };
+                let all: u128 = s.weights.iter().map(|&w| u128::from(w)).sum::<u128>().max(1);
+                let mine: u128 = s
+                    .weights
+                    .get(r.clone())
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|&w| u128::from(w))
+                    .sum();
+                total += (u128::from(rows) * mine / all) as u64;
+            }
+        }
+    }
+    Some(total)
 }
 
 /// Database URLs are kept verbatim (with any password) only in memory, to reconnect.
@@ -640,11 +973,14 @@ fn process(
     key: Option<&Key>,
     patterns: &Arc<PatternSet>,
     suppression: Option<&Suppression>,
-    opts: &RunOptions,
+    meter: Option<&crate::progress::Meter>,
     release: Option<&privacy::Release>,
 ) -> Result<report::OutputResult> {
     let info = src.info().clone();
     let loc = info.location();
+    if let Some(m) = meter {
+        m.set_label(&loc.dataset);
+    }
     let schema = src.schema();
     if schema.fields().len() != dp.columns.len() {
         return Err(Error::Internal(format!(
@@ -728,7 +1064,8 @@ fn process(
     // transforms here (columns in parallel on the thread pool), a writer thread; at most two
     // batches wait between stages, so memory stays bounded.
     let mut transform_batch = |mut data: RecordBatch| -> Result<RecordBatch> {
-        result.rows_in += data.num_rows() as u64;
+        let n_in = data.num_rows() as u64;
+        result.rows_in += n_in;
         if let Some(r) = release {
             let (b, n) = crate::privacy::apply_batch(
                 &r.solution,
@@ -788,8 +1125,8 @@ fn process(
         let out = RecordBatch::try_new(out_schema.clone(), arrays)
             .map_err(|e| Error::Internal(format!("{loc}: assembling the output batch: {e}")))?;
         result.rows += out.num_rows() as u64;
-        if let Some(p) = opts.progress {
-            p(&format!("{}: {} rows", loc.dataset, result.rows_in));
+        if let Some(m) = meter {
+            m.add(n_in);
         }
         Ok(out)
     };
@@ -807,6 +1144,10 @@ fn process(
         });
         let mut failed = None;
         for next in in_rx {
+            if crate::interrupt::requested() {
+                failed = Some(Error::Interrupted);
+                break;
+            }
             match next {
                 Ok(Some(batch)) => match transform_batch(batch.data) {
                     Ok(out) => {
@@ -877,10 +1218,13 @@ fn append_log(
     let path = opts.log.clone().unwrap_or_else(|| out_dir.join(LOG_NAME));
     let shown: Vec<String> = inputs.iter().map(|i| source::db::redact_url(i)).collect();
     let mut rec = Record::new(format!(
-        "anonkos run {} --input {} --out-dir {}",
+        "anonkos run {} --input {} --out-dir {}{}",
         report.pipeline,
         shown.join(" --input "),
-        out_dir.display()
+        out_dir.display(),
+        opts.shard
+            .map(|s| format!(" --shard {s}"))
+            .unwrap_or_default()
     ));
     rec.pipeline = Some(report.pipeline.clone());
     rec.pipeline_sha256 = report.pipeline_sha256.clone();

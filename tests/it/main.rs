@@ -10,4 +10,5 @@ mod privacy;
 mod report;
 mod run;
 mod samples;
+mod shard;
 mod util;
