@@ -140,13 +140,11 @@ mod tests {
 
     #[test]
     fn lines_show_rate_share_and_eta() {
-        let l = format_line(
-            "a.csv",
-            1_000_000,
-            Some(4_000_000),
-            Duration::from_secs(4),
+        let l = format_line("a.csv", 1_000_000, Some(4_000_000), Duration::from_secs(4));
+        assert_eq!(
+            l,
+            "a.csv: 1.0M of 4.0M rows (25 %), 250.0k rows/s, ETA 0:12"
         );
-        assert_eq!(l, "a.csv: 1.0M of 4.0M rows (25 %), 250.0k rows/s, ETA 0:12");
         // Unknown total: no share, no ETA.
         let l = format_line("", 5_000, None, Duration::from_secs(2));
         assert_eq!(l, "5.0k rows, 2.5k rows/s");

@@ -111,11 +111,16 @@ pub struct RunArgs {
     /// tables, key ranges); see docs/sharding.md.
     #[arg(long, value_name = "I/N", value_parser = parse_shard)]
     pub shard: Option<crate::run::shard::ShardSpec>,
-    /// Phase 1 of a sharded [privacy] run: write this shard's class counts to FILE (mode
+    /// Phase 1 of a sharded run with privacy models: write this shard's class counts to FILE (mode
     /// 0600; it holds quasi-identifier values) and write no outputs.
-    #[arg(long, value_name = "FILE", requires = "shard", conflicts_with = "summaries")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "shard",
+        conflicts_with = "summaries"
+    )]
     pub summary_out: Option<PathBuf>,
-    /// Phase 2 of a sharded [privacy] run: merge the summaries of all shards (a glob such
+    /// Phase 2 of a sharded run with privacy models: merge the summaries of all shards (a glob such
     /// as 'dir/summary-*.json') and apply.
     #[arg(long, value_name = "GLOB", requires = "shard")]
     pub summaries: Option<String>,

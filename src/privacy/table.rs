@@ -172,7 +172,6 @@ impl ClassTable {
     }
 }
 
-
 #[cfg(test)]
 mod merge_tests {
     use super::*;

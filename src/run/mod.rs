@@ -412,9 +412,12 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
         }
         None => None,
     };
-    let meter = opts.progress.map(|sink| {
-        crate::progress::Meter::new(sink, expected_rows(&scans, assignment.as_ref()))
-    });
+    if let (Some(m), Some(sh)) = (&merged, report.shard.as_mut()) {
+        sh.summaries = m.files.iter().map(|p| p.display().to_string()).collect();
+    }
+    let meter = opts
+        .progress
+        .map(|sink| crate::progress::Meter::new(sink, expected_rows(&scans, assignment.as_ref())));
 
     // 4. Write everything into a staging directory, then move it into place.
     let staging = tempfile::Builder::new()
@@ -480,7 +483,9 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
                             })
                     };
                     let mut table_of = |a: &privacy::Attributes| match &merged {
-                        Some(m) => m.table(&info.source, info.table.as_deref(), &a.qi, &a.sensitive),
+                        Some(m) => {
+                            m.table(&info.source, info.table.as_deref(), &a.qi, &a.sensitive)
+                        }
                         None => privacy::first_pass(reopen()?.as_mut(), a),
                     };
                     privacy::prepare(spec, &pipeline.path, dp, &mut table_of, &patterns).map_err(
@@ -774,12 +779,16 @@ fn shard_info(
         .shares
         .iter()
         .flat_map(|s| {
-            s.mine.clone().into_iter().flatten().map(|u| report::UnitInfo {
-                input: s.source.clone(),
-                table: s.table.clone(),
-                part: [u, s.weights.len()],
-                weight: s.weights.get(u).copied().unwrap_or(0),
-            })
+            s.mine
+                .clone()
+                .into_iter()
+                .flatten()
+                .map(|u| report::UnitInfo {
+                    input: s.source.clone(),
+                    table: s.table.clone(),
+                    part: [u, s.weights.len()],
+                    weight: s.weights.get(u).copied().unwrap_or(0),
+                })
         })
         .collect();
     report::ShardInfo {
@@ -895,7 +904,12 @@ fn expected_rows(scans: &[DatasetScan], a: Option<&shard::Assignment>) -> Option
                     continue;
                 };
                 let Some(r) = &s.mine else { continue };
-                let all: u128 = s.weights.iter().map(|&w| u128::from(w)).sum::<u128>().max(1);
+                let all: u128 = s
+                    .weights
+                    .iter()
+                    .map(|&w| u128::from(w))
+                    .sum::<u128>()
+                    .max(1);
                 let mine: u128 = s
                     .weights
                     .get(r.clone())

@@ -295,7 +295,10 @@ mod tests {
         assert_eq!(two.shares[2].mine, Some(0..1));
         assert!(one.shares[1].split && one.shares[2].split);
         assert!(two.touches_input(1) && two.touches_input(2) && !two.touches_input(0));
-        assert_eq!(two.get(1, "in1", Some("b")).map(|s| s.shards.clone()), Some(vec![1]));
+        assert_eq!(
+            two.get(1, "in1", Some("b")).map(|s| s.shards.clone()),
+            Some(vec![1])
+        );
         // Four shards cut the Parquet file.
         let small = || {
             vec![

@@ -98,13 +98,15 @@ pub fn load(
     for (path, _) in &files {
         let bad = |why: String| Error::Usage(format!("{}: {why}", path.display()));
         let text = read_small(path)?;
-        let s: Summary = serde_json::from_str(&text)
-            .map_err(|e| bad(format!("not a privacy summary ({e})")))?;
+        let s: Summary =
+            serde_json::from_str(&text).map_err(|e| bad(format!("not a privacy summary ({e})")))?;
         if s.schema != SCHEMA {
             return Err(bad(format!("schema `{}`, expected `{SCHEMA}`", s.schema)));
         }
         if s.pipeline_sha256.as_deref() != pipeline_sha256 {
-            return Err(bad("made with another pipeline (or another version of it)".into()));
+            return Err(bad(
+                "made with another pipeline (or another version of it)".into()
+            ));
         }
         if s.inputs != inputs {
             return Err(bad(

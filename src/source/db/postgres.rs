@@ -199,7 +199,10 @@ fn list_tables(client: &mut Client) -> std::result::Result<Vec<Table>, postgres:
     for r in keys {
         let (schema, name, column): (String, String, String) =
             (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
-        if let Some(t) = out.iter_mut().find(|t| t.schema == schema && t.name == name) {
+        if let Some(t) = out
+            .iter_mut()
+            .find(|t| t.schema == schema && t.name == name)
+        {
             t.key = Some(column);
         }
     }
@@ -401,14 +404,16 @@ impl Job {
                         row.try_get(0).and_then(|a| Ok((a, row.try_get(1)?)));
                     let (min, max) =
                         bounds.map_err(|e| self.err("cannot read the key range", &e))?;
-                    let Some((lo, hi)) = min
-                        .zip(max)
-                        .and_then(|(a, b)| key_bounds(a, b, &range, n))
+                    let Some((lo, hi)) =
+                        min.zip(max).and_then(|(a, b)| key_bounds(a, b, &range, n))
                     else {
                         return Ok(Some(RowCount::Exact(0)));
                     };
                     let before: i64 = client
-                        .query_one(&format!("SELECT count(*) FROM {from} WHERE {k} < {lo}"), &[])
+                        .query_one(
+                            &format!("SELECT count(*) FROM {from} WHERE {k} < {lo}"),
+                            &[],
+                        )
                         .and_then(|r| r.try_get(0))
                         .map_err(|e| self.err("cannot count the rows before the key range", &e))?;
                     self.batcher.set_next_row(before.max(0) as u64 + 1);
