@@ -280,7 +280,7 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
             Error::Usage("no output directory: set [output] dir or give --out-dir".into())
         })?;
 
-    check_shard_options(pipeline, opts)?;
+    shard::check_shard_options(pipeline, opts)?;
 
     // 1. Classify every input (sampled) and plan.
     let read = ReadOptions {
@@ -327,7 +327,7 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
         .flat_map(|d| &d.columns)
         .any(|c| c.spec.needs_key())
         || pipeline.suppress.is_some();
-    let key_mode = shard_key_mode(pipeline.key.mode, opts, &mut report)?;
+    let key_mode = shard::shard_key_mode(pipeline.key.mode, opts, &mut report)?;
     let (key, key_source, key_notes) = if needs_key || pipeline.key.mode == KeyMode::Ephemeral {
         load_key(key_mode, opts.key_file.as_deref())?
     } else {
@@ -384,24 +384,30 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
     // Sharded: which units of which datasets are this shard's.
     let full = ReadOptions::default();
     let assignment = match opts.shard {
-        Some(spec) => Some(assign_units(spec, &inputs, &inputs_text, &plan, pipeline)?),
+        Some(spec) => Some(shard::assign_units(
+            spec,
+            &inputs,
+            &inputs_text,
+            &plan,
+            pipeline,
+        )?),
         None => None,
     };
     if let (Some(a), Some(spec)) = (&assignment, opts.shard) {
-        report.shard = Some(shard_info(a, spec, opts));
+        report.shard = Some(shard::shard_info(a, spec, opts));
     }
     if let (Some(spec), Some(path)) = (&pipeline.privacy, &opts.summary_out) {
         let a = assignment
             .as_ref()
             .ok_or_else(|| Error::Internal("a summary without shards".into()))?;
-        write_summary(spec, &plan, a, &inputs, &inputs_text, &report, path)?;
+        summary::write_summary(spec, &plan, a, &inputs, &inputs_text, &report, path)?;
         report.status = "summary".into();
         report.seconds = started.elapsed().as_secs_f64();
         return Ok(Outcome { report, stop: None });
     }
     let merged = match &opts.summaries {
         Some(glob) => {
-            let ids: Vec<summary::InputId> = input_ids(&report);
+            let ids: Vec<summary::InputId> = summary::input_ids(&report);
             let count = opts.shard.map_or(1, |s| s.count);
             Some(summary::load(
                 glob,
@@ -415,9 +421,9 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
     if let (Some(m), Some(sh)) = (&merged, report.shard.as_mut()) {
         sh.summaries = m.files.iter().map(|p| p.display().to_string()).collect();
     }
-    let meter = opts
-        .progress
-        .map(|sink| crate::progress::Meter::new(sink, expected_rows(&scans, assignment.as_ref())));
+    let meter = opts.progress.map(|sink| {
+        crate::progress::Meter::new(sink, shard::expected_rows(&scans, assignment.as_ref()))
+    });
 
     // 4. Write everything into a staging directory, then move it into place.
     let staging = tempfile::Builder::new()
@@ -663,265 +669,6 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
         report,
         stop: (!passed).then_some(Stop::VerificationFailed),
     })
-}
-
-/// Refuse shard options that cannot work (exit 2), before anything is read twice.
-fn check_shard_options(pipeline: &Pipeline, opts: &RunOptions) -> Result<()> {
-    let phase = opts.summary_out.is_some() || opts.summaries.is_some();
-    let Some(spec) = opts.shard else {
-        if phase {
-            return Err(Error::Usage(
-                "--summary-out and --summaries belong to sharded runs: add --shard i/n".into(),
-            ));
-        }
-        return Ok(());
-    };
-    if opts.summary_out.is_some() && opts.summaries.is_some() {
-        return Err(Error::Usage(
-            "--summary-out (phase 1) and --summaries (phase 2) are two separate runs".into(),
-        ));
-    }
-    match (&pipeline.privacy, phase) {
-        (Some(_), false) => Err(Error::Usage(format!(
-            "--shard {spec}: this pipeline has [privacy], whose decisions need the counts of all \
-             shards. Run it in two phases: first every shard with --shard i/{n} --summary-out \
-             DIR/summary-i.json (counts only, nothing written), then every shard with \
-             --shard i/{n} --summaries 'DIR/summary-*.json' (merges the counts and writes the \
-             outputs). See docs/sharding.md.",
-            n = spec.count
-        ))),
-        (None, true) => Err(Error::Usage(
-            "--summary-out / --summaries: this pipeline has no [privacy] section".into(),
-        )),
-        _ => Ok(()),
-    }
-}
-
-/// The key mode a shard runs with. A throw-away key would differ in every shard, so a
-/// sharded run of an ephemeral pipeline needs one supplied key shared by all shards.
-fn shard_key_mode(mode: KeyMode, opts: &RunOptions, report: &mut RunReport) -> Result<KeyMode> {
-    let Some(spec) = opts.shard else {
-        return Ok(mode);
-    };
-    if mode != KeyMode::Ephemeral {
-        return Ok(mode);
-    }
-    if opts.key_file.is_some() || std::env::var_os("ANONKOS_KEY").is_some() {
-        report.notes.push(
-            "sharded run of a pipeline with a throw-away key: the supplied key replaces it so that every shard makes the same tokens; delete the key once the last shard is done".into(),
-        );
-        return Ok(KeyMode::Required);
-    }
-    Err(Error::Usage(format!(
-        "--shard {spec}: this pipeline uses a throw-away key (key.mode = \"ephemeral\"), which \
-         every shard would make differently. Make one key for the whole fan-out \
-         (`anonkos keygen --out run.key`), give every shard --key-file run.key (or \
-         ANONKOS_KEY), and delete it after the last shard."
-    )))
-}
-
-/// Open every input once to list its datasets' work units, and assign them to shards.
-fn assign_units(
-    spec: shard::ShardSpec,
-    inputs: &[Input],
-    inputs_text: &[String],
-    plan: &crate::plan::Plan,
-    pipeline: &Pipeline,
-) -> Result<shard::Assignment> {
-    let full = ReadOptions::default();
-    let mut candidates = Vec::new();
-    for (ii, input) in inputs.iter().enumerate() {
-        crate::interrupt::check()?;
-        let sources: Vec<Box<dyn Source>> = match &input.path {
-            Some(p) => source::open(p, &input.display, &full)?,
-            None => source::open_url(&url_of(input, inputs_text), &full)?,
-        };
-        let planned: Vec<&Box<dyn Source>> = sources
-            .iter()
-            .filter(|s| {
-                plan.datasets
-                    .iter()
-                    .any(|d| d.source == s.info().source && d.table == s.info().table)
-            })
-            .collect();
-        // A whole-dataset unit weighs its share of the file (databases: a nominal 1 MiB).
-        let file_bytes = input
-            .path
-            .as_ref()
-            .and_then(|p| std::fs::metadata(p).ok())
-            .map_or(1 << 20, |m| m.len());
-        let each = file_bytes / planned.len().max(1) as u64;
-        for src in planned {
-            let info = src.info();
-            let multi = out_format(pipeline.output.format, info.format).is_multi_table();
-            candidates.push(shard::Candidate {
-                input: ii,
-                group: (ii, if multi { None } else { info.table.clone() }),
-                source: info.source.clone(),
-                table: info.table.clone(),
-                weights: src
-                    .shard_units(spec.count)
-                    .filter(|w| !w.is_empty())
-                    .unwrap_or_else(|| vec![each]),
-            });
-        }
-    }
-    Ok(shard::Assignment::new(spec, candidates))
-}
-
-/// The report's account of a shard.
-fn shard_info(
-    a: &shard::Assignment,
-    spec: shard::ShardSpec,
-    opts: &RunOptions,
-) -> report::ShardInfo {
-    let units = a
-        .shares
-        .iter()
-        .flat_map(|s| {
-            s.mine
-                .clone()
-                .into_iter()
-                .flatten()
-                .map(|u| report::UnitInfo {
-                    input: s.source.clone(),
-                    table: s.table.clone(),
-                    part: [u, s.weights.len()],
-                    weight: s.weights.get(u).copied().unwrap_or(0),
-                })
-        })
-        .collect();
-    report::ShardInfo {
-        index: spec.index,
-        count: spec.count,
-        phase: if opts.summary_out.is_some() {
-            "summary"
-        } else if opts.summaries.is_some() {
-            "apply"
-        } else {
-            "run"
-        }
-        .into(),
-        units_total: a.units_total(),
-        units,
-        summaries: opts
-            .summary_out
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect(),
-    }
-}
-
-/// The inputs as privacy summaries identify them.
-fn input_ids(report: &RunReport) -> Vec<summary::InputId> {
-    report
-        .inputs
-        .iter()
-        .map(|i| summary::InputId {
-            path: i.path.clone(),
-            sha256: i.sha256.clone(),
-        })
-        .collect()
-}
-
-/// Phase 1 of a sharded privacy run: count this shard's rows of every dataset with
-/// quasi-identifiers and write the summary.
-fn write_summary(
-    spec: &crate::config::pipeline::PrivacySpec,
-    plan: &crate::plan::Plan,
-    a: &shard::Assignment,
-    inputs: &[Input],
-    inputs_text: &[String],
-    report: &RunReport,
-    path: &Path,
-) -> Result<()> {
-    let full = ReadOptions::default();
-    let mut datasets = Vec::new();
-    for (ii, input) in inputs.iter().enumerate() {
-        if !a.touches_input(ii) {
-            continue;
-        }
-        let sources: Vec<Box<dyn Source>> = match &input.path {
-            Some(p) => source::open(p, &input.display, &full)?,
-            None => source::open_url(&url_of(input, inputs_text), &full)?,
-        };
-        for mut src in sources {
-            let info = src.info().clone();
-            let Some(dp) = plan
-                .datasets
-                .iter()
-                .find(|d| d.source == info.source && d.table == info.table)
-            else {
-                continue;
-            };
-            let Some(range) = a
-                .get(ii, &info.source, info.table.as_deref())
-                .and_then(|s| s.mine.clone())
-            else {
-                continue;
-            };
-            let Some(attrs) = privacy::attributes(spec, dp)? else {
-                continue;
-            };
-            src.select_units(range, a.spec.count)?;
-            let table = privacy::first_pass(src.as_mut(), &attrs)?;
-            datasets.push(summary::DatasetSummary {
-                source: info.source.clone(),
-                table: info.table.clone(),
-                qi: attrs.qi.clone(),
-                sensitive: attrs.sensitive.clone(),
-                rows: table.rows,
-                combinations: table.combinations(),
-            });
-        }
-    }
-    summary::Summary {
-        schema: summary::SCHEMA.into(),
-        pipeline_sha256: report.pipeline_sha256.clone(),
-        inputs: input_ids(report),
-        shard: a.spec,
-        datasets,
-    }
-    .write(path)
-}
-
-/// Rows this run (or shard) is expected to read, from the scan's counts or estimates:
-/// the progress meter's total.
-fn expected_rows(scans: &[DatasetScan], a: Option<&shard::Assignment>) -> Option<u64> {
-    let mut total = 0u64;
-    for d in scans {
-        let rows = d.rows_total?.value();
-        match a {
-            None => total += rows,
-            Some(a) => {
-                // The scan does not know which input index a dataset came from; the first
-                // share with its name is the one (the same file twice is one dataset).
-                let Some(s) = a
-                    .shares
-                    .iter()
-                    .find(|s| s.source == d.source && s.table == d.table)
-                else {
-                    continue;
-                };
-                let Some(r) = &s.mine else { continue };
-                let all: u128 = s
-                    .weights
-                    .iter()
-                    .map(|&w| u128::from(w))
-                    .sum::<u128>()
-                    .max(1);
-                let mine: u128 = s
-                    .weights
-                    .get(r.clone())
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|&w| u128::from(w))
-                    .sum();
-                total += (u128::from(rows) * mine / all) as u64;
-            }
-        }
-    }
-    Some(total)
 }
 
 /// Database URLs are kept verbatim (with any password) only in memory, to reconnect.

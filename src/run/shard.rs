@@ -18,7 +18,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+use super::report::{self, RunReport};
+use super::{Input, RunOptions, out_format, url_of};
+use crate::config::pipeline::{KeyMode, Pipeline};
 use crate::error::{Error, Result};
+use crate::scan::DatasetScan;
+use crate::source::{self, ReadOptions, Source};
 
 /// Which part of a run this process does: shard `index` (1-based) of `count`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -208,6 +213,192 @@ impl Assignment {
     pub fn units_total(&self) -> usize {
         self.shares.iter().map(|s| s.weights.len()).sum()
     }
+}
+
+/// Refuse shard options that cannot work (exit 2), before anything is read twice.
+pub(super) fn check_shard_options(pipeline: &Pipeline, opts: &RunOptions) -> Result<()> {
+    let phase = opts.summary_out.is_some() || opts.summaries.is_some();
+    let Some(spec) = opts.shard else {
+        if phase {
+            return Err(Error::Usage(
+                "--summary-out and --summaries belong to sharded runs: add --shard i/n".into(),
+            ));
+        }
+        return Ok(());
+    };
+    if opts.summary_out.is_some() && opts.summaries.is_some() {
+        return Err(Error::Usage(
+            "--summary-out (phase 1) and --summaries (phase 2) are two separate runs".into(),
+        ));
+    }
+    match (&pipeline.privacy, phase) {
+        (Some(_), false) => Err(Error::Usage(format!(
+            "--shard {spec}: this pipeline has [privacy], whose decisions need the counts of all \
+             shards. Run it in two phases: first every shard with --shard i/{n} --summary-out \
+             DIR/summary-i.json (counts only, nothing written), then every shard with \
+             --shard i/{n} --summaries 'DIR/summary-*.json' (merges the counts and writes the \
+             outputs). See docs/sharding.md.",
+            n = spec.count
+        ))),
+        (None, true) => Err(Error::Usage(
+            "--summary-out / --summaries: this pipeline has no [privacy] section".into(),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The key mode a shard runs with. A throw-away key would differ in every shard, so a
+/// sharded run of an ephemeral pipeline needs one supplied key shared by all shards.
+pub(super) fn shard_key_mode(
+    mode: KeyMode,
+    opts: &RunOptions,
+    report: &mut RunReport,
+) -> Result<KeyMode> {
+    let Some(spec) = opts.shard else {
+        return Ok(mode);
+    };
+    if mode != KeyMode::Ephemeral {
+        return Ok(mode);
+    }
+    if opts.key_file.is_some() || std::env::var_os("ANONKOS_KEY").is_some() {
+        report.notes.push(
+            "sharded run of a pipeline with a throw-away key: the supplied key replaces it so that every shard makes the same tokens; delete the key once the last shard is done".into(),
+        );
+        return Ok(KeyMode::Required);
+    }
+    Err(Error::Usage(format!(
+        "--shard {spec}: this pipeline uses a throw-away key (key.mode = \"ephemeral\"), which \
+         every shard would make differently. Make one key for the whole fan-out \
+         (`anonkos keygen --out run.key`), give every shard --key-file run.key (or \
+         ANONKOS_KEY), and delete it after the last shard."
+    )))
+}
+
+/// Open every input once to list its datasets' work units, and assign them to shards.
+pub(super) fn assign_units(
+    spec: ShardSpec,
+    inputs: &[Input],
+    inputs_text: &[String],
+    plan: &crate::plan::Plan,
+    pipeline: &Pipeline,
+) -> Result<Assignment> {
+    let full = ReadOptions::default();
+    let mut candidates = Vec::new();
+    for (ii, input) in inputs.iter().enumerate() {
+        crate::interrupt::check()?;
+        let sources: Vec<Box<dyn Source>> = match &input.path {
+            Some(p) => source::open(p, &input.display, &full)?,
+            None => source::open_url(&url_of(input, inputs_text), &full)?,
+        };
+        let planned: Vec<&Box<dyn Source>> = sources
+            .iter()
+            .filter(|s| {
+                plan.datasets
+                    .iter()
+                    .any(|d| d.source == s.info().source && d.table == s.info().table)
+            })
+            .collect();
+        // A whole-dataset unit weighs its share of the file (databases: a nominal 1 MiB).
+        let file_bytes = input
+            .path
+            .as_ref()
+            .and_then(|p| std::fs::metadata(p).ok())
+            .map_or(1 << 20, |m| m.len());
+        let each = file_bytes / planned.len().max(1) as u64;
+        for src in planned {
+            let info = src.info();
+            let multi = out_format(pipeline.output.format, info.format).is_multi_table();
+            candidates.push(Candidate {
+                input: ii,
+                group: (ii, if multi { None } else { info.table.clone() }),
+                source: info.source.clone(),
+                table: info.table.clone(),
+                weights: src
+                    .shard_units(spec.count)
+                    .filter(|w| !w.is_empty())
+                    .unwrap_or_else(|| vec![each]),
+            });
+        }
+    }
+    Ok(Assignment::new(spec, candidates))
+}
+
+/// The report's account of a shard.
+pub(super) fn shard_info(a: &Assignment, spec: ShardSpec, opts: &RunOptions) -> report::ShardInfo {
+    let units = a
+        .shares
+        .iter()
+        .flat_map(|s| {
+            s.mine
+                .clone()
+                .into_iter()
+                .flatten()
+                .map(|u| report::UnitInfo {
+                    input: s.source.clone(),
+                    table: s.table.clone(),
+                    part: [u, s.weights.len()],
+                    weight: s.weights.get(u).copied().unwrap_or(0),
+                })
+        })
+        .collect();
+    report::ShardInfo {
+        index: spec.index,
+        count: spec.count,
+        phase: if opts.summary_out.is_some() {
+            "summary"
+        } else if opts.summaries.is_some() {
+            "apply"
+        } else {
+            "run"
+        }
+        .into(),
+        units_total: a.units_total(),
+        units,
+        summaries: opts
+            .summary_out
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
+    }
+}
+
+/// Rows this run (or shard) is expected to read, from the scan's counts or estimates:
+/// the progress meter's total.
+pub(super) fn expected_rows(scans: &[DatasetScan], a: Option<&Assignment>) -> Option<u64> {
+    let mut total = 0u64;
+    for d in scans {
+        let rows = d.rows_total?.value();
+        match a {
+            None => total += rows,
+            Some(a) => {
+                // The scan does not know which input index a dataset came from; the first
+                // share with its name is the one (the same file twice is one dataset).
+                let Some(s) = a
+                    .shares
+                    .iter()
+                    .find(|s| s.source == d.source && s.table == d.table)
+                else {
+                    continue;
+                };
+                let Some(r) = &s.mine else { continue };
+                let all: u128 = s
+                    .weights
+                    .iter()
+                    .map(|&w| u128::from(w))
+                    .sum::<u128>()
+                    .max(1);
+                let mine: u128 = s
+                    .weights
+                    .get(r.clone())
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|&w| u128::from(w))
+                    .sum();
+                total += (u128::from(rows) * mine / all) as u64;
+            }
+        }
+    }
+    Some(total)
 }
 
 #[cfg(test)]

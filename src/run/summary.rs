@@ -15,9 +15,12 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::report::RunReport;
 use super::shard::ShardSpec;
+use super::{Input, privacy, url_of};
 use crate::error::{Error, Result};
 use crate::privacy::ClassTable;
+use crate::source::{self, ReadOptions, Source};
 
 /// The summary file's schema name.
 pub const SCHEMA: &str = "anonkos.privacy-summary/v1";
@@ -190,4 +193,77 @@ impl Merged {
             parts.iter().map(|p| p.combinations.clone()).collect();
         Ok(ClassTable::merge(qi.to_vec(), sensitive.to_vec(), &combos))
     }
+}
+
+/// The inputs as privacy summaries identify them.
+pub(super) fn input_ids(report: &RunReport) -> Vec<InputId> {
+    report
+        .inputs
+        .iter()
+        .map(|i| InputId {
+            path: i.path.clone(),
+            sha256: i.sha256.clone(),
+        })
+        .collect()
+}
+
+/// Phase 1 of a sharded privacy run: count this shard's rows of every dataset with
+/// quasi-identifiers and write the summary.
+pub(super) fn write_summary(
+    spec: &crate::config::pipeline::PrivacySpec,
+    plan: &crate::plan::Plan,
+    a: &super::shard::Assignment,
+    inputs: &[Input],
+    inputs_text: &[String],
+    report: &RunReport,
+    path: &Path,
+) -> Result<()> {
+    let full = ReadOptions::default();
+    let mut datasets = Vec::new();
+    for (ii, input) in inputs.iter().enumerate() {
+        if !a.touches_input(ii) {
+            continue;
+        }
+        let sources: Vec<Box<dyn Source>> = match &input.path {
+            Some(p) => source::open(p, &input.display, &full)?,
+            None => source::open_url(&url_of(input, inputs_text), &full)?,
+        };
+        for mut src in sources {
+            let info = src.info().clone();
+            let Some(dp) = plan
+                .datasets
+                .iter()
+                .find(|d| d.source == info.source && d.table == info.table)
+            else {
+                continue;
+            };
+            let Some(range) = a
+                .get(ii, &info.source, info.table.as_deref())
+                .and_then(|s| s.mine.clone())
+            else {
+                continue;
+            };
+            let Some(attrs) = privacy::attributes(spec, dp)? else {
+                continue;
+            };
+            src.select_units(range, a.spec.count)?;
+            let table = privacy::first_pass(src.as_mut(), &attrs)?;
+            datasets.push(DatasetSummary {
+                source: info.source.clone(),
+                table: info.table.clone(),
+                qi: attrs.qi.clone(),
+                sensitive: attrs.sensitive.clone(),
+                rows: table.rows,
+                combinations: table.combinations(),
+            });
+        }
+    }
+    Summary {
+        schema: SCHEMA.into(),
+        pipeline_sha256: report.pipeline_sha256.clone(),
+        inputs: input_ids(report),
+        shard: a.spec,
+        datasets,
+    }
+    .write(path)
 }
