@@ -93,6 +93,9 @@ pub enum Error {
     /// The command line asks for something impossible.
     #[error("{0}")]
     Usage(String),
+    /// Stopped by Ctrl-C or SIGTERM (exit code 130); nothing was renamed into place.
+    #[error("interrupted")]
+    Interrupted,
     /// A bug in anonkos; the message asks the user to report it.
     #[error("internal error (please report this as a bug): {0}")]
     Internal(String),

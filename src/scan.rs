@@ -81,12 +81,23 @@ impl DatasetScan {
 pub struct Scanner {
     patterns: Arc<PatternSet>,
     read: ReadOptions,
+    progress: Option<fn(&str)>,
 }
 
 impl Scanner {
     /// A scanner using `patterns` and reading with `read`.
     pub fn new(patterns: Arc<PatternSet>, read: ReadOptions) -> Self {
-        Scanner { patterns, read }
+        Scanner {
+            patterns,
+            read,
+            progress: None,
+        }
+    }
+
+    /// Report progress lines (rows read, rate, ETA per dataset) to `sink`.
+    pub fn with_progress(mut self, sink: Option<fn(&str)>) -> Self {
+        self.progress = sink;
+        self
     }
 
     /// The pattern set in use.
@@ -99,6 +110,10 @@ impl Scanner {
     pub fn scan_inputs(&self, inputs: &[String]) -> Vec<DatasetScan> {
         let mut out = Vec::new();
         for input in inputs {
+            // Interrupted: the caller sees the flag and reports nothing.
+            if crate::interrupt::requested() {
+                break;
+            }
             if source::is_database_url(input) {
                 match source::open_url(input, &self.read) {
                     Ok(sources) => out.extend(sources.into_iter().map(|s| self.scan_source(s))),
@@ -143,14 +158,31 @@ impl Scanner {
             .collect();
         let mut rows = 0u64;
         let mut error = None;
+        let meter = self.progress.map(|sink| {
+            // A sampled read stops after about the sample, not at the dataset's end.
+            let total = src
+                .rows_total()
+                .map(|t| t.value())
+                .map(|t| self.read.sample_rows.map_or(t, |n| t.min(n as u64)));
+            let m = crate::progress::Meter::new(sink, total);
+            m.set_label(&info.location().dataset);
+            m
+        });
 
         std::thread::scope(|scope| {
             let (tx, rx) = sync_channel(2);
             let reader = scope.spawn(move || source::pump(src, tx));
             for next in rx {
+                if crate::interrupt::requested() {
+                    error = Some(Error::Interrupted.to_string());
+                    break;
+                }
                 match next {
                     Ok(Some(batch)) => {
                         rows += batch.num_rows() as u64;
+                        if let Some(m) = &meter {
+                            m.add(batch.num_rows() as u64);
+                        }
                         profile_batch(&batch.data, &nested, &mut profiles, set);
                     }
                     Ok(None) => break,

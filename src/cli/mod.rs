@@ -111,6 +111,27 @@ pub struct RunArgs {
     /// Use the pattern packs in DIR instead of the embedded ones.
     #[arg(long, value_name = "DIR")]
     pub patterns: Option<PathBuf>,
+    /// Process only shard I of N (1-based) of the work units (files, Parquet row groups,
+    /// tables, key ranges); see docs/sharding.md.
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    pub shard: Option<crate::run::shard::ShardSpec>,
+    /// Phase 1 of a sharded run with privacy models: write this shard's class counts to FILE (mode
+    /// 0600; it holds quasi-identifier values) and write no outputs.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "shard",
+        conflicts_with = "summaries"
+    )]
+    pub summary_out: Option<PathBuf>,
+    /// Phase 2 of a sharded run with privacy models: merge the summaries of all shards (a glob such
+    /// as 'dir/summary-*.json') and apply.
+    #[arg(long, value_name = "GLOB", requires = "shard")]
+    pub summaries: Option<String>,
+}
+
+fn parse_shard(s: &str) -> Result<crate::run::shard::ShardSpec, String> {
+    crate::run::shard::ShardSpec::parse(s).map_err(|e| e.to_string())
 }
 
 /// `anonkos verify`.
@@ -248,6 +269,7 @@ pub(crate) fn exit_for(e: &Error) -> Exit {
         Error::Io { .. } => Exit::Input,
         Error::Output { .. } => Exit::Output,
         Error::Internal(_) => Exit::Usage,
+        Error::Interrupted => Exit::Interrupted,
     }
 }
 
@@ -272,6 +294,9 @@ pub fn main() -> std::process::ExitCode {
     {
         output::err(&format!("--threads: {e}"));
         return Exit::Usage.into();
+    }
+    if let Err(e) = crate::interrupt::install() {
+        output::err(&e.to_string());
     }
     let code = match cli.command {
         Command::Scan(a) => scan_cmd::run(a),

@@ -37,7 +37,9 @@ pub fn run(a: RunArgs) -> Exit {
             return exit_for(&e);
         }
     };
-    let show_progress = !a.quiet && std::io::stderr().is_terminal();
+    // Never in JSON mode: a script reading the report should see nothing but the report.
+    let show_progress =
+        !a.quiet && a.format == SummaryFormat::Text && std::io::stderr().is_terminal();
     let opts = RunOptions {
         inputs: a.input.clone(),
         out_dir: a.out_dir.clone(),
@@ -48,6 +50,9 @@ pub fn run(a: RunArgs) -> Exit {
             .log
             .clone()
             .or_else(|| std::env::var_os("ANONKOS_LOG").map(PathBuf::from)),
+        shard: a.shard,
+        summary_out: a.summary_out.clone(),
+        summaries: a.summaries.clone(),
     };
     let outcome = match run::run(&pipeline, &opts, patterns) {
         Ok(o) => o,
@@ -133,6 +138,19 @@ fn summary(r: &run::RunReport, dry_run: bool) -> String {
     if dry_run || r.status == "refused" {
         return s;
     }
+    if r.status == "summary" {
+        if let Some(sh) = &r.shard {
+            s.push_str(&format!(
+                "shard {}/{}: counted {} of {} work units; summary written to {} (phase 1, no outputs)\n",
+                sh.index,
+                sh.count,
+                sh.units.len(),
+                sh.units_total,
+                sh.summaries.join(", ")
+            ));
+        }
+        return s;
+    }
     s.push_str(&format!("pipeline {} — {}\n", r.pipeline_name, r.status));
     for d in &r.outputs {
         let name = match &d.table {
@@ -165,8 +183,21 @@ fn summary(r: &run::RunReport, dry_run: bool) -> String {
         ));
         s.push_str(&findings_text(v));
     }
+    if let Some(sh) = &r.shard {
+        s.push_str(&format!(
+            "shard {}/{}: {} of {} work units\n",
+            sh.index,
+            sh.count,
+            sh.units.len(),
+            sh.units_total
+        ));
+    }
     if let Some(dir) = &r.out_dir {
-        s.push_str(&format!("report: {}/{}\n", dir, run::REPORT_NAME));
+        let shard = r.shard.as_ref().map(|sh| run::shard::ShardSpec {
+            index: sh.index,
+            count: sh.count,
+        });
+        s.push_str(&format!("report: {}/{}\n", dir, run::report_name(shard)));
     }
     s
 }

@@ -57,8 +57,18 @@ pub fn run(a: ScanArgs) -> Exit {
         return parse_only(&a.inputs, &read);
     }
     let origin = patterns.origin.clone();
-    let scanner = Scanner::new(patterns, read);
+    use std::io::IsTerminal;
+    let show_progress = a.format == crate::report::ReportFormat::Table
+        && a.output.is_none()
+        && std::io::stderr().is_terminal();
+    let scanner = Scanner::new(patterns, read)
+        .with_progress(show_progress.then_some(output::progress as fn(&str)));
     let datasets = scanner.scan_inputs(&a.inputs);
+    output::clear_progress();
+    if crate::interrupt::requested() {
+        output::err("interrupted; no report was written");
+        return Exit::Interrupted;
+    }
     let report = ScanReport::new(&datasets, a.full, &origin);
     for d in &report.datasets {
         if let Some(e) = &d.error {

@@ -153,6 +153,7 @@ pub fn first_pass(
     let idx = column_indices(source, &names)?;
     let mut enc = Encoder::new(qi.to_vec(), sensitive.to_vec());
     while let Some(batch) = source.next_batch()? {
+        crate::interrupt::check()?;
         let cols: Vec<Vec<Option<String>>> = idx
             .iter()
             .map(|c| column_text(&batch, *c))

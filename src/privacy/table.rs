@@ -48,15 +48,20 @@ impl Encoder {
 
     /// Add one row: `values` holds the QI values, then the sensitive values, in order.
     pub fn push<'a>(&mut self, values: impl IntoIterator<Item = &'a str>) {
+        self.push_count(values, 1);
+    }
+
+    /// Add `count` rows with the same values (merging per-shard summaries).
+    pub fn push_count<'a>(&mut self, values: impl IntoIterator<Item = &'a str>, count: u64) {
         self.key.clear();
         for (col, v) in self.cols.iter_mut().zip(values) {
             self.key.push(col.code(v));
         }
-        self.rows += 1;
+        self.rows += count;
         if let Some(c) = self.counts.get_mut(&self.key) {
-            *c += 1;
+            *c += count;
         } else {
-            self.counts.insert(self.key.clone(), 1);
+            self.counts.insert(self.key.clone(), count);
         }
     }
 
@@ -122,4 +127,82 @@ pub struct ClassTable {
     pub combos: Vec<(Vec<u32>, u64)>,
     /// Number of records.
     pub rows: u64,
+}
+
+impl ClassTable {
+    /// Every combination as its values (QI values, then sensitive values) with its count, in
+    /// the table's (sorted) order: the mergeable summary of a shard.
+    pub fn combinations(&self) -> Vec<(Vec<String>, u64)> {
+        let nq = self.qi.len();
+        self.combos
+            .iter()
+            .map(|(codes, n)| {
+                let values = codes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &c)| {
+                        let col = if i < nq {
+                            &self.qi_values[i]
+                        } else {
+                            &self.sensitive_values[i - nq]
+                        };
+                        col.get(c as usize).cloned().unwrap_or_default()
+                    })
+                    .collect();
+                (values, *n)
+            })
+            .collect()
+    }
+
+    /// The table of the union of the rows that `parts` counted (same attributes in each): equal
+    /// to the table of one pass over all those rows, because [`Encoder::finish`] orders
+    /// everything by value.
+    pub fn merge(
+        qi: Vec<String>,
+        sensitive: Vec<String>,
+        parts: &[Vec<(Vec<String>, u64)>],
+    ) -> ClassTable {
+        let mut enc = Encoder::new(qi, sensitive);
+        for part in parts {
+            for (values, n) in part {
+                enc.push_count(values.iter().map(String::as_str), *n);
+            }
+        }
+        enc.finish()
+    }
+}
+
+#[cfg(test)]
+mod merge_tests {
+    use super::*;
+
+    fn table(rows: &[[&str; 3]]) -> ClassTable {
+        let mut e = Encoder::new(vec!["age".into(), "city".into()], vec!["dx".into()]);
+        for r in rows {
+            e.push(r.iter().copied());
+        }
+        e.finish()
+    }
+
+    #[test]
+    fn merged_shards_equal_one_pass() {
+        let rows = [
+            ["30", "Prishtinë", "flu"],
+            ["41", "Pejë", "asthma"],
+            ["30", "Prishtinë", "flu"],
+            ["52", "Gjakovë", "flu"],
+            ["41", "Pejë", "flu"],
+            ["30", "Prizren", "asthma"],
+        ];
+        let whole = table(&rows);
+        for cut in 0..=rows.len() {
+            let (a, b) = rows.split_at(cut);
+            let parts = [table(b).combinations(), table(a).combinations()];
+            let merged = ClassTable::merge(whole.qi.clone(), whole.sensitive.clone(), &parts);
+            assert_eq!(merged.combos, whole.combos, "cut at {cut}");
+            assert_eq!(merged.qi_values, whole.qi_values);
+            assert_eq!(merged.sensitive_values, whole.sensitive_values);
+            assert_eq!(merged.rows, whole.rows);
+        }
+    }
 }

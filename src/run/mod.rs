@@ -28,6 +28,8 @@ use crate::transform::{self, IdKind, SubjectList};
 pub mod batch;
 pub mod privacy;
 pub mod report;
+pub mod shard;
+pub mod summary;
 pub mod verify;
 
 pub use batch::BatchTransform;
@@ -63,6 +65,12 @@ pub struct RunOptions {
     /// The processing log to append to (Art. 14(1.5)); default `anonkos-processing.jsonl`
     /// in the output directory.
     pub log: Option<PathBuf>,
+    /// `--shard i/n`: process only this shard's work units (see [`shard`]).
+    pub shard: Option<shard::ShardSpec>,
+    /// Phase 1 of a sharded `[privacy]` run: write this shard's class counts here and stop.
+    pub summary_out: Option<PathBuf>,
+    /// Phase 2 of a sharded `[privacy]` run: merge the summaries matching this glob.
+    pub summaries: Option<String>,
 }
 
 /// The processing log's default name, in the output directory.
@@ -89,6 +97,15 @@ pub enum Stop {
 
 /// The name of the run report in the output directory.
 pub const REPORT_NAME: &str = "anonkos-run.json";
+
+/// The run report's name: [`REPORT_NAME`], or `anonkos-run.shard-i-of-n.json` for a shard, so
+/// that shards writing into one directory do not overwrite each other's reports.
+pub fn report_name(shard: Option<shard::ShardSpec>) -> String {
+    match shard {
+        Some(s) => format!("anonkos-run.{}.json", s.tag()),
+        None => REPORT_NAME.to_string(),
+    }
+}
 
 /// Load the key the pipeline asks for.
 pub fn load_key(
@@ -157,7 +174,7 @@ fn expand_inputs(inputs: &[String]) -> Result<Vec<Input>> {
 }
 
 /// `dir/*.csv`-style globs: wildcards in the file name only.
-fn expand_glob(pattern: &str) -> Result<Vec<(PathBuf, String)>> {
+pub(crate) fn expand_glob(pattern: &str) -> Result<Vec<(PathBuf, String)>> {
     let p = Path::new(pattern);
     let dir = match p.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
@@ -265,6 +282,8 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
             Error::Usage("no output directory: set [output] dir or give --out-dir".into())
         })?;
 
+    shard::check_shard_options(pipeline, opts)?;
+
     // 1. Classify every input (sampled) and plan.
     let read = ReadOptions {
         sample_rows: Some(pipeline.scan.sample_rows),
@@ -310,8 +329,9 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
         .flat_map(|d| &d.columns)
         .any(|c| c.spec.needs_key())
         || pipeline.suppress.is_some();
+    let key_mode = shard::shard_key_mode(pipeline.key.mode, opts, &mut report)?;
     let (key, key_source, key_notes) = if needs_key || pipeline.key.mode == KeyMode::Ephemeral {
-        load_key(pipeline.key.mode, opts.key_file.as_deref())?
+        load_key(key_mode, opts.key_file.as_deref())?
     } else {
         (None, KeySource::None, Vec::new())
     };
@@ -363,6 +383,50 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
         None => None,
     };
 
+    // Sharded: which units of which datasets are this shard's.
+    let full = ReadOptions::default();
+    let assignment = match opts.shard {
+        Some(spec) => Some(shard::assign_units(
+            spec,
+            &inputs,
+            &inputs_text,
+            &plan,
+            pipeline,
+        )?),
+        None => None,
+    };
+    if let (Some(a), Some(spec)) = (&assignment, opts.shard) {
+        report.shard = Some(shard::shard_info(a, spec, opts));
+    }
+    if let (Some(spec), Some(path)) = (&pipeline.privacy, &opts.summary_out) {
+        let a = assignment
+            .as_ref()
+            .ok_or_else(|| Error::Internal("a summary without shards".into()))?;
+        summary::write_summary(spec, &plan, a, &inputs, &inputs_text, &report, path)?;
+        report.status = "summary".into();
+        report.seconds = started.elapsed().as_secs_f64();
+        return Ok(Outcome { report, stop: None });
+    }
+    let merged = match &opts.summaries {
+        Some(glob) => {
+            let ids: Vec<summary::InputId> = summary::input_ids(&report);
+            let count = opts.shard.map_or(1, |s| s.count);
+            Some(summary::load(
+                glob,
+                report.pipeline_sha256.as_deref(),
+                &ids,
+                count,
+            )?)
+        }
+        None => None,
+    };
+    if let (Some(m), Some(sh)) = (&merged, report.shard.as_mut()) {
+        sh.summaries = m.files.iter().map(|p| p.display().to_string()).collect();
+    }
+    let meter = opts.progress.map(|sink| {
+        crate::progress::Meter::new(sink, shard::expected_rows(&scans, assignment.as_ref()))
+    });
+
     // 4. Write everything into a staging directory, then move it into place.
     let staging = tempfile::Builder::new()
         .prefix(".anonkos-staging-")
@@ -373,15 +437,20 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
         })?;
     let mut finals: Vec<(PathBuf, PathBuf, OutFormat)> = Vec::new();
     let mut used_names: BTreeMap<String, usize> = BTreeMap::new();
-    let full = ReadOptions::default();
-    for input in &inputs {
+    for (ii, input) in inputs.iter().enumerate() {
+        // Names are reserved in every shard alike, so a shard names its outputs as the
+        // unsharded run would.
+        let base = unique(&mut used_names, stem(&input.display));
+        if assignment.as_ref().is_some_and(|a| !a.touches_input(ii)) {
+            continue;
+        }
+        crate::interrupt::check()?;
         let sources: Vec<Box<dyn Source>> = match &input.path {
             Some(p) => source::open(p, &input.display, &full)?,
             None => source::open_url(&url_of(input, &inputs_text), &full)?,
         };
         let mut shared: Option<Box<dyn Writer>> = None;
-        let base = unique(&mut used_names, stem(&input.display));
-        for src in sources {
+        for mut src in sources {
             let info = src.info().clone();
             let Some(dp) = plan
                 .datasets
@@ -390,9 +459,22 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
             else {
                 continue;
             };
+            let share = match &assignment {
+                Some(a) => match a.get(ii, &info.source, info.table.as_deref()) {
+                    Some(s) => match &s.mine {
+                        Some(range) => {
+                            src.select_units(range.clone(), a.spec.count)?;
+                            Some(s)
+                        }
+                        None => continue,
+                    },
+                    None => continue,
+                },
+                None => None,
+            };
             let release = match &pipeline.privacy {
                 Some(spec) => {
-                    let mut reopen = || -> Result<Box<dyn Source>> {
+                    let reopen = || -> Result<Box<dyn Source>> {
                         let again: Vec<Box<dyn Source>> = match &input.path {
                             Some(p) => source::open(p, &input.display, &full)?,
                             None => source::open_url(&url_of(input, &inputs_text), &full)?,
@@ -408,7 +490,13 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
                                 )
                             })
                     };
-                    privacy::prepare(spec, &pipeline.path, dp, &mut reopen, &patterns).map_err(
+                    let mut table_of = |a: &privacy::Attributes| match &merged {
+                        Some(m) => {
+                            m.table(&info.source, info.table.as_deref(), &a.qi, &a.sensitive)
+                        }
+                        None => privacy::first_pass(reopen()?.as_mut(), a),
+                    };
+                    privacy::prepare(spec, &pipeline.path, dp, &mut table_of, &patterns).map_err(
                         |e| match e {
                             Error::Usage(m) => Error::Usage(format!("{}: {m}", info.location())),
                             other => other,
@@ -439,6 +527,10 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
                     ),
                 }
             };
+            let rel = match (share, opts.shard) {
+                (Some(s), Some(spec)) if s.split => shard::part_path(&rel, spec),
+                _ => rel,
+            };
             let staged = staging.path().join(&rel);
             if let Some(parent) = staged.parent() {
                 std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e).on_output())?;
@@ -463,7 +555,7 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
                 key.as_ref(),
                 &patterns,
                 suppression.as_ref(),
-                opts,
+                meter.as_ref(),
                 release.as_ref(),
             )?;
             if let Some(w) = own {
@@ -489,6 +581,8 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
             w.commit().map_err(Error::on_output)?;
         }
     }
+    // The last moment an interrupt stops the run with nothing renamed into place.
+    crate::interrupt::check()?;
     for (staged, fin, format) in &finals {
         if let Some(parent) = fin.parent() {
             std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e).on_output())?;
@@ -570,7 +664,7 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
     report.seconds = started.elapsed().as_secs_f64();
     report.out_dir = Some(out_dir.display().to_string());
     let json = report.to_json();
-    crate::sink::atomic::write_atomic(out_dir.join(REPORT_NAME), json.as_bytes())
+    crate::sink::atomic::write_atomic(out_dir.join(report_name(opts.shard)), json.as_bytes())
         .map_err(Error::on_output)?;
     append_log(&report, opts, &out_dir, &inputs_text)?;
     Ok(Outcome {
@@ -633,11 +727,14 @@ fn process(
     key: Option<&Key>,
     patterns: &Arc<PatternSet>,
     suppression: Option<&Suppression>,
-    opts: &RunOptions,
+    meter: Option<&crate::progress::Meter>,
     release: Option<&privacy::Release>,
 ) -> Result<report::OutputResult> {
     let info = src.info().clone();
     let loc = info.location();
+    if let Some(m) = meter {
+        m.set_label(&loc.dataset);
+    }
     let mut tx = BatchTransform::new(
         loc.clone(),
         &src.schema(),
@@ -654,9 +751,10 @@ fn process(
     // transforms here (columns in parallel on the thread pool), a writer thread; at most two
     // batches wait between stages, so memory stays bounded.
     let mut transform_batch = |data: RecordBatch| -> Result<RecordBatch> {
+        let n_in = data.num_rows() as u64;
         let out = tx.apply(data)?;
-        if let Some(p) = opts.progress {
-            p(&format!("{}: {} rows", loc.dataset, tx.result.rows_in));
+        if let Some(m) = meter {
+            m.add(n_in);
         }
         Ok(out)
     };
@@ -674,6 +772,10 @@ fn process(
         });
         let mut failed = None;
         for next in in_rx {
+            if crate::interrupt::requested() {
+                failed = Some(Error::Interrupted);
+                break;
+            }
             match next {
                 Ok(Some(batch)) => match transform_batch(batch.data) {
                     Ok(out) => {
@@ -720,10 +822,13 @@ fn append_log(
     let path = opts.log.clone().unwrap_or_else(|| out_dir.join(LOG_NAME));
     let shown: Vec<String> = inputs.iter().map(|i| source::db::redact_url(i)).collect();
     let mut rec = Record::new(format!(
-        "anonkos run {} --input {} --out-dir {}",
+        "anonkos run {} --input {} --out-dir {}{}",
         report.pipeline,
         shown.join(" --input "),
-        out_dir.display()
+        out_dir.display(),
+        opts.shard
+            .map(|s| format!(" --shard {s}"))
+            .unwrap_or_default()
     ));
     rec.pipeline = Some(report.pipeline.clone());
     rec.pipeline_sha256 = report.pipeline_sha256.clone();

@@ -10,7 +10,7 @@ use crate::config::pipeline::PrivacySpec;
 use crate::detect::{Category, PatternSet, Role};
 use crate::error::{Error, Result};
 use crate::plan::DatasetPlan;
-use crate::privacy::{self, Builtin, Hierarchy, Models, Search, Solution};
+use crate::privacy::{self, Builtin, ClassTable, Hierarchy, Models, Search, Solution};
 use crate::report::run::BeforeAfter;
 use crate::source::Source;
 
@@ -139,16 +139,20 @@ fn utility_numbers(u: &privacy::Utility) -> BTreeMap<String, f64> {
     ])
 }
 
-/// First pass and search for one dataset. `reopen` opens the dataset again from the start.
-/// `Ok(None)`: the dataset has no quasi-identifier (nothing to enforce).
-pub fn prepare(
-    spec: &PrivacySpec,
-    pipeline_path: &Path,
-    dp: &DatasetPlan,
-    reopen: &mut dyn FnMut() -> Result<Box<dyn Source>>,
-    patterns: &Arc<PatternSet>,
-) -> Result<Option<Release>> {
-    let models: Models = spec.models()?;
+/// The columns a privacy release is computed over.
+#[derive(Debug, Clone)]
+pub struct Attributes {
+    /// Quasi-identifier column indices in the dataset.
+    pub qi_columns: Vec<usize>,
+    /// Their names.
+    pub qi: Vec<String>,
+    /// Sensitive attribute names.
+    pub sensitive: Vec<String>,
+}
+
+/// Which columns are quasi-identifiers and sensitive attributes; `Ok(None)`: the dataset has
+/// no quasi-identifier (nothing to enforce).
+pub fn attributes(spec: &PrivacySpec, dp: &DatasetPlan) -> Result<Option<Attributes>> {
     let pick = |names: &Option<Vec<String>>, role: Role, actions: &[&str]| -> Vec<usize> {
         match names {
             Some(n) => dp
@@ -197,6 +201,37 @@ pub fn prepare(
         .iter()
         .map(|i| dp.columns[*i].name.clone())
         .collect();
+    Ok(Some(Attributes {
+        qi_columns,
+        qi,
+        sensitive,
+    }))
+}
+
+/// The first pass over a whole source (unsharded runs).
+pub fn first_pass(src: &mut dyn Source, a: &Attributes) -> Result<ClassTable> {
+    privacy::first_pass(src, &a.qi, &a.sensitive)
+}
+
+/// First pass and search for one dataset. `table` makes the class table (one pass over the
+/// dataset, or merged shard summaries). `Ok(None)`: the dataset has no quasi-identifier
+/// (nothing to enforce).
+pub fn prepare(
+    spec: &PrivacySpec,
+    pipeline_path: &Path,
+    dp: &DatasetPlan,
+    table: &mut dyn FnMut(&Attributes) -> Result<ClassTable>,
+    patterns: &Arc<PatternSet>,
+) -> Result<Option<Release>> {
+    let models: Models = spec.models()?;
+    let Some(attrs) = attributes(spec, dp)? else {
+        return Ok(None);
+    };
+    let Attributes {
+        qi_columns,
+        qi,
+        sensitive,
+    } = attrs.clone();
     // Models that need sensitive attributes apply only where the dataset has some.
     let models = if sensitive.is_empty() {
         Models {
@@ -207,8 +242,7 @@ pub fn prepare(
     } else {
         models
     };
-    let mut src = reopen()?;
-    let table = privacy::first_pass(src.as_mut(), &qi, &sensitive)?;
+    let table = table(&attrs)?;
     let delim = spec.hierarchy_delimiter.unwrap_or(';');
     let base = pipeline_path.parent().unwrap_or(Path::new("."));
     let mut bound = Vec::with_capacity(qi.len());

@@ -133,6 +133,41 @@ pub struct RunReport {
     pub seconds: f64,
     /// Observations (key warnings, …).
     pub notes: Vec<String>,
+    /// For `--shard i/n`: which shard, and the work units it processed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardInfo>,
+}
+
+/// What a sharded run did (`anonkos-run.shard-i-of-n.json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct ShardInfo {
+    /// 1-based shard number.
+    pub index: usize,
+    /// Number of shards.
+    pub count: usize,
+    /// `summary` (phase 1 of a privacy run), `apply` (phase 2) or `run`.
+    pub phase: String,
+    /// Work units of the whole run (all shards).
+    pub units_total: usize,
+    /// The units this shard processed.
+    pub units: Vec<UnitInfo>,
+    /// Privacy summaries merged (phase 2) or written (phase 1).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub summaries: Vec<String>,
+}
+
+/// One work unit of a sharded run.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnitInfo {
+    /// The input as given.
+    pub input: String,
+    /// Table, for multi-table inputs.
+    pub table: Option<String>,
+    /// Unit number within the dataset (0-based: row group or key range) and how many the
+    /// dataset has.
+    pub part: [usize; 2],
+    /// Estimated weight in bytes (what the assignment balanced).
+    pub weight: u64,
 }
 
 impl RunReport {
@@ -161,6 +196,7 @@ impl RunReport {
             verification: None,
             seconds: 0.0,
             notes: Vec::new(),
+            shard: None,
         }
     }
 

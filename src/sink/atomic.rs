@@ -38,17 +38,29 @@ impl AtomicFile {
 
     /// Flush, fsync and rename into place.
     pub fn commit(self) -> Result<()> {
-        let AtomicFile { target, mut tmp } = self;
-        tmp.flush().map_err(|e| Error::io(&target, e))?;
         // The temporary file is created 0600; outputs get the usual 0644 (reports and samples
         // are meant to be read; the directory's permissions still apply).
+        self.commit_with_mode(0o644)
+    }
+
+    /// [`AtomicFile::commit`], keeping the file readable by its owner only (0600): for files
+    /// that hold values from the input, such as per-shard privacy summaries.
+    pub fn commit_private(self) -> Result<()> {
+        self.commit_with_mode(0o600)
+    }
+
+    fn commit_with_mode(self, mode: u32) -> Result<()> {
+        let AtomicFile { target, mut tmp } = self;
+        tmp.flush().map_err(|e| Error::io(&target, e))?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
             tmp.as_file()
-                .set_permissions(std::fs::Permissions::from_mode(0o644))
+                .set_permissions(std::fs::Permissions::from_mode(mode))
                 .map_err(|e| Error::io(&target, e))?;
         }
+        #[cfg(not(unix))]
+        let _ = mode;
         tmp.as_file()
             .sync_all()
             .map_err(|e| Error::io(&target, e))?;
@@ -74,6 +86,14 @@ pub fn write_atomic(target: impl AsRef<Path>, bytes: &[u8]) -> Result<()> {
     let path = f.target().to_path_buf();
     f.write_all(bytes).map_err(|e| Error::io(path, e))?;
     f.commit()
+}
+
+/// Write `bytes` to `target` atomically, readable by its owner only (0600).
+pub fn write_atomic_private(target: impl AsRef<Path>, bytes: &[u8]) -> Result<()> {
+    let mut f = AtomicFile::create(target)?;
+    let path = f.target().to_path_buf();
+    f.write_all(bytes).map_err(|e| Error::io(path, e))?;
+    f.commit_private()
 }
 
 #[cfg(test)]

@@ -144,6 +144,27 @@ pub trait Source: Send {
     fn next_batch(&mut self) -> Result<Option<Batch>>;
     /// The dataset's total row count, once known (at the latest after the last batch).
     fn rows_total(&self) -> Option<RowCount>;
+    /// The work units this dataset splits into for a run cut into `n` shards, in read
+    /// order, as estimated weights (bytes); `None`: one unit of unknown weight (the default).
+    /// Readers that return several units must read them in this order, with global row
+    /// numbers, so any contiguous range of units reads exactly those rows of a full read.
+    fn shard_units(&self, n: usize) -> Option<Vec<u64>> {
+        let _ = n;
+        None
+    }
+    /// Read only units `range` of [`Source::shard_units`] (same `n`); called before the
+    /// first batch. The default accepts only the whole dataset.
+    fn select_units(&mut self, range: std::ops::Range<usize>, n: usize) -> Result<()> {
+        let _ = n;
+        if range == (0..1) {
+            Ok(())
+        } else {
+            Err(Error::Internal(format!(
+                "{}: this reader cannot be split into shard units",
+                self.info().location()
+            )))
+        }
+    }
 }
 
 /// Feed `src` into `tx` batch by batch until its end or first error (both are sent), or

@@ -372,6 +372,36 @@ impl Source for ParquetSource {
     fn rows_total(&self) -> Option<RowCount> {
         Some(RowCount::Exact(self.total_rows))
     }
+
+    /// One unit per row group (weighted by its compressed size) when there are several.
+    fn shard_units(&self, _n: usize) -> Option<Vec<u64>> {
+        let groups = self.metadata.metadata().row_groups();
+        (groups.len() > 1).then(|| {
+            groups
+                .iter()
+                .map(|g| u64::try_from(g.compressed_size()).unwrap_or(0))
+                .collect()
+        })
+    }
+
+    /// Keep only the planned segments of row groups in `range`; row numbers stay those of
+    /// the whole file.
+    fn select_units(&mut self, range: Range<usize>, _n: usize) -> Result<()> {
+        if self.current.is_some() || !self.pending.is_empty() {
+            return Err(Error::Internal(
+                "Parquet: units selected after reading began".into(),
+            ));
+        }
+        if self.num_row_groups <= 1 {
+            return if range == (0..1) {
+                Ok(())
+            } else {
+                Err(Error::Internal("Parquet: no such shard unit".into()))
+            };
+        }
+        self.plan.retain(|seg| range.contains(&seg.row_group));
+        Ok(())
+    }
 }
 
 /// Why the file envelope (size and magic bytes) is not Parquet.

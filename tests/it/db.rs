@@ -17,7 +17,7 @@ use crate::util::{TestDir, read_cells, run, stderr, stdout};
 const PASSWORD: &str = "s3cretPW";
 
 /// A fresh lower-case name such as `anonkos_t_1a2b3c_4`.
-fn unique(prefix: &str) -> String {
+pub(crate) fn unique(prefix: &str) -> String {
     static N: AtomicU32 = AtomicU32::new(0);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -33,7 +33,7 @@ fn unique(prefix: &str) -> String {
 
 /// The server URL from `var`, or `None` after saying on the real stderr (not the captured test
 /// output, so `cargo test` shows it even for passing tests) that the test was skipped.
-fn env_url(var: &str) -> Option<String> {
+pub(crate) fn env_url(var: &str) -> Option<String> {
     use std::io::Write;
     match std::env::var(var) {
         Ok(u) if !u.is_empty() => Some(u),
@@ -263,7 +263,7 @@ fn sqlite_corrupt_files_are_input_errors_naming_file_and_table() {
 // PostgreSQL
 
 /// A connection for setting up; and the parts of the test URL.
-fn pg_client(url: &str) -> postgres::Client {
+pub(crate) fn pg_client(url: &str) -> postgres::Client {
     url.parse::<postgres::Config>()
         .unwrap()
         .connect(postgres::NoTls)

@@ -10,5 +10,6 @@ mod privacy;
 mod report;
 mod run;
 mod samples;
+mod shard;
 mod transform;
 mod util;

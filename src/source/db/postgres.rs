@@ -21,9 +21,17 @@
 //!   (reads every page, still sends only the sample). The row count is then the estimate.
 //! * **Full read.** `COPY (SELECT …) TO STDOUT`, streamed line by line with a bounded line
 //!   buffer and decoded with [`crate::source::sqldump::copy::split_line`]; the row count is
-//!   exact.
+//!   exact. A table with a single-column integer primary key is read `ORDER BY` that key, so
+//!   the row order does not depend on the physical layout.
+//! * **Shards.** Such a table splits into `n` key ranges for `--shard` (the span
+//!   `min(key)..=max(key)` cut into `n` equal widths); a range is read with
+//!   `WHERE key BETWEEN lo AND hi ORDER BY key`, and its row numbers start after the
+//!   `count(*)` of smaller keys, so they match a full read. Shards read in separate
+//!   transactions: the table must not change while a sharded run is in progress.
 use std::borrow::Cow;
 use std::io::{BufRead, Read};
+use std::ops::Range;
+use std::sync::{Arc, Mutex};
 
 use postgres::config::Host;
 use postgres::{Client, Config, NoTls};
@@ -48,6 +56,8 @@ struct Table {
     /// `pg_class.reltuples` (summed over partitions); negative when unknown.
     reltuples: f64,
     columns: Vec<(String, Option<String>)>,
+    /// The single-column integer primary key, if there is one.
+    key: Option<String>,
 }
 
 impl Table {
@@ -178,13 +188,107 @@ fn list_tables(client: &mut Client) -> std::result::Result<Vec<Table>, postgres:
                 kind: r.try_get(2)?,
                 reltuples: r.try_get::<_, Option<f64>>(3)?.unwrap_or(-1.0),
                 columns: Vec::new(),
+                key: None,
             });
         }
         if let (Some(c), Some(t)) = (column, out.last_mut()) {
             t.columns.push((c, ty));
         }
     }
+    let keys = tx_query(client, KEYS_SQL)?;
+    for r in keys {
+        let (schema, name, column): (String, String, String) =
+            (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+        if let Some(t) = out
+            .iter_mut()
+            .find(|t| t.schema == schema && t.name == name)
+        {
+            t.key = Some(column);
+        }
+    }
     Ok(out)
+}
+
+/// Single-column `smallint`/`integer`/`bigint` primary keys (for ordered reads and key-range
+/// shard units).
+const KEYS_SQL: &str = "\
+SELECT n.nspname::text, c.relname::text, a.attname::text
+FROM pg_index i
+JOIN pg_class c ON c.oid = i.indrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = i.indkey[0]
+WHERE i.indisprimary AND i.indnatts = 1
+  AND a.atttypid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype)";
+
+fn tx_query(
+    client: &mut Client,
+    sql: &str,
+) -> std::result::Result<Vec<postgres::Row>, postgres::Error> {
+    let mut tx = client.build_transaction().read_only(true).start()?;
+    let rows = tx.query(sql, &[])?;
+    tx.commit()?;
+    Ok(rows)
+}
+
+/// Which key ranges of `n` a sharded run reads (set before the reader thread starts).
+type PartCell = Arc<Mutex<Option<(Range<usize>, usize)>>>;
+
+/// A table source that can be restricted to key ranges.
+struct PgSource {
+    inner: ProducerSource,
+    part: PartCell,
+    keyed: bool,
+    est_bytes: u64,
+}
+
+impl Source for PgSource {
+    fn info(&self) -> &DatasetInfo {
+        self.inner.info()
+    }
+    fn schema(&self) -> arrow_schema::SchemaRef {
+        self.inner.schema()
+    }
+    fn next_batch(&mut self) -> Result<Option<crate::value::Batch>> {
+        self.inner.next_batch()
+    }
+    fn rows_total(&self) -> Option<RowCount> {
+        self.inner.rows_total()
+    }
+    fn shard_units(&self, n: usize) -> Option<Vec<u64>> {
+        if self.keyed && n > 1 {
+            Some(vec![self.est_bytes / n as u64; n])
+        } else {
+            Some(vec![self.est_bytes])
+        }
+    }
+    fn select_units(&mut self, range: Range<usize>, n: usize) -> Result<()> {
+        if !(self.keyed && n > 1) {
+            return if range == (0..1) {
+                Ok(())
+            } else {
+                Err(Error::Internal(
+                    "PostgreSQL: a table without an integer key is one shard unit".into(),
+                ))
+            };
+        }
+        let mut cell = self
+            .part
+            .lock()
+            .map_err(|_| Error::Internal("PostgreSQL: shard state poisoned".into()))?;
+        *cell = Some((range, n));
+        Ok(())
+    }
+}
+
+/// Bounds `lo..=hi` of key ranges `range` of `n` over `min..=max` (`None`: empty).
+fn key_bounds(min: i64, max: i64, range: &Range<usize>, n: usize) -> Option<(i64, i64)> {
+    let span = i128::from(max) - i128::from(min) + 1;
+    let at = |j: usize| i128::from(min) + span * j as i128 / n.max(1) as i128;
+    let (lo, hi) = (at(range.start), at(range.end) - 1);
+    if lo > hi {
+        return None;
+    }
+    Some((i64::try_from(lo).ok()?, i64::try_from(hi).ok()?))
 }
 
 /// Open every selected table of the PostgreSQL server at `url`.
@@ -215,7 +319,11 @@ pub fn open(url: &str, opts: &ReadOptions) -> Result<Vec<Box<dyn Source>>> {
             notes: vec!["read in a read-only transaction over a connection without TLS".into()],
         };
         let schema = text_schema(&t.columns);
+        let part: PartCell = Arc::new(Mutex::new(None));
+        let keyed = t.key.is_some();
+        let est_bytes = (t.reltuples.max(1.0) as u64).saturating_mul(8 * t.columns.len() as u64);
         let job = Job {
+            part: part.clone(),
             config: config.clone(),
             loc: info.location(),
             secret: secret.clone(),
@@ -231,7 +339,12 @@ pub fn open(url: &str, opts: &ReadOptions) -> Result<Vec<Box<dyn Source>>> {
             let mut job = job;
             job.run(emit, sample)
         });
-        out.push(Box::new(ProducerSource::new(info, schema, producer)));
+        out.push(Box::new(PgSource {
+            inner: ProducerSource::new(info, schema, producer),
+            part,
+            keyed,
+            est_bytes,
+        }));
     }
     Ok(out)
 }
@@ -245,6 +358,8 @@ struct Job {
     batcher: RowBatcher,
     /// Longest COPY line accepted.
     max_line: usize,
+    /// Key ranges to read, for a sharded run.
+    part: PartCell,
 }
 
 impl Job {
@@ -273,6 +388,39 @@ impl Job {
         let from = self.table.qualified();
         let select = format!("SELECT {cols} FROM {from}");
         let Some(n) = sample else {
+            let part = self
+                .part
+                .lock()
+                .map_err(|_| Error::Internal("PostgreSQL: shard state poisoned".into()))?
+                .clone();
+            let mut select = select;
+            if let Some(k) = self.table.key.as_deref().map(quote_ident) {
+                if let Some((range, n)) = part {
+                    let sql = format!("SELECT min({k})::int8, max({k})::int8 FROM {from}");
+                    let row = client
+                        .query_one(&sql, &[])
+                        .map_err(|e| self.err("cannot read the key range", &e))?;
+                    let bounds: std::result::Result<(Option<i64>, Option<i64>), _> =
+                        row.try_get(0).and_then(|a| Ok((a, row.try_get(1)?)));
+                    let (min, max) =
+                        bounds.map_err(|e| self.err("cannot read the key range", &e))?;
+                    let Some((lo, hi)) =
+                        min.zip(max).and_then(|(a, b)| key_bounds(a, b, &range, n))
+                    else {
+                        return Ok(Some(RowCount::Exact(0)));
+                    };
+                    let before: i64 = client
+                        .query_one(
+                            &format!("SELECT count(*) FROM {from} WHERE {k} < {lo}"),
+                            &[],
+                        )
+                        .and_then(|r| r.try_get(0))
+                        .map_err(|e| self.err("cannot count the rows before the key range", &e))?;
+                    self.batcher.set_next_row(before.max(0) as u64 + 1);
+                    select = format!("{select} WHERE {k} BETWEEN {lo} AND {hi}");
+                }
+                select = format!("{select} ORDER BY {k}");
+            }
             let rows = self.copy(&mut client, &select, &mut |line, job| job.push(line, emit))?;
             self.flush(emit)?;
             return Ok(Some(RowCount::Exact(rows)));
@@ -402,6 +550,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn key_ranges_tile_the_span() {
+        for (min, max) in [(1, 10), (-5, 5), (7, 7), (i64::MIN, i64::MAX), (1, 2)] {
+            for n in 1..=5 {
+                let mut next = i128::from(min);
+                for j in 0..n {
+                    if let Some((lo, hi)) = key_bounds(min, max, &(j..j + 1), n) {
+                        assert_eq!(i128::from(lo), next, "{min}..{max} {j}/{n}");
+                        next = i128::from(hi) + 1;
+                    }
+                }
+                assert_eq!(next, i128::from(max) + 1, "{min}..{max} /{n}");
+                assert_eq!(key_bounds(min, max, &(0..n), n), Some((min, max)));
+            }
+        }
+    }
+
+    #[test]
     fn identifiers_are_quoted() {
         assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
         let t = Table {
@@ -410,6 +575,7 @@ mod tests {
             kind: "v".into(),
             reltuples: -1.0,
             columns: Vec::new(),
+            key: None,
         };
         assert_eq!(t.qualified(), "\"Public\".\"x y\"");
         assert!(!t.samplable());
