@@ -338,17 +338,21 @@ mod tests {
             .env("ANONKOS_PANIC_CHILD", "1")
             .output()
             .unwrap();
-        let text = String::from_utf8_lossy(&o.stdout).into_owned()
-            + &String::from_utf8_lossy(&o.stderr);
+        let text =
+            String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr);
         assert!(!o.status.success(), "the child must fail: {text}");
         assert_eq!(
-            text.matches("internal error (please report this as a bug)").count(),
+            text.matches("internal error (please report this as a bug)")
+                .count(),
             2,
             "one line per uncaught panic, none for the caught one: {text}"
         );
         assert!(text.contains("src/cli/mod.rs"), "{text}");
         for part in ["Krasniqi", "1234567890", "Arb"] {
-            assert!(!text.contains(part), "panic message leaked `{part}`: {text}");
+            assert!(
+                !text.contains(part),
+                "panic message leaked `{part}`: {text}"
+            );
         }
     }
 }

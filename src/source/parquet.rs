@@ -424,11 +424,12 @@ fn check_envelope(file: &File, len: u64) -> Result<(), EnvelopeError> {
 /// Parse the footer and map the schema to Arrow. With `page_index`, the page index is loaded
 /// when present (it lets a row selection skip pages); a broken page index falls back to none.
 fn load_metadata(file: &File, page_index: bool, loc: &Location) -> Result<ArrowReaderMetadata> {
-    let load = |opts: ArrowReaderOptions| match catch_panic(|| ArrowReaderMetadata::load(file, opts)) {
-        Ok(Ok(m)) => Ok(m),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err("the footer parser crashed".to_string()),
-    };
+    let load =
+        |opts: ArrowReaderOptions| match catch_panic(|| ArrowReaderMetadata::load(file, opts)) {
+            Ok(Ok(m)) => Ok(m),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err("the footer parser crashed".to_string()),
+        };
     if page_index {
         let opts = ArrowReaderOptions::new().with_page_index_policy(PageIndexPolicy::Optional);
         if let Ok(m) = load(opts) {

@@ -882,7 +882,11 @@ fn run_and_check_no_password(url: &str, shown: &str, env: &[(&str, &str)]) {
     assert!(files.len() >= 2, "{files:?}");
     for f in files {
         let text = String::from_utf8_lossy(&std::fs::read(&f).unwrap()).into_owned();
-        assert!(!text.contains(PASSWORD), "{} holds the password", f.display());
+        assert!(
+            !text.contains(PASSWORD),
+            "{} holds the password",
+            f.display()
+        );
     }
 }
 
@@ -922,7 +926,9 @@ fn runs_on_live_databases_never_show_the_password() {
         admin
             .batch_execute(&format!("CREATE ROLE {role} LOGIN PASSWORD '{PASSWORD}'"))
             .unwrap();
-        admin.batch_execute(&format!("CREATE DATABASE {db}")).unwrap();
+        admin
+            .batch_execute(&format!("CREATE DATABASE {db}"))
+            .unwrap();
         let cfg: postgres::Config = url.parse().unwrap();
         let admin_db = cfg.get_dbname().unwrap_or("postgres").to_string();
         let on_db = |u: &str| u.replacen(&format!("/{admin_db}"), &format!("/{db}"), 1);
@@ -942,7 +948,10 @@ fn runs_on_live_databases_never_show_the_password() {
             _ => "localhost".to_string(),
         };
         let d = TestDir::new();
-        let pgpass = d.file("pgpass", format!("{host}:*:*:{role}:{PASSWORD}\n").as_bytes());
+        let pgpass = d.file(
+            "pgpass",
+            format!("{host}:*:*:{role}:{PASSWORD}\n").as_bytes(),
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

@@ -120,9 +120,8 @@ fn kill_9_leaves_complete_outputs_or_none() {
         for (rel, bytes) in &after {
             if rel == "anonkos-run.json" {
                 // Written atomically: complete JSON, never a prefix (its timestamp differs).
-                let v: serde_json::Value = serde_json::from_slice(bytes).unwrap_or_else(|e| {
-                    panic!("round {round}, {delay:?}: partial {rel}: {e}")
-                });
+                let v: serde_json::Value = serde_json::from_slice(bytes)
+                    .unwrap_or_else(|e| panic!("round {round}, {delay:?}: partial {rel}: {e}"));
                 assert_eq!(v["schema"], "anonkos.run/v1");
             } else if rel.ends_with(".jsonl") {
                 let log = out.join(rel).display().to_string();
@@ -171,7 +170,10 @@ fn kill_9_leaves_complete_outputs_or_none() {
         if rel == "anonkos-run.json" || rel.ends_with(".jsonl") {
             continue; // a timestamp; the log grows by one record per completed run
         }
-        assert!(fin.get(rel) == Some(bytes), "{rel} differs after a clean rerun");
+        assert!(
+            fin.get(rel) == Some(bytes),
+            "{rel} differs after a clean rerun"
+        );
     }
     let stale: Vec<String> = files_under(&out)
         .iter()
@@ -191,7 +193,10 @@ fn kill_9_leaves_complete_outputs_or_none() {
 /// namespaces are unavailable and `ANONKOS_TEST_SKIP_MOUNT=1` allows skipping.
 fn run_on_tmpfs(mount_opts: &str, out: &Path, args: &[String]) -> Option<Output> {
     let script = r#"mount -t tmpfs -o "$1" anonkos-test "$2" || exit 97; shift 2; exec "$@""#;
-    for ns in [&["--mount"][..], &["--user", "--map-root-user", "--mount"][..]] {
+    for ns in [
+        &["--mount"][..],
+        &["--user", "--map-root-user", "--mount"][..],
+    ] {
         let probe = Command::new("unshare").args(ns).arg("true").output();
         if !probe.is_ok_and(|o| o.status.success()) {
             continue;
@@ -326,11 +331,7 @@ fn inputs_unchanged_and_outputs_identical_across_runs_and_threads() {
             let out = d.path().join(format!("{name}-{i}"));
             let mut args = vec!["--threads".to_string(), threads.to_string()];
             args.extend(run_args(&pipeline, &input_refs, &out, &key));
-            let o = anonkos()
-                .current_dir(root())
-                .args(&args)
-                .output()
-                .unwrap();
+            let o = anonkos().current_dir(root()).args(&args).output().unwrap();
             assert_eq!(o.status.code(), Some(0), "{name}: {}", stderr(&o));
             let mut outs = visible_outputs(&out);
             // The report holds a timestamp and the log chains records over time.
@@ -352,7 +353,10 @@ fn inputs_unchanged_and_outputs_identical_across_runs_and_threads() {
         }
         compared += 1;
         for (i, r) in runs.iter().enumerate().skip(1) {
-            assert_eq!(r.keys().collect::<Vec<_>>(), runs[0].keys().collect::<Vec<_>>());
+            assert_eq!(
+                r.keys().collect::<Vec<_>>(),
+                runs[0].keys().collect::<Vec<_>>()
+            );
             for (rel, bytes) in r {
                 assert!(
                     &runs[0][rel] == bytes,

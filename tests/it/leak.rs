@@ -111,10 +111,7 @@ fn direct_identifier_values(inputs: &[PathBuf]) -> Vec<String> {
                 continue;
             }
             let schema = src.schema();
-            let idx: Vec<usize> = idents
-                .iter()
-                .map(|n| schema.index_of(n).unwrap())
-                .collect();
+            let idx: Vec<usize> = idents.iter().map(|n| schema.index_of(n).unwrap()).collect();
             columns += idx.len();
             while let Some(b) = src.next_batch().unwrap() {
                 for &i in &idx {
@@ -204,9 +201,11 @@ impl Haystack {
         for (what, t) in &self.texts {
             for text in [t.clone(), normalise(t), t.to_lowercase()] {
                 if let Some(m) = ac.find(&text) {
+                    let v = &needles[m.pattern().as_usize()];
                     hits.push(format!(
-                        "{what}: an identifier value ({} chars)",
-                        m.end() - m.start()
+                        "{what}: an identifier value ({} chars, {}…)",
+                        v.chars().count(),
+                        v.chars().next().unwrap_or(' ')
                     ));
                     break;
                 }
@@ -361,10 +360,7 @@ fn no_identifier_or_key_in_any_output_report_log_or_message() {
         }
     }
     assert!(pipelines >= 3);
-    hay.text(
-        "scan.json",
-        std::fs::read_to_string(&scan_json).unwrap(),
-    );
+    hay.text("scan.json", std::fs::read_to_string(&scan_json).unwrap());
     let hits = hay.find(&ids, &key);
     assert!(hits.is_empty(), "leaks:\n{}", hits.join("\n"));
 }
