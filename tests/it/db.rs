@@ -930,8 +930,13 @@ fn runs_on_live_databases_never_show_the_password() {
             .batch_execute(&format!("CREATE DATABASE {db}"))
             .unwrap();
         let cfg: postgres::Config = url.parse().unwrap();
-        let admin_db = cfg.get_dbname().unwrap_or("postgres").to_string();
-        let on_db = |u: &str| u.replacen(&format!("/{admin_db}"), &format!("/{db}"), 1);
+        // The same URL on the new database (its last path segment replaced).
+        let on_db = |u: &str| match u.split_once('?').unwrap_or((u, "")).0.rsplit_once('/') {
+            Some((base, _)) if base.contains("://") && base.len() > "postgres://".len() => {
+                format!("{base}/{db}")
+            }
+            _ => format!("{}/{db}", u.trim_end_matches('/')),
+        };
         let mut c = pg_client(&on_db(&url));
         c.batch_execute(&format!(
             "CREATE TABLE kontakte (id int, telefoni text);
