@@ -267,7 +267,7 @@ fn generate(dir: &Path, name: &str) -> PathBuf {
                 f.write_all(&frame).unwrap();
             }
         }
-        // 8 million short rows (about 64 MB decompressed) from 256 KiB of gzip: a sampled
+        // 8 million short rows (32 MiB decompressed) from a few KiB of gzip: a sampled
         // scan stops after its sample, a run streams in bounded memory.
         "rows_bomb.csv.gz" => {
             f.write_all(&gzip_member(b"id,vlera\n")).unwrap();
