@@ -131,3 +131,24 @@ impl Error {
 
 /// The crate's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+thread_local! {
+    /// Depth of [`catch_panic`] calls on this thread.
+    static CATCHING: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Run `f` and catch a panic in it (a third-party decoder crashing on malformed input), so the
+/// caller can report an input error with a location instead. While `f` runs,
+/// [`panic_is_caught`] is true on this thread, which keeps the CLI's panic hook silent about a
+/// panic that is handled.
+pub fn catch_panic<R>(f: impl FnOnce() -> R) -> std::thread::Result<R> {
+    CATCHING.with(|c| c.set(c.get() + 1));
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    CATCHING.with(|c| c.set(c.get().saturating_sub(1)));
+    r
+}
+
+/// Whether the current thread is inside [`catch_panic`].
+pub fn panic_is_caught() -> bool {
+    CATCHING.with(|c| c.get() > 0)
+}

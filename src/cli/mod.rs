@@ -273,8 +273,30 @@ pub(crate) fn exit_for(e: &Error) -> Exit {
     }
 }
 
+/// Replace Rust's default panic message with one that names only the code location.
+///
+/// The default message can quote input data: a string slicing panic prints the string, and an
+/// `expect` message may format a value. A panic that [`crate::error::catch_panic`] turns into
+/// an input error prints nothing. The process still exits with Rust's panic code 101.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        if crate::error::panic_is_caught() {
+            return;
+        }
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        output::err(&format!(
+            "internal error (please report this as a bug): a thread panicked{at}; \
+             its message is withheld because it may quote input data"
+        ));
+    }));
+}
+
 /// Entry point of the binary.
 pub fn main() -> std::process::ExitCode {
+    install_panic_hook();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -312,4 +334,55 @@ pub fn main() -> std::process::ExitCode {
         Command::Transform(a) => transform_cmd::run(a),
     };
     code.into()
+}
+
+#[cfg(test)]
+mod tests {
+    /// The hook never prints a panic's message (which may hold a cell value), in any thread;
+    /// a panic caught by `catch_panic` prints nothing at all. Checked in a child process,
+    /// since a panic hook is process-wide.
+    #[test]
+    fn panic_hook_withholds_the_message() {
+        const SECRET: &str = "Arbën Krasniqi 1234567890";
+        if std::env::var_os("ANONKOS_PANIC_CHILD").is_some() {
+            super::install_panic_hook();
+            let caught = crate::error::catch_panic(|| panic!("caught {SECRET}"));
+            assert!(caught.is_err());
+            let v = String::from(SECRET);
+            let t = std::thread::spawn(move || {
+                // Slicing inside `ë` panics with a message quoting the whole string.
+                let cut = std::hint::black_box(4);
+                v[..cut].len()
+            });
+            assert!(t.join().is_err());
+            panic!("main {SECRET}");
+        }
+        let exe = std::env::current_exe().unwrap();
+        let o = std::process::Command::new(exe)
+            .args([
+                "--exact",
+                "cli::tests::panic_hook_withholds_the_message",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env("ANONKOS_PANIC_CHILD", "1")
+            .output()
+            .unwrap();
+        let text =
+            String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "the child must fail: {text}");
+        assert_eq!(
+            text.matches("internal error (please report this as a bug)")
+                .count(),
+            2,
+            "one line per uncaught panic, none for the caught one: {text}"
+        );
+        assert!(text.contains("src/cli/mod.rs"), "{text}");
+        for part in ["Krasniqi", "1234567890", "Arb"] {
+            assert!(
+                !text.contains(part),
+                "panic message leaked `{part}`: {text}"
+            );
+        }
+    }
 }

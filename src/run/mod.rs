@@ -107,6 +107,42 @@ pub fn report_name(shard: Option<shard::ShardSpec>) -> String {
     }
 }
 
+/// The lock file a run holds in its output directory (hidden, so never read as an input).
+pub const RUN_LOCK_NAME: &str = ".anonkos-run.lock";
+
+/// Take the output directory's run lock, shared, for the whole run (shards of one run may
+/// write into one directory at once). Before that, if no other run holds it, take it
+/// exclusively for a moment and remove what a killed run left behind: staging directories
+/// (`.anonkos-staging-*`) and temporary files (`.anonkos-*.tmp`). Both are hidden and never
+/// taken as outputs or inputs; removing them is safe only while no live run holds the lock,
+/// because a live run creates its own only after taking it.
+fn lock_out_dir(out_dir: &Path) -> Result<std::fs::File> {
+    let path = out_dir.join(RUN_LOCK_NAME);
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| Error::io(&path, e).on_output())?;
+    if lock.try_lock().is_ok() {
+        let entries = std::fs::read_dir(out_dir).map_err(|e| Error::io(out_dir, e).on_output())?;
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let p = e.path();
+            // A leftover that cannot be removed is harmless (hidden); the run goes on.
+            if name.starts_with(".anonkos-staging-") && p.is_dir() {
+                let _ = std::fs::remove_dir_all(&p);
+            } else if name.starts_with(".anonkos-") && name.ends_with(".tmp") && p.is_file() {
+                let _ = std::fs::remove_file(&p);
+            }
+        }
+        lock.unlock().map_err(|e| Error::io(&path, e).on_output())?;
+    }
+    lock.lock_shared()
+        .map_err(|e| Error::io(&path, e).on_output())?;
+    Ok(lock)
+}
+
 /// Load the key the pipeline asks for.
 pub fn load_key(
     mode: KeyMode,
@@ -351,6 +387,7 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
         path: out_dir.clone(),
         source: e,
     })?;
+    let _run_lock = lock_out_dir(&out_dir)?;
     let out_canon = out_dir.canonicalize().map_err(|e| Error::io(&out_dir, e))?;
     for i in &inputs {
         if let Some(p) = &i.path {

@@ -23,7 +23,6 @@
 use std::collections::VecDeque;
 use std::fs::File;
 use std::ops::Range;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 
 use arrow_array::RecordBatch;
@@ -35,7 +34,7 @@ use parquet::arrow::arrow_reader::{
 use parquet::file::metadata::PageIndexPolicy;
 
 use super::{DatasetInfo, Format, ReadOptions, RowCount, Source};
-use crate::error::{Error, Location, Result};
+use crate::error::{Error, Location, Result, catch_panic};
 use crate::value::Batch;
 
 /// When sampling, read at least this many rows from each chosen row group (so that a small
@@ -250,7 +249,7 @@ impl ParquetSource {
                 seg.rows,
             ));
         }
-        let built = catch_unwind(AssertUnwindSafe(|| builder.build()));
+        let built = catch_panic(|| builder.build());
         match built {
             Ok(Ok(reader)) => Ok(Current {
                 seg,
@@ -338,7 +337,7 @@ impl Source for ParquetSource {
                 continue;
             };
             let row = cur.next_row().unwrap_or(cur.seg.offset + 1);
-            match catch_unwind(AssertUnwindSafe(|| cur.reader.next())) {
+            match catch_panic(|| cur.reader.next()) {
                 Ok(Some(Ok(data))) => self.split(data)?,
                 Ok(None) => {
                     let short = cur.next_row().is_some();
@@ -455,13 +454,12 @@ fn check_envelope(file: &File, len: u64) -> Result<(), EnvelopeError> {
 /// Parse the footer and map the schema to Arrow. With `page_index`, the page index is loaded
 /// when present (it lets a row selection skip pages); a broken page index falls back to none.
 fn load_metadata(file: &File, page_index: bool, loc: &Location) -> Result<ArrowReaderMetadata> {
-    let load = |opts: ArrowReaderOptions| match catch_unwind(AssertUnwindSafe(|| {
-        ArrowReaderMetadata::load(file, opts)
-    })) {
-        Ok(Ok(m)) => Ok(m),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err("the footer parser crashed".to_string()),
-    };
+    let load =
+        |opts: ArrowReaderOptions| match catch_panic(|| ArrowReaderMetadata::load(file, opts)) {
+            Ok(Ok(m)) => Ok(m),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err("the footer parser crashed".to_string()),
+        };
     if page_index {
         let opts = ArrowReaderOptions::new().with_page_index_policy(PageIndexPolicy::Optional);
         if let Ok(m) = load(opts) {

@@ -5,8 +5,11 @@
 //! identifier columns stay linkable under the key).
 //!
 //! The text is rescanned after replacement and replaced again until no validated entity is
-//! left (at most a few passes). Names inside free text are not found (they need the
-//! dictionary matcher; not yet wired in).
+//! left (at most a few passes). Then every capitalised word that is a known given name or
+//! surname of the name lists becomes `[NAME]` (also in pseudonym mode: a name alone is too
+//! ambiguous to tokenise consistently). Names missing from the lists are not found, and a
+//! capitalised word that happens to be a name (`Drita` = light) is redacted too, which errs on
+//! the safe side.
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -64,7 +67,7 @@ impl RedactEntities {
             self.patterns
                 .find_embedded_spans(cur.as_bytes(), scratch, |s, e, i| spans.push((s, e, i)));
             if spans.is_empty() {
-                return Some(cur);
+                return Some(self.redact_names(&cur));
             }
             spans.sort_unstable();
             let mut out = String::with_capacity(cur.len());
@@ -97,7 +100,67 @@ impl RedactEntities {
         let mut left = false;
         self.patterns
             .find_embedded_spans(cur.as_bytes(), scratch, |_, _, _| left = true);
-        (!left).then_some(cur)
+        (!left).then(|| self.redact_names(&cur))
+    }
+
+    /// Replace every capitalised word that is a known given name or surname with `[NAME]`,
+    /// and a capitalised word right next to one (only a space between): full names are
+    /// written "Given Surname", and the lists leave out names that are also common words.
+    fn redact_names(&self, text: &str) -> String {
+        let is_word = |c: char| c.is_alphabetic() || c == '\'' || c == '-';
+        // (start, end, capitalised, known name)
+        let mut words: Vec<(usize, usize, bool, bool)> = Vec::new();
+        let mut folded = String::new();
+        let mut chars = text.char_indices().peekable();
+        while let Some((s, c)) = chars.next() {
+            if !is_word(c) {
+                continue;
+            }
+            let mut e = s + c.len_utf8();
+            while let Some(&(i, d)) = chars.peek() {
+                if !is_word(d) {
+                    break;
+                }
+                e = i + d.len_utf8();
+                chars.next();
+            }
+            let cap = c.is_uppercase();
+            let known = cap && {
+                crate::detect::fold::fold_into(&text[s..e], &mut folded);
+                self.patterns.is_given_name(&folded) || self.patterns.is_surname(&folded)
+            };
+            words.push((s, e, cap, known));
+        }
+        let mut redact: Vec<bool> = words.iter().map(|w| w.3).collect();
+        for i in 0..words.len() {
+            if !words[i].3 {
+                continue;
+            }
+            for j in [i.wrapping_sub(1), i + 1] {
+                let Some(&(s, e, cap, _)) = words.get(j) else {
+                    continue;
+                };
+                let (a, b) = if j < i {
+                    (e, words[i].0)
+                } else {
+                    (words[i].1, s)
+                };
+                if cap && &text[a..b] == " " {
+                    redact[j] = true;
+                }
+            }
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut at = 0;
+        for (&(s, e, _, _), r) in words.iter().zip(redact) {
+            if r {
+                out.push_str(&text[at..s]);
+                out.push_str("[NAME]");
+                at = e;
+            }
+        }
+        out.push_str(&text[at..]);
+        out
     }
 }
 
@@ -130,6 +193,23 @@ mod tests {
 
     fn r(rw: ReplaceWith) -> RedactEntities {
         RedactEntities::new(rw, Some(&key(1)), patterns())
+    }
+
+    #[test]
+    fn known_names_become_placeholders() {
+        let t = "Motra e pacientit, Agim Veseli, u njoftua; mjeku: dr. Berisha; Shqipe Gashi.";
+        for rw in [ReplaceWith::Placeholder, ReplaceWith::Pseudonym] {
+            let o = one(&r(rw), t).unwrap();
+            assert_eq!(
+                o, "Motra e pacientit, [NAME] [NAME], u njoftua; mjeku: dr. [NAME]; [NAME] [NAME].",
+                "{rw:?}"
+            );
+        }
+        // Lower-case words are never taken for names.
+        assert_eq!(
+            one(&r(ReplaceWith::Placeholder), "drita e diellit").unwrap(),
+            "drita e diellit"
+        );
     }
 
     #[test]

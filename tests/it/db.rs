@@ -843,3 +843,150 @@ fn mysql_values_round_trip() {
     assert_eq!(rows[1][6], s(""));
     assert!(srcs[0].info().notes.iter().any(|n| n.contains("hex")));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Secrets: a run on a live database never writes the password anywhere
+
+/// Run `research-release` (throw-away key) on `url` and look for `PASSWORD` in stdout,
+/// stderr and every file written (outputs, run report, processing log); the run report must
+/// name the input as `shown`.
+fn run_and_check_no_password(url: &str, shown: &str, env: &[(&str, &str)]) {
+    let d = TestDir::new();
+    let out = d.path().join("out");
+    let o = crate::util::anonkos()
+        .current_dir(crate::util::root())
+        .envs(env.iter().copied())
+        .args([
+            "run",
+            "pipelines/research-release.toml",
+            "--input",
+            url,
+            "--out-dir",
+            &out.display().to_string(),
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_no_password(&o);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let inputs: Vec<&str> = report["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["path"].as_str().unwrap())
+        .collect();
+    assert!(inputs.contains(&shown), "{inputs:?} lacks {shown}");
+    let files = crate::util::files_under(&out);
+    assert!(files.len() >= 2, "{files:?}");
+    for f in files {
+        let text = String::from_utf8_lossy(&std::fs::read(&f).unwrap()).into_owned();
+        assert!(
+            !text.contains(PASSWORD),
+            "{} holds the password",
+            f.display()
+        );
+    }
+}
+
+/// Drops a PostgreSQL database and a role when dropped.
+struct PgDbGuard {
+    url: String,
+    db: String,
+    role: String,
+}
+
+impl Drop for PgDbGuard {
+    fn drop(&mut self) {
+        if let Ok(mut c) = self
+            .url
+            .parse::<postgres::Config>()
+            .and_then(|c| c.connect(postgres::NoTls))
+        {
+            let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.db));
+            let _ = c.batch_execute(&format!("DROP ROLE IF EXISTS {}", self.role));
+        }
+    }
+}
+
+#[test]
+fn runs_on_live_databases_never_show_the_password() {
+    use mysql::prelude::Queryable;
+    if let Some(url) = env_url("ANONKOS_TEST_PG_URL") {
+        // A database of its own, so the run reads only this test's table.
+        let db = unique("anonkos_s");
+        let role = unique("anonkos_r");
+        let _guard = PgDbGuard {
+            url: url.clone(),
+            db: db.clone(),
+            role: role.clone(),
+        };
+        let mut admin = pg_client(&url);
+        admin
+            .batch_execute(&format!("CREATE ROLE {role} LOGIN PASSWORD '{PASSWORD}'"))
+            .unwrap();
+        admin
+            .batch_execute(&format!("CREATE DATABASE {db}"))
+            .unwrap();
+        let cfg: postgres::Config = url.parse().unwrap();
+        // The same URL on the new database (its last path segment replaced).
+        let on_db = |u: &str| match u.split_once('?').unwrap_or((u, "")).0.rsplit_once('/') {
+            Some((base, _)) if base.contains("://") && base.len() > "postgres://".len() => {
+                format!("{base}/{db}")
+            }
+            _ => format!("{}/{db}", u.trim_end_matches('/')),
+        };
+        let mut c = pg_client(&on_db(&url));
+        c.batch_execute(&format!(
+            "CREATE TABLE kontakte (id int, telefoni text);
+             INSERT INTO kontakte VALUES (1, '044 123 456'), (2, '045 234 567');
+             GRANT SELECT ON kontakte TO {role};"
+        ))
+        .unwrap();
+        drop(c);
+        // The password in the URL, in `PGPASSWORD`, and in a password file.
+        let with_pw = on_db(&pg_url_as(&url, &role, PASSWORD));
+        let without = with_pw.replacen(&format!(":{PASSWORD}@"), "@", 1);
+        let host = match cfg.get_hosts().first() {
+            Some(postgres::config::Host::Tcp(h)) => h.clone(),
+            _ => "localhost".to_string(),
+        };
+        let d = TestDir::new();
+        let pgpass = d.file(
+            "pgpass",
+            format!("{host}:*:*:{role}:{PASSWORD}\n").as_bytes(),
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&pgpass, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        run_and_check_no_password(&with_pw, &without, &[]);
+        run_and_check_no_password(&without, &without, &[("PGPASSWORD", PASSWORD)]);
+        run_and_check_no_password(&without, &without, &[("PGPASSFILE", &pgpass)]);
+    }
+    if let Some(url) = env_url("ANONKOS_TEST_MYSQL_URL") {
+        let db = unique("anonkos_s");
+        let user = unique("anonkos_u");
+        let _guard = MyGuard {
+            url: url.clone(),
+            database: db.clone(),
+            user: Some(user.clone()),
+        };
+        let mut c = my_conn(&url).unwrap();
+        for sql in [
+            format!("CREATE DATABASE `{db}`"),
+            format!("CREATE TABLE `{db}`.kontakte (id int, telefoni varchar(40))"),
+            format!("INSERT INTO `{db}`.kontakte VALUES (1, '044 123 456'), (2, '045 234 567')"),
+            format!("CREATE USER '{user}'@'%' IDENTIFIED BY '{PASSWORD}'"),
+            format!("GRANT SELECT ON `{db}`.* TO '{user}'@'%'"),
+        ] {
+            c.query_drop(&sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
+        let with_pw = my_url(&url, &user, Some(PASSWORD), &db);
+        let without = my_url(&url, &user, None, &db);
+        run_and_check_no_password(&with_pw, &without, &[]);
+        run_and_check_no_password(&without, &without, &[("MYSQL_PWD", PASSWORD)]);
+    }
+}

@@ -1,10 +1,12 @@
 #![allow(clippy::disallowed_methods)] // tests write fixtures and read reports directly
 //! One integration-test binary (compiles once): CLI, exit codes, scans of the sample data,
 //! bad input, and leak checks.
+mod bad_corpus;
 mod bad_input;
 mod cli;
 mod db;
 mod dumps;
+mod fault;
 mod leak;
 mod privacy;
 mod report;

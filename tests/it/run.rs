@@ -461,9 +461,10 @@ fn inputs_are_never_modified_and_outputs_never_land_on_inputs() {
     );
     assert!(out.join("patients.csv").exists());
     assert!(
-        !files_under(&out)
-            .iter()
-            .any(|f| f.to_string_lossy().contains(".anonkos-")),
+        !files_under(&out).iter().any(|f| {
+            let f = f.to_string_lossy();
+            f.contains(".anonkos-staging-") || f.ends_with(".tmp")
+        }),
         "staging left behind"
     );
 }

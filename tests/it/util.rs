@@ -72,3 +72,49 @@ pub fn read_cells(src: &mut Box<dyn anonkos::source::Source>) -> Vec<Vec<Option<
     }
     rows
 }
+
+/// Every shipped pipeline (`pipelines/*.toml`), found on disk so a new one is covered by the
+/// tests that walk them without editing the tests.
+pub fn shipped_pipelines() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("pipelines"))
+        .expect("pipelines/")
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    v.sort();
+    assert!(v.len() >= 3, "pipelines/ holds {} pipelines", v.len());
+    v
+}
+
+/// Every file under `dir` (recursively, hidden ones included), sorted; none if `dir` does
+/// not exist.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if !dir.exists() {
+        return out;
+    }
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("read_dir") {
+            let p = e.expect("dir entry").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// SHA-256 of every file under `dir`, keyed by path.
+pub fn hashes_under(dir: &Path) -> std::collections::BTreeMap<PathBuf, String> {
+    files_under(dir)
+        .into_iter()
+        .map(|p| {
+            let h = anonkos::digest::sha256_file(&p).expect("hash").0;
+            (p, h)
+        })
+        .collect()
+}
