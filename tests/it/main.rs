@@ -5,6 +5,7 @@ mod bad_input;
 mod cli;
 mod db;
 mod dumps;
+mod fuzz_replay;
 mod leak;
 mod privacy;
 mod report;
