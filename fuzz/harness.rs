@@ -225,7 +225,7 @@ pub fn mysqldump(data: &[u8]) {
 
 /// Corrupt Parquet through [`ParquetSource`]: footer, metadata, every page.
 pub fn parquet(data: &[u8]) {
-    let (a, _, body) = split_config(data);
+    let (a, body) = data.split_first().map_or((0, data), |(a, r)| (*a, r));
     let path = scratch_file("in.parquet", body);
     let opts = read_options(a, 0);
     if let Ok(src) = ParquetSource::open(&path, "fuzz.parquet", &opts) {
