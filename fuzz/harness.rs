@@ -28,9 +28,12 @@ use anonkos::transform::{ActionSpec, IdKind, build};
 use arbitrary::{Arbitrary, Unstructured};
 use arrow_array::{Array, ArrayRef, Float64Array, Int64Array, StringArray};
 
+/// A harness: the fuzzer's raw input in, nothing out (a bug panics).
+pub type Harness = fn(&[u8]);
+
 /// Every fuzz target, by the name used for `fuzz/fuzz_targets/<name>.rs`,
 /// `fuzz/corpus/<name>/` and `tests/fixtures/fuzz/<name>/`.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Harness)] = &[
     ("csv", csv),
     ("pgdump", pgdump),
     ("mysqldump", mysqldump),

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 /// A debug build is some 10–30× slower than the fuzzers' optimised one (where a run must
 /// finish within libFuzzer's `-timeout=10`), and CI shares two cores: this bound only catches
 /// inputs that hang or blow up, not slow machines.
-const MAX_PER_INPUT: Duration = Duration::from_secs(60);
+const MAX_PER_INPUT: Duration = Duration::from_secs(30);
 
 #[test]
 fn every_fuzz_fixture_replays_without_panic() {
