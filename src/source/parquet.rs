@@ -447,8 +447,178 @@ fn check_envelope(file: &File, len: u64) -> Result<(), EnvelopeError> {
             "corrupt Parquet footer: metadata length {meta_len} does not fit in a {len}-byte file"
         )));
     }
+    // The metadata is read again by the Parquet library; it is small next to the file.
+    let meta_start = len - FOOTER_LEN - meta_len;
+    let mut meta = vec![
+        0u8;
+        usize::try_from(meta_len)
+            .unwrap_or(usize::MAX)
+            .min(MAX_FOOTER)
+    ];
+    if meta.len() as u64 == meta_len {
+        f.seek(SeekFrom::Start(meta_start))
+            .map_err(EnvelopeError::Io)?;
+        f.read_exact(&mut meta).map_err(EnvelopeError::Io)?;
+        if thrift_walk(&meta) == Walk::TooMuchWork {
+            return Err(EnvelopeError::Bad(
+                "corrupt Parquet footer: its metadata claims far more entries than its \
+                 size can hold"
+                    .into(),
+            ));
+        }
+    }
     f.seek(SeekFrom::Start(0)).map_err(EnvelopeError::Io)?;
     Ok(())
+}
+
+/// Footers larger than this are not pre-checked (see [`thrift_walk`]); real ones are a few
+/// hundred KiB even for files with thousands of columns and row groups.
+const MAX_FOOTER: usize = 64 * 1024 * 1024;
+
+/// What [`thrift_walk`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Walk {
+    /// The footer walks within its work budget.
+    Ok,
+    /// It is malformed in a way the Parquet library reports itself (left to it).
+    Malformed,
+    /// It claims more entries than could be visited in time: refuse it.
+    TooMuchWork,
+}
+
+/// Walk a Thrift compact-protocol struct the way the Parquet library *skips* fields it does
+/// not know, and count the entries it would visit.
+///
+/// Why: the library (parquet 60) skips a `list<bool>`, `set<bool>` or a `map` of booleans
+/// element by element without reading a byte per element (booleans carry no payload in
+/// struct fields, and its skip treats list elements alike). A 40-byte footer that claims
+/// 2³¹ of them, or lists of such lists, keeps the decoder busy for minutes or forever
+/// (found by the `parquet` fuzz target). Every entry costs a unit of a budget proportional
+/// to the footer's size, so a real footer (well under one entry per byte) always fits and
+/// the walk itself is linear.
+fn thrift_walk(buf: &[u8]) -> Walk {
+    let mut w = ThriftWalker {
+        buf,
+        pos: 0,
+        budget: 4 * buf.len() as u64 + 4096,
+        over_budget: false,
+    };
+    match w.skip(12, 128) {
+        Some(()) => Walk::Ok,
+        None if w.over_budget => Walk::TooMuchWork,
+        None => Walk::Malformed,
+    }
+}
+
+/// State of [`thrift_walk`].
+struct ThriftWalker<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    budget: u64,
+    over_budget: bool,
+}
+
+impl ThriftWalker<'_> {
+    fn byte(&mut self) -> Option<u8> {
+        let b = *self.buf.get(self.pos)?;
+        self.pos += 1;
+        Some(b)
+    }
+
+    fn advance(&mut self, n: u64) -> Option<()> {
+        let n = usize::try_from(n).ok()?;
+        if self.buf.len() - self.pos < n {
+            return None;
+        }
+        self.pos += n;
+        Some(())
+    }
+
+    fn varint(&mut self) -> Option<u64> {
+        let mut v = 0u64;
+        for shift in (0..70).step_by(7) {
+            let b = self.byte()?;
+            v |= u64::from(b & 0x7f).checked_shl(shift)?;
+            if b & 0x80 == 0 {
+                return Some(v);
+            }
+        }
+        None
+    }
+
+    fn spend(&mut self, n: u64) -> Option<()> {
+        match self.budget.checked_sub(n) {
+            Some(left) => {
+                self.budget = left;
+                Some(())
+            }
+            None => {
+                self.over_budget = true;
+                None
+            }
+        }
+    }
+
+    /// Skip one value of compact type `ty`.
+    fn skip(&mut self, ty: u8, depth: u8) -> Option<()> {
+        let depth = depth.checked_sub(1)?;
+        match ty {
+            1 | 2 => Some(()),
+            3 => self.advance(1),
+            4..=6 => self.varint().map(|_| ()),
+            7 => self.advance(8),
+            8 => {
+                let n = self.varint()?;
+                self.advance(n)
+            }
+            9 | 10 => {
+                let h = self.byte()?;
+                if h == 0 {
+                    return Some(());
+                }
+                let n = match h >> 4 {
+                    15 => self.varint()?,
+                    n => u64::from(n),
+                };
+                if n > i32::MAX as u64 {
+                    return None;
+                }
+                self.spend(n)?;
+                for _ in 0..n {
+                    self.skip(h & 0x0f, depth)?;
+                }
+                Some(())
+            }
+            11 => {
+                let n = self.varint()?;
+                if n > i32::MAX as u64 {
+                    return None;
+                }
+                if n > 0 {
+                    let kv = self.byte()?;
+                    self.spend(2 * n)?;
+                    for _ in 0..n {
+                        self.skip(kv >> 4, depth)?;
+                        self.skip(kv & 0x0f, depth)?;
+                    }
+                }
+                Some(())
+            }
+            12 => loop {
+                let h = self.byte()?;
+                if h & 0x0f == 0 {
+                    return Some(());
+                }
+                if h >> 4 == 0 {
+                    self.varint()?;
+                }
+                self.spend(1)?;
+                self.skip(h & 0x0f, depth)?;
+            },
+            13 => self.advance(16),
+            _ => None,
+        }
+    }
 }
 
 /// Parse the footer and map the schema to Arrow. With `page_index`, the page index is loaded
@@ -627,6 +797,31 @@ fn sanitize(msg: &str) -> String {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use std::sync::Arc;
+
+    #[test]
+    fn footer_walk_refuses_boolean_lists_claiming_more_than_fits() {
+        // struct { 1: list<bool> of i32::MAX } — the library would skip it element by element.
+        let huge = [0x19, 0xF1, 0xFF, 0xFF, 0xFF, 0xFF, 0x07, 0x00];
+        assert_eq!(thrift_walk(&huge), Walk::TooMuchWork);
+        // struct { 1: map<bool, bool> of 100 000 entries }.
+        let map = [0x1B, 0xA0, 0x8D, 0x06, 0x11, 0x00];
+        assert_eq!(thrift_walk(&map), Walk::TooMuchWork);
+        // A small list of booleans and an ordinary struct are fine.
+        assert_eq!(thrift_walk(&[0x19, 0x31, 0x15, 0x04, 0x00]), Walk::Ok);
+        // Truncated input is left to the library to report.
+        assert_eq!(thrift_walk(&[0x19, 0xF5]), Walk::Malformed);
+    }
+
+    #[test]
+    fn footer_walk_accepts_real_footers() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/employees.parquet");
+        #[allow(clippy::disallowed_methods)] // a test reads a sample directly
+        let bytes = std::fs::read(path).unwrap();
+        let n = bytes.len();
+        let meta_len = u32::from_le_bytes(bytes[n - 8..n - 4].try_into().unwrap()) as usize;
+        assert_eq!(thrift_walk(&bytes[n - 8 - meta_len..n - 8]), Walk::Ok);
+    }
 
     use arrow_array::builder::{Int32Builder, ListBuilder};
     use arrow_array::cast::AsArray;

@@ -7,6 +7,7 @@ mod cli;
 mod db;
 mod dumps;
 mod fault;
+mod fuzz_replay;
 mod leak;
 mod privacy;
 mod report;

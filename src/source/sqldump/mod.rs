@@ -133,6 +133,25 @@ pub fn open(path: &Path, display: &str, opts: &ReadOptions) -> Result<Vec<Box<dy
     open_plain(path, display, opts, None, format, false)
 }
 
+/// Open a plain-text dump in a dialect the caller already knows (`Format::PgDump` or
+/// `Format::MysqlDump`), skipping the content sniff and the custom-format (`PGDMP`) check.
+/// For callers that must exercise one dialect's parser whatever the bytes look like (the
+/// fuzz targets); [`open`] is the entry point for files of unknown kind.
+pub fn open_as(
+    path: &Path,
+    display: &str,
+    opts: &ReadOptions,
+    format: Format,
+) -> Result<Vec<Box<dyn Source>>> {
+    if !matches!(format, Format::PgDump | Format::MysqlDump) {
+        return Err(Error::Internal(format!(
+            "open_as called with a non-dump format ({})",
+            format.name()
+        )));
+    }
+    open_plain(path, display, opts, None, format, false)
+}
+
 fn open_plain(
     path: &Path,
     display: &str,
