@@ -230,9 +230,14 @@ struct Key {
     raw: Vec<u8>,
 }
 
+/// Fixed, not random: `fpe` maps a value into its own format's domain, and where that domain
+/// is small (a phone's free digits) a pseudonym equals *another* subject's real value with a
+/// small probability per key. That is no leak of the subject, but it would make this test fail
+/// at random; with a fixed key the outcome is reproducible (and was checked to be clean).
 fn known_key() -> Key {
-    let mut raw = vec![0u8; 32];
-    getrandom::fill(&mut raw).unwrap();
+    let raw: Vec<u8> = (0..32u8)
+        .map(|i| i.wrapping_mul(37).wrapping_add(11))
+        .collect();
     let hex: String = raw.iter().map(|b| format!("{b:02x}")).collect();
     Key { hex, raw }
 }
