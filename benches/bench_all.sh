@@ -41,7 +41,7 @@ OUT="$DATA/run-out"
 T="--threads $THREADS"
 echo "file: $CSV, $((BYTES / 1000000)) MB, $ROWS rows ($(stat -c %s "$PQ" | awk '{printf "%d", $1/1e6}') MB as Parquet); $THREADS of $(nproc) cores; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 declare -A CMD=(
-  [polars]="POLARS_MAX_THREADS=$THREADS python3 -c \"import polars as pl,sys; pl.scan_csv(sys.argv[1], infer_schema=False).sink_parquet(sys.argv[2])\" $CSV $DATA/polars.parquet"
+  [polars]="env POLARS_MAX_THREADS=$THREADS python3 -c \"import polars as pl,sys; pl.scan_csv(sys.argv[1], infer_schema=False).sink_parquet(sys.argv[2])\" $CSV $DATA/polars.parquet"
   [parse]="$BIN $T scan --parse-only --full $CSV"
   [scan]="$BIN $T scan --format json $CSV"
   [scan_full]="$BIN $T scan --full --format json $CSV"
