@@ -130,6 +130,34 @@ fn run_ok(args: &[&str]) -> std::process::Output {
     o
 }
 
+/// `anonkos run PIPE --input INPUT --out-dir OUT --key-file KEY EXTRA…`, which must succeed.
+fn run_keyed(
+    pipe: &str,
+    input: &str,
+    out: &str,
+    key: &str,
+    extra: &[&str],
+) -> std::process::Output {
+    let mut args = vec![
+        "run",
+        pipe,
+        "--input",
+        input,
+        "--out-dir",
+        out,
+        "--key-file",
+        key,
+    ];
+    args.extend_from_slice(extra);
+    run_ok(&args)
+}
+
+/// The run report shard `i` of `n` wrote into `out`.
+fn shard_report(out: &Path, i: usize, n: usize) -> serde_json::Value {
+    let path = out.join(format!("anonkos-run.shard-{i}-of-{n}.json"));
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
 /// Output files of a run (not reports or logs), relative to `dir`.
 fn outputs(dir: &Path) -> Vec<String> {
     let mut out = Vec::new();
@@ -248,16 +276,7 @@ fn sharded_runs_equal_the_unsharded_run() {
     let pipe = d.file("keyed.toml", KEYED.as_bytes());
     let whole = d.path().join("whole");
     let w = whole.display().to_string();
-    run_ok(&[
-        "run",
-        &pipe,
-        "--input",
-        &input,
-        "--out-dir",
-        &w,
-        "--key-file",
-        &key,
-    ]);
+    run_keyed(&pipe, &input, &w, &key, &[]);
     assert!(outputs(&whole).len() >= 3, "{:?}", outputs(&whole));
     let mut split_seen = 0;
     for n in 1..=3usize {
@@ -278,10 +297,7 @@ fn sharded_runs_equal_the_unsharded_run() {
                 &shard,
             ]);
             // Each shard has its own report, naming its units.
-            let rep: serde_json::Value = serde_json::from_slice(
-                &std::fs::read(out.join(format!("anonkos-run.shard-{i}-of-{n}.json"))).unwrap(),
-            )
-            .unwrap();
+            let rep: serde_json::Value = shard_report(&out, i, n);
             assert_eq!(rep["shard"]["index"], i);
             assert_eq!(
                 rep["shard"]["units_total"], 10,
@@ -318,16 +334,7 @@ fn privacy_in_two_phases_equals_the_unsharded_release() {
     let pipe = research_pipeline(&d);
     let whole = d.path().join("whole");
     let w = whole.display().to_string();
-    run_ok(&[
-        "run",
-        &pipe,
-        "--input",
-        &input,
-        "--out-dir",
-        &w,
-        "--key-file",
-        &key,
-    ]);
+    run_keyed(&pipe, &input, &w, &key, &[]);
     let unsharded: serde_json::Value =
         serde_json::from_slice(&std::fs::read(whole.join("anonkos-run.json")).unwrap()).unwrap();
     let privacy_of = |rep: &serde_json::Value, input: &str| {
@@ -380,24 +387,14 @@ fn privacy_in_two_phases_equals_the_unsharded_release() {
         let mut total_suppressed = 0;
         for i in 1..=n {
             let shard = format!("{i}/{n}");
-            run_ok(&[
-                "run",
+            run_keyed(
                 &pipe,
-                "--input",
                 &input,
-                "--out-dir",
                 &o,
-                "--key-file",
                 &key,
-                "--shard",
-                &shard,
-                "--summaries",
-                &glob,
-            ]);
-            let rep: serde_json::Value = serde_json::from_slice(
-                &std::fs::read(out.join(format!("anonkos-run.shard-{i}-of-{n}.json"))).unwrap(),
-            )
-            .unwrap();
+                &["--shard", &shard, "--summaries", &glob],
+            );
+            let rep: serde_json::Value = shard_report(&out, i, n);
             if let Some((l, s)) = privacy_of(&rep, "patients.parquet") {
                 assert_eq!(l, levels, "shard {i}/{n} chose other levels");
                 total_suppressed += s;
