@@ -47,7 +47,14 @@ fn adult() {
     let t0 = Instant::now();
     let mut srcs =
         source::open(&dir.join("adult.csv"), "adult.csv", &ReadOptions::default()).unwrap();
-    let table = privacy::first_pass(srcs[0].as_mut(), &qi, &[]).unwrap();
+    let table = privacy::first_pass(
+        srcs[0].as_mut(),
+        &qi,
+        &[],
+        vec![privacy::Floor::Original; qi.len()],
+        &mut Ok,
+    )
+    .unwrap();
     let pass = t0.elapsed().as_secs_f64() * 1e3;
     let bound: Vec<_> = qi
         .iter()

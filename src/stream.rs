@@ -29,8 +29,8 @@ use crate::detect::{Category, PatternSet};
 use crate::error::{Error, Location, Result};
 use crate::key::Key;
 use crate::plan::{DatasetPlan, Plan};
-use crate::run::BatchTransform;
 use crate::run::report::OutputResult;
+use crate::run::{BatchTransform, PrivacyStage};
 use crate::scan::{ColumnScan, DatasetScan, Scanner};
 use crate::source::ReadOptions;
 use crate::source::ipc::IpcSource;
@@ -175,7 +175,7 @@ pub fn freeze<R: Read + Send + 'static>(
         Some(key.as_ref().unwrap_or(&stand_in)),
         &patterns,
         None,
-        None,
+        PrivacyStage::None,
     )?;
     let output_schema = tx.output_schema().clone();
     Ok(Frozen::Ready {
@@ -248,7 +248,7 @@ pub fn transform<R: Read, W: Write>(
         key.as_ref(),
         &patterns,
         suppression.as_ref(),
-        None,
+        PrivacyStage::None,
     )?;
     let mut writer = StreamWriter::try_new(output, tx.output_schema()).map_err(output_error)?;
     let mut row = 1u64;

@@ -83,7 +83,8 @@ fn risk(a: &RiskArgs) -> Result<String, Error> {
                 if src.info().table != ds.table {
                     continue;
                 }
-                let table = privacy::first_pass(src.as_mut(), &qi, &sensitive)?;
+                let floors = vec![privacy::Floor::Original; qi.len()];
+                let table = privacy::first_pass(src.as_mut(), &qi, &sensitive, floors, &mut Ok)?;
                 let r = privacy::risk(&table, a.k);
                 results.push(serde_json::json!({
                     "dataset": ds.source,

@@ -80,6 +80,57 @@ pub struct Bound {
 }
 
 impl Bound {
+    /// A hierarchy over values already generalised to `floor` (the first pass counted them
+    /// there): `upper[code]` holds the labels above `values[code]`. Levels below the floor
+    /// repeat the floor's labels; the search never chooses them (`min_level` = `floor`).
+    pub fn from_upper(
+        name: &str,
+        values: &[String],
+        floor: usize,
+        upper: &[Vec<String>],
+    ) -> Result<Bound> {
+        if values.is_empty() {
+            return Ok(Bound {
+                name: name.to_string(),
+                map: vec![Vec::new(); floor + 2],
+                labels: vec![vec![SUPPRESSED.to_string()]; floor + 2],
+                min_level: floor,
+            });
+        }
+        let above = upper.first().map_or(0, Vec::len);
+        if upper.len() != values.len() || above == 0 || upper.iter().any(|u| u.len() != above) {
+            return Err(Error::Internal(format!(
+                "privacy: the labels above the values of `{name}` are incomplete"
+            )));
+        }
+        let identity: Vec<u32> = (0..values.len() as u32).collect();
+        let mut map = vec![identity; floor + 1];
+        let mut labels = vec![values.to_vec(); floor + 1];
+        for l in 0..above {
+            let mut index: HashMap<&str, u32> = HashMap::new();
+            let mut lab: Vec<String> = Vec::new();
+            let m = upper
+                .iter()
+                .map(|u| {
+                    let next = lab.len() as u32;
+                    let code = *index.entry(u[l].as_str()).or_insert(next);
+                    if code == next {
+                        lab.push(u[l].clone());
+                    }
+                    code
+                })
+                .collect();
+            map.push(m);
+            labels.push(lab);
+        }
+        Ok(Bound {
+            name: name.to_string(),
+            map,
+            labels,
+            min_level: floor,
+        })
+    }
+
     /// Number of levels including level 0.
     pub fn height(&self) -> usize {
         self.map.len()
@@ -171,8 +222,22 @@ impl Hierarchy {
         Ok(Hierarchy::Builtin { kind, steps, width })
     }
 
-    /// Labels of levels 1…h−1 for `v`, or `None` when the hierarchy does not know it.
-    fn labels(&self, v: &str) -> Option<Vec<String>> {
+    /// The label of `v` at `level` (≥ 1): `chain(v)[level − 1]`, computing only that level
+    /// where the hierarchy allows (the second pass asks this once per distinct value).
+    pub fn label_at(&self, v: &str, level: usize) -> Option<String> {
+        if let Hierarchy::Builtin { kind, steps, .. } = self
+            && matches!(kind, Builtin::Date | Builtin::Age | Builtin::Municipality)
+            && level >= 1
+            && level <= steps.len()
+        {
+            return steps[level - 1].label(v);
+        }
+        self.chain(v)?.get(level.checked_sub(1)?).cloned()
+    }
+
+    /// Labels of levels 1…h−1 for `v` (the top, `*`, last), or `None` when the hierarchy
+    /// does not know it.
+    pub fn chain(&self, v: &str) -> Option<Vec<String>> {
         match self {
             Hierarchy::Table { rows, .. } => rows.get(v).cloned(),
             Hierarchy::Builtin { kind, steps, width } => {
@@ -218,7 +283,7 @@ impl Hierarchy {
         let mut map: Vec<Vec<u32>> = vec![(0..values.len() as u32).collect()];
         let mut missing = 0usize;
         for v in values {
-            let Some(ls) = self.labels(v) else {
+            let Some(ls) = self.chain(v) else {
                 missing += 1;
                 continue;
             };

@@ -13,8 +13,10 @@ use std::time::Instant;
 use serde::Serialize;
 
 use super::risk::{self, Class, Limit, Risk};
+use super::table::{Floor, MEMO_CAP};
 use super::utility::{self, Frequencies, Utility};
 use super::{Bound, ClassTable, Models};
+use crate::detect::hash::FxHashMap;
 use crate::error::{Error, Result};
 
 /// Statistics of a search.
@@ -45,16 +47,26 @@ pub struct Solution {
     pub suppressed_classes: HashSet<Vec<u32>>,
     /// Records suppressed.
     pub suppressed: u64,
-    /// Utility of the original data.
+    /// Utility of the data at the levels the rules fix (the original where none does).
     pub utility_before: Utility,
     /// Utility after.
     pub utility_after: Utility,
-    /// Risk of the original data.
+    /// Risk of the data at the levels the rules fix (the original where none does).
     pub risk_before: Risk,
     /// Risk of the released data (suppressed records removed).
     pub risk_after: Risk,
-    /// Original value → code, per QI.
-    index: Vec<HashMap<String, u32>>,
+    /// Value (at the QI's floor) → code, per QI.
+    index: Vec<FxHashMap<String, u32>>,
+    /// The level each QI was counted at; the second pass generalises raw values to it
+    /// before looking them up.
+    pub floors: Vec<Floor>,
+}
+
+/// Per-QI memo of the second pass: raw value → code at the floor, for QIs counted above
+/// level 0 (so each distinct raw value is generalised once, not once per row).
+#[derive(Debug, Default)]
+pub struct Memo {
+    raw: Vec<FxHashMap<String, u32>>,
 }
 
 struct Check {
@@ -248,7 +260,12 @@ pub fn search(
             "privacy: the top node passed but no node was chosen".into(),
         ));
     };
-    let zero = vec![0usize; max.len()];
+    // "Before" is the data as the pipeline's rules leave it: each QI at its lowest
+    // allowed level (the original values unless a rule generalises the QI).
+    let zero: Vec<usize> = bound
+        .iter()
+        .map(|b| b.min_level.min(b.height() - 1))
+        .collect();
     let before_classes = risk::classes(table, Some(&bound), &zero, true);
     let utility_before = utility::utility(table, &bound, &freq, &zero, &before_classes, &|_| false);
     let sup_set = chosen.suppressed_classes;
@@ -299,33 +316,79 @@ pub fn search(
             risk_before,
             risk_after,
             index,
+            floors: vec![Floor::Original; table.qi.len()],
         },
         search,
     ))
 }
 
 impl Solution {
+    fn unseen(&self, i: usize) -> Error {
+        Error::Usage(format!(
+            "privacy: a value of `{}` was not seen in the first pass (did the input change \
+             between the two passes?)",
+            self.qi[i]
+        ))
+    }
+
+    /// The code of raw value `v` of QI `i` in the class table.
+    pub fn code(&self, i: usize, v: &str, memo: &mut Memo) -> Result<u32> {
+        let (hierarchy, level) = match &self.floors[i] {
+            Floor::Level { hierarchy, level } => (hierarchy, *level),
+            Floor::Original | Floor::Labelled(_) => {
+                return self.index[i].get(v).copied().ok_or_else(|| self.unseen(i));
+            }
+        };
+        if memo.raw.len() < self.qi.len() {
+            memo.raw.resize_with(self.qi.len(), FxHashMap::default);
+        }
+        if let Some(c) = memo.raw[i].get(v) {
+            return Ok(*c);
+        }
+        let label = hierarchy.label_at(v, level).ok_or_else(|| self.unseen(i))?;
+        let c = *self.index[i].get(&label).ok_or_else(|| self.unseen(i))?;
+        if memo.raw[i].len() >= MEMO_CAP {
+            memo.raw[i].clear();
+        }
+        memo.raw[i].insert(v.to_string(), c);
+        Ok(c)
+    }
+
+    /// The released class of a record given its QI codes (from [`Solution::code`]), written
+    /// into `key`; `false` when the record is suppressed.
+    pub fn generalise(&self, codes: &[u32], key: &mut Vec<u32>) -> bool {
+        key.clear();
+        key.extend(
+            codes
+                .iter()
+                .enumerate()
+                .map(|(i, c)| self.bound[i].map[self.levels[i]][*c as usize]),
+        );
+        !self.suppressed_classes.contains(key)
+    }
+
+    /// The label of generalised code `c` of QI `i`.
+    pub fn label(&self, i: usize, c: u32) -> &str {
+        &self.bound[i].labels[self.levels[i]][c as usize]
+    }
+
     /// Generalise one record's QI values (in QI order). `Ok(None)`: the record is
     /// suppressed. A value that was not in the first pass is an error (the input changed).
     pub fn apply<'s>(&'s self, values: &[&str]) -> Result<Option<Vec<&'s str>>> {
-        let mut key = Vec::with_capacity(values.len());
-        for (i, v) in values.iter().enumerate() {
-            let Some(code) = self.index[i].get(*v) else {
-                return Err(Error::Usage(format!(
-                    "privacy: a value of `{}` was not seen in the first pass (did the input \
-                     change between the two passes?)",
-                    self.qi[i]
-                )));
-            };
-            key.push(self.bound[i].map[self.levels[i]][*code as usize]);
-        }
-        if self.suppressed_classes.contains(&key) {
+        let mut memo = Memo::default();
+        let codes = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| self.code(i, v, &mut memo))
+            .collect::<Result<Vec<u32>>>()?;
+        let mut key = Vec::new();
+        if !self.generalise(&codes, &mut key) {
             return Ok(None);
         }
         Ok(Some(
             key.iter()
                 .enumerate()
-                .map(|(i, c)| self.bound[i].labels[self.levels[i]][*c as usize].as_str())
+                .map(|(i, c)| self.label(i, *c))
                 .collect(),
         ))
     }
@@ -403,5 +466,46 @@ mod tests {
         m.l = None;
         m.k = 9;
         assert!(search(&t, b, &m).is_err());
+    }
+}
+
+#[cfg(test)]
+mod floor_tests {
+    use super::*;
+    use crate::privacy::{Builtin, Diversity, Encoder, Hierarchy};
+    use std::sync::Arc;
+
+    /// A search over birth dates counted at the 5-year band: the second pass maps raw dates
+    /// (seen or not in the first pass, as long as their band was) to released labels.
+    #[test]
+    fn floor_search_and_apply() {
+        let p = Arc::new(crate::detect::PatternSet::embedded().expect("patterns"));
+        let h = Arc::new(Hierarchy::builtin(Builtin::Date, None, p).expect("date"));
+        let floor = Floor::Level {
+            hierarchy: h,
+            level: 3,
+        };
+        let mut e = Encoder::with_floors(vec!["dob".into()], Vec::new(), vec![floor.clone()]);
+        for y in 1980..1990 {
+            e.push([format!("{y}-05-0{}", y % 9 + 1).as_str()]);
+        }
+        let t = e.finish();
+        let b = vec![Bound::from_upper("dob", &t.qi_values[0], 3, &t.upper[0]).expect("bound")];
+        let m = Models {
+            k: 5,
+            l: None,
+            diversity: Diversity::Distinct,
+            t: None,
+            suppression: 0.0,
+        };
+        let (mut s, _) = search(&t, b, &m).expect("search");
+        assert_eq!(s.levels, vec![3], "two bands of five rows each meet k = 5");
+        s.floors = vec![floor];
+        let out = s.apply(&["1983-12-24"]).expect("apply").expect("kept");
+        assert_eq!(out, vec!["1980-1984"]);
+        assert!(
+            s.apply(&["2001-01-01"]).is_err(),
+            "a band the first pass never saw"
+        );
     }
 }

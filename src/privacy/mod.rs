@@ -23,7 +23,7 @@ pub mod utility;
 pub use hierarchy::{Bound, Builtin, Hierarchy};
 pub use lattice::{Search, Solution, search};
 pub use risk::{Risk, risk};
-pub use table::{ClassTable, Encoder};
+pub use table::{ClassTable, Counts, Encoder, Floor};
 pub use utility::Utility;
 
 /// The largest record-suppression budget anonkos accepts (5 %).
@@ -111,19 +111,27 @@ impl Models {
     }
 }
 
-/// Text of every cell of column `col` of a batch (`""` for nulls).
-fn column_text(batch: &crate::value::Batch, col: usize) -> Result<Vec<Option<String>>> {
-    use arrow_array::Array;
+/// Column `col` of a batch as text (a cast only when it is not text already).
+fn column_text(batch: &crate::value::Batch, col: usize) -> Result<arrow_array::ArrayRef> {
     let arr = batch.data.column(col);
-    let text = arrow_cast::cast(arr, &arrow_schema::DataType::Utf8)
-        .map_err(|e| Error::Internal(format!("privacy: cannot read a column as text: {e}")))?;
-    let s = text
-        .as_any()
+    if arr.data_type() == &arrow_schema::DataType::Utf8 {
+        return Ok(arr.clone());
+    }
+    arrow_cast::cast(arr, &arrow_schema::DataType::Utf8)
+        .map_err(|e| Error::Internal(format!("privacy: cannot read a column as text: {e}")))
+}
+
+/// The string view of a [`column_text`] result.
+fn as_text(a: &arrow_array::ArrayRef) -> Result<&arrow_array::StringArray> {
+    a.as_any()
         .downcast_ref::<arrow_array::StringArray>()
-        .ok_or_else(|| Error::Internal("privacy: cast to text gave no string array".into()))?;
-    Ok((0..s.len())
-        .map(|i| (!s.is_null(i)).then(|| s.value(i).to_string()))
-        .collect())
+        .ok_or_else(|| Error::Internal("privacy: cast to text gave no string array".into()))
+}
+
+/// Cell `r` of a text column (`""` for null).
+fn cell(s: &arrow_array::StringArray, r: usize) -> &str {
+    use arrow_array::Array;
+    if s.is_null(r) { "" } else { s.value(r) }
 }
 
 /// Index of each named column in the source's schema; a missing column is an error.
@@ -142,26 +150,67 @@ pub fn column_indices(source: &dyn crate::source::Source, names: &[String]) -> R
         .collect()
 }
 
+/// Count the rows of `data` into `enc`: columns `idx` are the QIs, then the sensitive
+/// attributes. With `labels`, also return each QI's column of labels at its floor (what a
+/// two-pass run writes for the QIs in its first pass). A value that a QI's hierarchy does
+/// not cover is an error naming the attribute (never the value).
+pub fn count_batch(
+    enc: &mut Encoder,
+    data: &arrow_array::RecordBatch,
+    idx: &[usize],
+    n_qi: usize,
+    labels: bool,
+) -> Result<Vec<arrow_array::ArrayRef>> {
+    let batch = crate::value::Batch {
+        first_row: 0,
+        data: data.clone(),
+    };
+    let arrays: Vec<arrow_array::ArrayRef> = idx
+        .iter()
+        .map(|c| column_text(&batch, *c))
+        .collect::<Result<_>>()?;
+    let cols: Vec<&arrow_array::StringArray> = arrays.iter().map(as_text).collect::<Result<_>>()?;
+    let rows = data.num_rows();
+    let mut out: Vec<arrow_array::builder::StringBuilder> = if labels {
+        (0..n_qi)
+            .map(|_| arrow_array::builder::StringBuilder::with_capacity(rows, rows * 8))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    for r in 0..rows {
+        if !enc.push(cols.iter().map(|c| cell(c, r))) {
+            enc.check()?;
+        }
+        for (i, o) in out.iter_mut().enumerate() {
+            o.append_value(enc.value(i, enc.last_codes()[i]));
+        }
+    }
+    Ok(out
+        .into_iter()
+        .map(|mut b| std::sync::Arc::new(b.finish()) as arrow_array::ArrayRef)
+        .collect())
+}
+
 /// First pass: stream a source, reading only the QI and sensitive columns, into a
-/// [`ClassTable`]. Nulls count as the empty string.
+/// [`ClassTable`], each QI counted at its floor (`floors[i]` for `qi[i]`), after `filter`
+/// (the objection list) has removed rows. Nulls count as the empty string.
 pub fn first_pass(
     source: &mut dyn crate::source::Source,
     qi: &[String],
     sensitive: &[String],
+    floors: Vec<table::Floor>,
+    filter: &mut dyn FnMut(arrow_array::RecordBatch) -> Result<arrow_array::RecordBatch>,
 ) -> Result<ClassTable> {
     let names: Vec<String> = qi.iter().chain(sensitive).cloned().collect();
     let idx = column_indices(source, &names)?;
-    let mut enc = Encoder::new(qi.to_vec(), sensitive.to_vec());
+    let mut enc = Encoder::with_floors(qi.to_vec(), sensitive.to_vec(), floors);
     while let Some(batch) = source.next_batch()? {
         crate::interrupt::check()?;
-        let cols: Vec<Vec<Option<String>>> = idx
-            .iter()
-            .map(|c| column_text(&batch, *c))
-            .collect::<Result<_>>()?;
-        for r in 0..batch.num_rows() {
-            enc.push(cols.iter().map(|c| c[r].as_deref().unwrap_or("")));
-        }
+        let data = filter(batch.data)?;
+        count_batch(&mut enc, &data, &idx, qi.len(), false)?;
     }
+    enc.check()?;
     Ok(enc.finish())
 }
 
@@ -171,35 +220,45 @@ pub fn apply_batch(
     solution: &Solution,
     qi_columns: &[usize],
     batch: &crate::value::Batch,
+    memo: &mut lattice::Memo,
 ) -> Result<(crate::value::Batch, u64)> {
     use std::sync::Arc;
-    let cols: Vec<Vec<Option<String>>> = qi_columns
+    let arrays: Vec<arrow_array::ArrayRef> = qi_columns
         .iter()
         .map(|c| column_text(batch, *c))
         .collect::<Result<_>>()?;
-    let mut keep = Vec::with_capacity(batch.num_rows());
-    let mut out: Vec<Vec<String>> = vec![Vec::new(); qi_columns.len()];
+    let cols: Vec<&arrow_array::StringArray> = arrays.iter().map(as_text).collect::<Result<_>>()?;
+    let rows = batch.num_rows();
+    let mut keep = Vec::with_capacity(rows);
+    let mut out: Vec<arrow_array::builder::StringBuilder> = qi_columns
+        .iter()
+        .map(|_| arrow_array::builder::StringBuilder::with_capacity(rows, rows * 8))
+        .collect();
     let mut suppressed = 0u64;
-    let mut vals: Vec<&str> = Vec::with_capacity(qi_columns.len());
-    for r in 0..batch.num_rows() {
-        vals.clear();
-        vals.extend(cols.iter().map(|c| c[r].as_deref().unwrap_or("")));
-        match solution.apply(&vals)? {
-            Some(g) => {
-                keep.push(true);
-                for (o, v) in out.iter_mut().zip(g) {
-                    o.push(v.to_string());
-                }
+    let mut codes: Vec<u32> = vec![0; qi_columns.len()];
+    let mut key: Vec<u32> = Vec::with_capacity(qi_columns.len());
+    for r in 0..rows {
+        for (i, c) in cols.iter().enumerate() {
+            codes[i] = solution.code(i, cell(c, r), memo)?;
+        }
+        if solution.generalise(&codes, &mut key) {
+            keep.push(true);
+            for (i, (o, c)) in out.iter_mut().zip(&key).enumerate() {
+                o.append_value(solution.label(i, *c));
             }
-            None => {
-                keep.push(false);
-                suppressed += 1;
-            }
+        } else {
+            keep.push(false);
+            suppressed += 1;
         }
     }
-    let mask = arrow_array::BooleanArray::from(keep);
-    let filtered = arrow_select::filter::filter_record_batch(&batch.data, &mask)
-        .map_err(|e| Error::Internal(format!("privacy: cannot drop suppressed rows: {e}")))?;
+    // Most batches lose no row: filtering would copy every column for nothing.
+    let filtered = if suppressed == 0 {
+        batch.data.clone()
+    } else {
+        let mask = arrow_array::BooleanArray::from(keep);
+        arrow_select::filter::filter_record_batch(&batch.data, &mask)
+            .map_err(|e| Error::Internal(format!("privacy: cannot drop suppressed rows: {e}")))?
+    };
     let mut columns = filtered.columns().to_vec();
     let mut fields: Vec<arrow_schema::Field> = filtered
         .schema()
@@ -208,7 +267,7 @@ pub fn apply_batch(
         .map(|f| f.as_ref().clone())
         .collect();
     for (i, c) in qi_columns.iter().enumerate() {
-        columns[*c] = Arc::new(arrow_array::StringArray::from(std::mem::take(&mut out[i])));
+        columns[*c] = Arc::new(out[i].finish());
         fields[*c] =
             arrow_schema::Field::new(fields[*c].name(), arrow_schema::DataType::Utf8, true);
     }

@@ -1,6 +1,9 @@
 //! First pass: encode quasi-identifier and sensitive values to integer codes and count the
 //! distinct combinations. Memory grows with distinct combinations, not with rows.
-use std::collections::HashMap;
+use crate::detect::hash::FxHashMap as HashMap;
+use std::sync::Arc;
+
+use super::Hierarchy;
 
 /// Interns the values of one column.
 #[derive(Debug, Default, Clone)]
@@ -21,41 +24,151 @@ impl Interner {
     }
 }
 
+/// The level at which the first pass counts one quasi-identifier.
+///
+/// A pipeline rule that generalises a QI (birth dates to 5-year bands) fixes the lowest level
+/// the search may choose, so finer values never reach the output: counting them would only
+/// make the class table grow with the rows (nearly every full birth date × municipality ×
+/// diagnosis is unique). Counting at the rule's level bounds the table by the distinct
+/// generalised combinations.
+#[derive(Debug, Clone)]
+pub enum Floor {
+    /// The values as they are (level 0).
+    Original,
+    /// Each value is generalised to `level` of `hierarchy` before it is counted.
+    Level {
+        /// The QI's hierarchy.
+        hierarchy: Arc<Hierarchy>,
+        /// The rule's level (≥ 1).
+        level: usize,
+    },
+    /// The values are already labels of `level` (merging shard summaries); the labels above
+    /// come with them ([`Encoder::add_upper`]).
+    Labelled(usize),
+}
+
+impl Floor {
+    /// The level values are counted at.
+    pub fn level(&self) -> usize {
+        match self {
+            Floor::Original => 0,
+            Floor::Level { level, .. } | Floor::Labelled(level) => *level,
+        }
+    }
+}
+
+/// Raw values remembered per generalised QI; beyond this the memo starts afresh, so a QI
+/// whose raw values are unique per row (timestamps) cannot make memory grow with the rows.
+pub(crate) const MEMO_CAP: usize = 1 << 20;
+
+/// One column of the encoder.
+#[derive(Debug, Clone)]
+struct Column {
+    interner: Interner,
+    floor: Floor,
+    /// `upper[code]`: the labels of the levels above the floor, top (`*`) last.
+    upper: Vec<Vec<String>>,
+    /// Raw value → code (only for [`Floor::Level`]).
+    memo: HashMap<String, u32>,
+    /// Rows whose value the hierarchy does not know.
+    missing: u64,
+}
+
+impl Column {
+    fn new(floor: Floor) -> Column {
+        Column {
+            interner: Interner::default(),
+            floor,
+            upper: Vec::new(),
+            memo: HashMap::default(),
+            missing: 0,
+        }
+    }
+
+    /// The code of `v` at the column's floor, `None` when the hierarchy does not know it.
+    fn code(&mut self, v: &str) -> Option<u32> {
+        let (hierarchy, level) = match &self.floor {
+            Floor::Original | Floor::Labelled(_) => return Some(self.interner.code(v)),
+            Floor::Level { hierarchy, level } => (hierarchy, *level),
+        };
+        if let Some(c) = self.memo.get(v) {
+            return Some(*c);
+        }
+        let Some(mut chain) = hierarchy.chain(v) else {
+            self.missing += 1;
+            return None;
+        };
+        if level > chain.len() {
+            self.missing += 1;
+            return None;
+        }
+        let upper = chain.split_off(level);
+        let label = chain.pop().unwrap_or_default();
+        let c = self.interner.code(&label);
+        if c as usize == self.upper.len() {
+            self.upper.push(upper);
+        }
+        if self.memo.len() >= MEMO_CAP {
+            self.memo.clear();
+        }
+        self.memo.insert(v.to_string(), c);
+        Some(c)
+    }
+}
+
 /// Accumulates rows (QI values then sensitive values) into a [`ClassTable`].
 #[derive(Debug, Clone)]
 pub struct Encoder {
     qi: Vec<String>,
     sensitive: Vec<String>,
-    cols: Vec<Interner>,
+    cols: Vec<Column>,
     counts: HashMap<Vec<u32>, u64>,
     key: Vec<u32>,
     rows: u64,
 }
 
 impl Encoder {
-    /// An encoder for these quasi-identifiers and sensitive attributes.
+    /// An encoder for these quasi-identifiers and sensitive attributes, every value counted
+    /// as it is.
     pub fn new(qi: Vec<String>, sensitive: Vec<String>) -> Encoder {
+        let floors = vec![Floor::Original; qi.len()];
+        Encoder::with_floors(qi, sensitive, floors)
+    }
+
+    /// An encoder that counts each QI at its floor (`floors[i]` for `qi[i]`).
+    pub fn with_floors(qi: Vec<String>, sensitive: Vec<String>, floors: Vec<Floor>) -> Encoder {
         let n = qi.len() + sensitive.len();
+        let mut cols: Vec<Column> = floors.into_iter().map(Column::new).collect();
+        cols.resize_with(n, || Column::new(Floor::Original));
         Encoder {
             qi,
             sensitive,
-            cols: vec![Interner::default(); n],
-            counts: HashMap::new(),
+            cols,
+            counts: HashMap::default(),
             key: Vec::with_capacity(n),
             rows: 0,
         }
     }
 
     /// Add one row: `values` holds the QI values, then the sensitive values, in order.
-    pub fn push<'a>(&mut self, values: impl IntoIterator<Item = &'a str>) {
-        self.push_count(values, 1);
+    pub fn push<'a>(&mut self, values: impl IntoIterator<Item = &'a str>) -> bool {
+        self.push_count(values, 1)
     }
 
-    /// Add `count` rows with the same values (merging per-shard summaries).
-    pub fn push_count<'a>(&mut self, values: impl IntoIterator<Item = &'a str>, count: u64) {
+    /// Add `count` rows with the same values (merging per-shard summaries). A row with a
+    /// value its QI's hierarchy does not know is not counted (`false`); [`Encoder::check`]
+    /// reports it.
+    pub fn push_count<'a>(
+        &mut self,
+        values: impl IntoIterator<Item = &'a str>,
+        count: u64,
+    ) -> bool {
         self.key.clear();
         for (col, v) in self.cols.iter_mut().zip(values) {
-            self.key.push(col.code(v));
+            match col.code(v) {
+                Some(c) => self.key.push(c),
+                None => return false,
+            }
         }
         self.rows += count;
         if let Some(c) = self.counts.get_mut(&self.key) {
@@ -63,27 +176,73 @@ impl Encoder {
         } else {
             self.counts.insert(self.key.clone(), count);
         }
+        true
+    }
+
+    /// The codes of the row pushed last (QIs at their floors, then sensitive values).
+    pub fn last_codes(&self) -> &[u32] {
+        &self.key
+    }
+
+    /// The value (QI: its label at the floor) of code `code` of column `col`.
+    pub fn value(&self, col: usize, code: u32) -> &str {
+        self.cols[col].interner.values[code as usize].as_str()
+    }
+
+    /// For a [`Floor::Labelled`] QI `qi`: the labels above `label` (from a shard summary).
+    pub fn add_upper(&mut self, qi: usize, label: &str, upper: &[String]) {
+        let Some(col) = self.cols.get_mut(qi) else {
+            return;
+        };
+        let c = col.interner.code(label);
+        if c as usize == col.upper.len() {
+            col.upper.push(upper.to_vec());
+        }
+    }
+
+    /// An error naming the first QI with values its hierarchy does not know (never the
+    /// values).
+    pub fn check(&self) -> crate::error::Result<()> {
+        for (col, name) in self.cols.iter().zip(&self.qi) {
+            if col.missing > 0 {
+                return Err(crate::error::Error::Usage(format!(
+                    "privacy: {} row(s) hold a value of `{name}` that its hierarchy does not \
+                     cover (the rules generalise it; fix the values or plan the column as `keep`)",
+                    col.missing
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Finish: a table sorted by value (deterministic whatever the row order).
     pub fn finish(self) -> ClassTable {
         let nq = self.qi.len();
+        let floors: Vec<usize> = self.cols[..nq].iter().map(|c| c.floor.level()).collect();
         // Re-code every column in sorted value order so that codes do not depend on row order.
         let mut recode: Vec<Vec<u32>> = Vec::with_capacity(self.cols.len());
         let mut sorted_values: Vec<Vec<String>> = Vec::with_capacity(self.cols.len());
-        for col in &self.cols {
-            let mut order: Vec<u32> = (0..col.values.len() as u32).collect();
-            order.sort_by(|a, b| col.values[*a as usize].cmp(&col.values[*b as usize]));
+        let mut upper: Vec<Vec<Vec<String>>> = Vec::with_capacity(nq);
+        for (i, col) in self.cols.into_iter().enumerate() {
+            let values = col.interner.values;
+            let mut order: Vec<u32> = (0..values.len() as u32).collect();
+            order.sort_by(|a, b| values[*a as usize].cmp(&values[*b as usize]));
             let mut r = vec![0u32; order.len()];
             for (new, old) in order.iter().enumerate() {
                 r[*old as usize] = new as u32;
             }
-            sorted_values.push(
-                order
-                    .iter()
-                    .map(|o| col.values[*o as usize].clone())
-                    .collect(),
-            );
+            if i < nq {
+                let mut up = col.upper;
+                upper.push(if up.len() == values.len() {
+                    order
+                        .iter()
+                        .map(|o| std::mem::take(&mut up[*o as usize]))
+                        .collect()
+                } else {
+                    Vec::new()
+                });
+            }
+            sorted_values.push(order.iter().map(|o| values[*o as usize].clone()).collect());
             recode.push(r);
         }
         let mut combos: Vec<(Vec<u32>, u64)> = self
@@ -105,6 +264,8 @@ impl Encoder {
             qi: self.qi,
             sensitive: self.sensitive,
             qi_values: sorted_values,
+            floors,
+            upper,
             sensitive_values,
             combos,
             rows: self.rows,
@@ -119,8 +280,13 @@ pub struct ClassTable {
     pub qi: Vec<String>,
     /// Sensitive attribute names.
     pub sensitive: Vec<String>,
-    /// Distinct values of each QI (`qi_values[i][code]`).
+    /// Distinct values of each QI (`qi_values[i][code]`), at the QI's floor level.
     pub qi_values: Vec<Vec<String>>,
+    /// The level each QI was counted at (0 = original values).
+    pub floors: Vec<usize>,
+    /// For a QI counted above level 0: `upper[i][code]` = the labels of the levels above
+    /// its floor (empty otherwise).
+    pub upper: Vec<Vec<Vec<String>>>,
     /// Distinct values of each sensitive attribute.
     pub sensitive_values: Vec<Vec<String>>,
     /// (QI codes ++ sensitive codes, count), sorted.
@@ -130,11 +296,13 @@ pub struct ClassTable {
 }
 
 impl ClassTable {
-    /// Every combination as its values (QI values, then sensitive values) with its count, in
-    /// the table's (sorted) order: the mergeable summary of a shard.
-    pub fn combinations(&self) -> Vec<(Vec<String>, u64)> {
+    /// The mergeable summary of this table (what a shard writes): every combination as its
+    /// values (QI values, then sensitive values) with its count, in the table's (sorted)
+    /// order, and the labels above each value of a QI counted above level 0.
+    pub fn counts(&self) -> Counts {
         let nq = self.qi.len();
-        self.combos
+        let combinations = self
+            .combos
             .iter()
             .map(|(codes, n)| {
                 let values = codes
@@ -151,25 +319,70 @@ impl ClassTable {
                     .collect();
                 (values, *n)
             })
-            .collect()
+            .collect();
+        let upper = self
+            .qi_values
+            .iter()
+            .zip(&self.upper)
+            .map(|(values, up)| values.iter().cloned().zip(up.iter().cloned()).collect())
+            .collect();
+        Counts {
+            floors: self.floors.clone(),
+            upper,
+            combinations,
+        }
     }
 
-    /// The table of the union of the rows that `parts` counted (same attributes in each): equal
-    /// to the table of one pass over all those rows, because [`Encoder::finish`] orders
-    /// everything by value.
+    /// The table of the union of the rows that `parts` counted (same attributes, counted at
+    /// `floors`, in each): equal to the table of one pass over all those rows, because
+    /// [`Encoder::finish`] orders everything by value.
     pub fn merge(
         qi: Vec<String>,
         sensitive: Vec<String>,
-        parts: &[Vec<(Vec<String>, u64)>],
-    ) -> ClassTable {
-        let mut enc = Encoder::new(qi, sensitive);
+        floors: &[usize],
+        parts: &[Counts],
+    ) -> crate::error::Result<ClassTable> {
+        if let Some(p) = parts.iter().find(|p| p.floors != floors) {
+            return Err(crate::error::Error::Usage(format!(
+                "privacy: a summary counted the quasi-identifiers at levels {:?}, this run at \
+                 {floors:?} (the pipeline's rules changed?); rerun phase 1",
+                p.floors
+            )));
+        }
+        let labelled = floors
+            .iter()
+            .map(|&f| {
+                if f == 0 {
+                    Floor::Original
+                } else {
+                    Floor::Labelled(f)
+                }
+            })
+            .collect();
+        let mut enc = Encoder::with_floors(qi, sensitive, labelled);
         for part in parts {
-            for (values, n) in part {
+            for (i, up) in part.upper.iter().enumerate() {
+                for (label, above) in up {
+                    enc.add_upper(i, label, above);
+                }
+            }
+            for (values, n) in &part.combinations {
                 enc.push_count(values.iter().map(String::as_str), *n);
             }
         }
-        enc.finish()
+        Ok(enc.finish())
     }
+}
+
+/// The mergeable summary of a [`ClassTable`] (one shard's first pass).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct Counts {
+    /// The level each QI was counted at (0 = original values).
+    pub floors: Vec<usize>,
+    /// Per QI: each value with the labels of the levels above it (empty at level 0).
+    pub upper: Vec<Vec<(String, Vec<String>)>>,
+    /// (QI values ++ sensitive values, count).
+    pub combinations: Vec<(Vec<String>, u64)>,
 }
 
 #[cfg(test)]
@@ -197,12 +410,141 @@ mod merge_tests {
         let whole = table(&rows);
         for cut in 0..=rows.len() {
             let (a, b) = rows.split_at(cut);
-            let parts = [table(b).combinations(), table(a).combinations()];
-            let merged = ClassTable::merge(whole.qi.clone(), whole.sensitive.clone(), &parts);
+            let parts = [table(b).counts(), table(a).counts()];
+            let merged = ClassTable::merge(
+                whole.qi.clone(),
+                whole.sensitive.clone(),
+                &whole.floors,
+                &parts,
+            )
+            .expect("merge");
             assert_eq!(merged.combos, whole.combos, "cut at {cut}");
             assert_eq!(merged.qi_values, whole.qi_values);
             assert_eq!(merged.sensitive_values, whole.sensitive_values);
             assert_eq!(merged.rows, whole.rows);
         }
+    }
+}
+
+#[cfg(test)]
+mod floor_tests {
+    use super::*;
+    use crate::detect::PatternSet;
+    use crate::privacy::{Bound, Builtin};
+
+    fn date_floor(level: usize) -> Floor {
+        let p = Arc::new(PatternSet::embedded().expect("patterns"));
+        Floor::Level {
+            hierarchy: Arc::new(Hierarchy::builtin(Builtin::Date, None, p).expect("date")),
+            level,
+        }
+    }
+
+    /// Birth dates at the 5-year-band floor (level 3): distinct dates of one band share a
+    /// class, so the table grows with bands, not with dates.
+    #[test]
+    fn counts_at_the_floor() {
+        let mut e =
+            Encoder::with_floors(vec!["dob".into()], vec!["dx".into()], vec![date_floor(3)]);
+        for (d, dx) in [
+            ("1981-02-03", "flu"),
+            ("1983-11-30", "flu"),
+            ("1984-01-01", "asthma"),
+            ("1990-06-15", "flu"),
+            ("1981-02-03", "flu"),
+        ] {
+            e.push([d, dx]);
+        }
+        e.check().expect("all dates parse");
+        let t = e.finish();
+        assert_eq!(t.floors, vec![3]);
+        assert_eq!(t.qi_values[0], vec!["1980-1984", "1990-1994"]);
+        assert_eq!(t.upper[0][0], vec!["1980-1989", "*"]);
+        assert_eq!(t.upper[0][1], vec!["1990-1999", "*"]);
+        assert_eq!(t.combos.len(), 3);
+        assert_eq!(t.rows, 5);
+        let b = Bound::from_upper("dob", &t.qi_values[0], 3, &t.upper[0]).expect("bound");
+        assert_eq!(b.height(), 6);
+        assert_eq!(b.min_level, 3);
+        assert_eq!(b.map[4], vec![0, 1]);
+        assert_eq!(b.map[5], vec![0, 0]);
+        assert_eq!(b.labels[5], vec!["*"]);
+    }
+
+    #[test]
+    fn unknown_values_are_an_error_naming_the_column_only() {
+        let mut e = Encoder::with_floors(vec!["dob".into()], Vec::new(), vec![date_floor(3)]);
+        e.push(["1981-02-03"]);
+        e.push(["not-a-date-xyz"]);
+        let err = e.check().expect_err("missing");
+        let msg = err.to_string();
+        assert!(msg.contains("`dob`") && msg.contains("1 row"), "{msg}");
+        assert!(!msg.contains("not-a-date"), "{msg}");
+    }
+
+    /// The memo of raw values is bounded; codes stay right after it is cleared.
+    #[test]
+    fn memo_is_bounded() {
+        let mut c = Column::new(date_floor(2));
+        let mut n = 0;
+        for y in 1900..2000 {
+            for d in 1..=28 {
+                let v = format!("{y}-02-{d:02}");
+                let code = c.code(&v).expect("date");
+                assert_eq!(c.interner.values[code as usize], y.to_string());
+                n += 1;
+            }
+        }
+        assert_eq!(c.memo.len(), n.min(MEMO_CAP));
+        assert_eq!(c.interner.values.len(), 100);
+    }
+
+    /// Shards counted at the floor merge into the table of one pass.
+    #[test]
+    fn merged_floor_shards_equal_one_pass() {
+        let rows = [
+            ["1981-02-03", "F", "flu"],
+            ["1983-11-30", "M", "flu"],
+            ["1984-01-01", "F", "asthma"],
+            ["1990-06-15", "M", "flu"],
+            ["1979-12-31", "F", "flu"],
+            ["1981-02-03", "F", "cold"],
+        ];
+        let table = |rows: &[[&str; 3]]| {
+            let mut e = Encoder::with_floors(
+                vec!["dob".into(), "sex".into()],
+                vec!["dx".into()],
+                vec![date_floor(3), Floor::Original],
+            );
+            for r in rows {
+                e.push(r.iter().copied());
+            }
+            e.finish()
+        };
+        let whole = table(&rows);
+        for cut in 0..=rows.len() {
+            let (a, b) = rows.split_at(cut);
+            let parts = [table(b).counts(), table(a).counts()];
+            let m = ClassTable::merge(
+                whole.qi.clone(),
+                whole.sensitive.clone(),
+                &whole.floors,
+                &parts,
+            )
+            .expect("merge");
+            assert_eq!(m.combos, whole.combos, "cut at {cut}");
+            assert_eq!(m.qi_values, whole.qi_values);
+            assert_eq!(m.upper, whole.upper);
+            assert_eq!(m.floors, whole.floors);
+            assert_eq!(m.rows, whole.rows);
+        }
+        let err = ClassTable::merge(
+            whole.qi.clone(),
+            whole.sensitive.clone(),
+            &[0, 0],
+            &[whole.counts()],
+        )
+        .expect_err("other levels");
+        assert!(err.to_string().contains("rerun phase 1"), "{err}");
     }
 }

@@ -31,6 +31,75 @@ const SUBJECT_CATEGORIES: [Category; 6] = [
     Category::PhoneNumber,
 ];
 
+/// What a `[privacy]` release asks of one pass over a dataset.
+pub enum PrivacyStage<'a> {
+    /// No privacy model for this dataset.
+    None,
+    /// First pass of an unsharded release: count the QI classes (QIs at their floors, after
+    /// the objection list) and write each QI as its label at the floor. The second pass
+    /// generalises those labels further ([`super::privacy::Release`], over this pass's
+    /// output).
+    Count {
+        /// The counts so far.
+        encoder: Box<crate::privacy::Encoder>,
+        /// Input columns: the QIs, then the sensitive attributes.
+        columns: Vec<usize>,
+        /// How many of `columns` are QIs.
+        n_qi: usize,
+    },
+    /// Generalise and suppress from raw values by a known solution (a shard's apply phase).
+    Apply(&'a Release),
+}
+
+impl PrivacyStage<'_> {
+    fn qi_columns(&self) -> &[usize] {
+        match self {
+            PrivacyStage::None => &[],
+            PrivacyStage::Count { columns, n_qi, .. } => &columns[..*n_qi],
+            PrivacyStage::Apply(r) => &r.qi_columns,
+        }
+    }
+}
+
+/// Drop the rows of `data` whose subject is on the objection list `s` (identifier columns
+/// `cols`); returns the rows left and how many were dropped.
+pub fn objection_filter(
+    s: &Suppression,
+    cols: &[usize],
+    data: RecordBatch,
+) -> Result<(RecordBatch, u64)> {
+    if cols.is_empty() {
+        return Ok((data, 0));
+    }
+    let mut keep = vec![true; data.num_rows()];
+    for &c in cols {
+        let col = as_strings(data.column(c))?;
+        let (m, _) = s.list.keep_mask(&col);
+        for (k, i) in keep.iter_mut().zip(0..m.len()) {
+            *k &= m.value(i);
+        }
+    }
+    let before = data.num_rows();
+    if keep.iter().all(|k| *k) {
+        return Ok((data, 0));
+    }
+    let keep = arrow_array::BooleanArray::from(keep);
+    let data = arrow_select::filter::filter_record_batch(&data, &keep)
+        .map_err(|e| Error::Internal(format!("suppression filter: {e}")))?;
+    let dropped = (before - data.num_rows()) as u64;
+    Ok((data, dropped))
+}
+
+/// The input columns of `dp` that hold identifiers of the objection list's category.
+pub fn objection_columns(s: &Suppression, dp: &DatasetPlan) -> Vec<usize> {
+    dp.columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.category == s.category)
+        .map(|(i, _)| i)
+        .collect()
+}
+
 /// A dataset plan made executable: the built transforms, the output schema and the counters.
 pub struct BatchTransform<'a> {
     loc: Location,
@@ -41,7 +110,9 @@ pub struct BatchTransform<'a> {
     wants_subjects: bool,
     suppression: Option<&'a Suppression>,
     suppress_cols: Vec<usize>,
-    release: Option<&'a Release>,
+    privacy: PrivacyStage<'a>,
+    /// Raw QI value → class-table code, for the privacy pass.
+    memo: crate::privacy::lattice::Memo,
     /// Rows and per-column counts so far (the run report's figures for this dataset).
     pub result: OutputResult,
 }
@@ -57,7 +128,7 @@ impl<'a> BatchTransform<'a> {
         key: Option<&Key>,
         patterns: &Arc<PatternSet>,
         suppression: Option<&'a Suppression>,
-        release: Option<&'a Release>,
+        privacy: PrivacyStage<'a>,
     ) -> Result<Self> {
         if schema.fields().len() != dp.columns.len() {
             return Err(Error::Internal(format!(
@@ -70,7 +141,7 @@ impl<'a> BatchTransform<'a> {
         let keep_spec = transform::ActionSpec::Keep {};
         for (i, (f, cp)) in schema.fields().iter().zip(&dp.columns).enumerate() {
             // QIs of a privacy release are generalised by the chosen levels, then kept.
-            let is_qi = release.is_some_and(|r| r.qi_columns.contains(&i));
+            let is_qi = privacy.qi_columns().contains(&i);
             let spec = if is_qi { &keep_spec } else { &cp.spec };
             let t = transform::build(spec, cp.category, key, patterns.clone()).map_err(
                 |e| match e {
@@ -108,13 +179,7 @@ impl<'a> BatchTransform<'a> {
                 .map(|i| (i, *cat))
         });
         let suppress_cols: Vec<usize> = match suppression {
-            Some(s) => dp
-                .columns
-                .iter()
-                .enumerate()
-                .filter(|(_, c)| c.category == s.category)
-                .map(|(i, _)| i)
-                .collect(),
+            Some(s) => objection_columns(s, dp),
             None => Vec::new(),
         };
         let mut result = OutputResult::default();
@@ -144,9 +209,35 @@ impl<'a> BatchTransform<'a> {
             wants_subjects,
             suppression,
             suppress_cols,
-            release,
+            privacy,
+            memo: Default::default(),
             result,
         })
+    }
+
+    /// The class counts of a [`PrivacyStage::Count`] pass (`None` in other stages).
+    pub fn take_encoder(&mut self) -> Option<crate::privacy::Encoder> {
+        match std::mem::replace(&mut self.privacy, PrivacyStage::None) {
+            PrivacyStage::Count { encoder, .. } => Some(*encoder),
+            other => {
+                self.privacy = other;
+                None
+            }
+        }
+    }
+
+    /// The output column of each input column (`None` when dropped).
+    pub fn output_index(&self) -> Vec<Option<usize>> {
+        let mut n = 0;
+        self.kept
+            .iter()
+            .map(|&k| {
+                k.then(|| {
+                    n += 1;
+                    n - 1
+                })
+            })
+            .collect()
     }
 
     /// The schema of every output batch (dropped columns removed, changed types applied).
@@ -160,31 +251,41 @@ impl<'a> BatchTransform<'a> {
         let result = &mut self.result;
         let loc = &self.loc;
         result.rows_in += data.num_rows() as u64;
-        if let Some(r) = self.release {
+        if let PrivacyStage::Apply(r) = &self.privacy {
             let (b, n) = crate::privacy::apply_batch(
                 &r.solution,
                 &r.qi_columns,
                 &crate::value::Batch { first_row: 0, data },
+                &mut self.memo,
             )?;
             data = b.data;
             result.rows_suppressed += n;
         }
-        if let Some(s) = self.suppression
-            && !self.suppress_cols.is_empty()
+        if let Some(s) = self.suppression {
+            let (d, n) = objection_filter(s, &self.suppress_cols, data)?;
+            data = d;
+            result.rows_suppressed += n;
+        }
+        if let PrivacyStage::Count {
+            encoder,
+            columns,
+            n_qi,
+        } = &mut self.privacy
         {
-            let mut keep = vec![true; data.num_rows()];
-            for &c in &self.suppress_cols {
-                let col = as_strings(data.column(c))?;
-                let (m, _) = s.list.keep_mask(&col);
-                for (k, i) in keep.iter_mut().zip(0..m.len()) {
-                    *k &= m.value(i);
-                }
+            let labels = crate::privacy::count_batch(encoder, &data, columns, *n_qi, true)?;
+            let mut cols = data.columns().to_vec();
+            let mut fields: Vec<Field> = data
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| f.as_ref().clone())
+                .collect();
+            for (&c, l) in columns[..*n_qi].iter().zip(labels) {
+                cols[c] = l;
+                fields[c] = Field::new(fields[c].name(), arrow_schema::DataType::Utf8, true);
             }
-            let keep = arrow_array::BooleanArray::from(keep);
-            let before = data.num_rows();
-            data = arrow_select::filter::filter_record_batch(&data, &keep)
-                .map_err(|e| Error::Internal(format!("suppression filter: {e}")))?;
-            result.rows_suppressed += (before - data.num_rows()) as u64;
+            data = RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)
+                .map_err(|e| Error::Internal(format!("{loc}: QI labels: {e}")))?;
         }
         let subjects: Option<StringArray> = match (self.wants_subjects, self.subject_col) {
             (true, Some((i, cat))) => {

@@ -29,10 +29,11 @@ pub mod batch;
 pub mod privacy;
 pub mod report;
 pub mod shard;
+mod spill;
 pub mod summary;
 pub mod verify;
 
-pub use batch::BatchTransform;
+pub use batch::{BatchTransform, PrivacyStage};
 pub use report::RunReport;
 
 /// Where the key came from (for the report; the key itself is never recorded).
@@ -439,7 +440,14 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
         let a = assignment
             .as_ref()
             .ok_or_else(|| Error::Internal("a summary without shards".into()))?;
-        summary::write_summary(spec, &plan, a, &inputs, &inputs_text, &report, path)?;
+        let ctx = summary::Context {
+            spec,
+            pipeline_path: &pipeline.path,
+            plan: &plan,
+            patterns: &patterns,
+            suppression: suppression.as_ref(),
+        };
+        summary::write_summary(&ctx, a, &inputs, &inputs_text, &report, path)?;
         report.status = "summary".into();
         report.seconds = started.elapsed().as_secs_f64();
         return Ok(Outcome { report, stop: None });
@@ -509,38 +517,38 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
                 },
                 None => None,
             };
-            let release = match &pipeline.privacy {
+            let stage = match &pipeline.privacy {
                 Some(spec) => {
-                    let reopen = || -> Result<Box<dyn Source>> {
-                        let again: Vec<Box<dyn Source>> = match &input.path {
-                            Some(p) => source::open(p, &input.display, &full)?,
-                            None => source::open_url(&url_of(input, &inputs_text), &full)?,
-                        };
-                        again
-                            .into_iter()
-                            .find(|s| {
-                                s.info().source == info.source && s.info().table == info.table
-                            })
-                            .ok_or_else(|| {
-                                Error::Internal(
-                                    "privacy: the dataset vanished between passes".into(),
-                                )
-                            })
+                    let named = |e| match e {
+                        Error::Usage(m) => Error::Usage(format!("{}: {m}", info.location())),
+                        other => other,
                     };
-                    let mut table_of = |a: &privacy::Attributes| match &merged {
-                        Some(m) => {
-                            m.table(&info.source, info.table.as_deref(), &a.qi, &a.sensitive)
+                    match privacy::attributes(spec, &pipeline.path, dp, &patterns).map_err(named)? {
+                        None => Stage::Plain,
+                        // Sharded apply phase: the merged summaries give the class table, so
+                        // one pass generalises the raw values.
+                        Some(_) if merged.is_some() => {
+                            let mut table_of = |a: &privacy::Attributes| match &merged {
+                                Some(m) => m.table(&info.source, info.table.as_deref(), a),
+                                None => Err(Error::Internal("no summaries".into())),
+                            };
+                            match privacy::prepare(
+                                spec,
+                                &pipeline.path,
+                                dp,
+                                &mut table_of,
+                                &patterns,
+                            )
+                            .map_err(named)?
+                            {
+                                Some(r) => Stage::Apply(Box::new(r)),
+                                None => Stage::Plain,
+                            }
                         }
-                        None => privacy::first_pass(reopen()?.as_mut(), a),
-                    };
-                    privacy::prepare(spec, &pipeline.path, dp, &mut table_of, &patterns).map_err(
-                        |e| match e {
-                            Error::Usage(m) => Error::Usage(format!("{}: {m}", info.location())),
-                            other => other,
-                        },
-                    )?
+                        Some(attrs) => Stage::TwoPass(spec, attrs),
+                    }
                 }
-                None => None,
+                None => Stage::Plain,
             };
             let format = out_format(pipeline.output.format, info.format);
             let (rel, multi) = if format.is_multi_table() {
@@ -585,16 +593,25 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
                     .insert(sink::create(&staged, format).map_err(Error::on_output)?)
                     .as_mut(),
             };
-            let stats = process(
-                src,
+            let ctx = Ctx {
                 dp,
-                w,
-                key.as_ref(),
-                &patterns,
-                suppression.as_ref(),
-                meter.as_ref(),
-                release.as_ref(),
-            )?;
+                key: key.as_ref(),
+                patterns: &patterns,
+                suppression: suppression.as_ref(),
+                meter: meter.as_ref(),
+            };
+            let (stats, release) = match stage {
+                Stage::Plain => (process(src, &ctx, w, PrivacyStage::None)?, None),
+                Stage::Apply(r) => (process(src, &ctx, w, PrivacyStage::Apply(&r))?, Some(*r)),
+                Stage::TwoPass(spec, attrs) => {
+                    let (stats, r) = two_pass(src, &ctx, w, spec, &pipeline.path, attrs, &staged)
+                        .map_err(|e| match e {
+                        Error::Usage(m) => Error::Usage(format!("{}: {m}", info.location())),
+                        other => other,
+                    })?;
+                    (stats, Some(r))
+                }
+            };
             if let Some(w) = own {
                 w.commit().map_err(Error::on_output)?;
                 finals.push((staged.clone(), out_dir.join(&rel), format));
@@ -755,47 +772,178 @@ pub fn load_suppression(
     Ok(Suppression { list, category })
 }
 
+/// How a dataset meets the pipeline's `[privacy]`.
+enum Stage<'p> {
+    /// No privacy model (none in the pipeline, or no quasi-identifier in the dataset).
+    Plain,
+    /// A known solution (a shard's apply phase): one pass.
+    Apply(Box<privacy::Release>),
+    /// Count, search, then generalise and suppress: two passes.
+    TwoPass(
+        &'p crate::config::pipeline::PrivacySpec,
+        privacy::Attributes,
+    ),
+}
+
+/// What every pass over a dataset needs besides the source and the writer.
+struct Ctx<'a> {
+    dp: &'a DatasetPlan,
+    key: Option<&'a Key>,
+    patterns: &'a Arc<PatternSet>,
+    suppression: Option<&'a Suppression>,
+    meter: Option<&'a crate::progress::Meter>,
+}
+
 /// Stream one dataset through its transforms into `w`.
-#[allow(clippy::too_many_arguments)] // one call site per writer kind; a struct would only rename them
 fn process(
     src: Box<dyn Source>,
-    dp: &DatasetPlan,
+    ctx: &Ctx<'_>,
     w: &mut dyn Writer,
-    key: Option<&Key>,
-    patterns: &Arc<PatternSet>,
-    suppression: Option<&Suppression>,
-    meter: Option<&crate::progress::Meter>,
-    release: Option<&privacy::Release>,
+    stage: PrivacyStage<'_>,
 ) -> Result<report::OutputResult> {
     let info = src.info().clone();
     let loc = info.location();
-    if let Some(m) = meter {
+    if let Some(m) = ctx.meter {
         m.set_label(&loc.dataset);
     }
     let mut tx = BatchTransform::new(
         loc.clone(),
         &src.schema(),
-        dp,
-        key,
-        patterns,
-        suppression,
-        release,
+        ctx.dp,
+        ctx.key,
+        ctx.patterns,
+        ctx.suppression,
+        stage,
     )?;
     let out_schema = tx.output_schema().clone();
     w.begin_table(info.table.as_deref(), &out_schema)
         .map_err(Error::on_output)?;
-    // Three stages so reading, transforming and writing overlap: a reader thread, the
-    // transforms here (columns in parallel on the thread pool), a writer thread; at most two
-    // batches wait between stages, so memory stays bounded.
-    let mut transform_batch = |data: RecordBatch| -> Result<RecordBatch> {
+    pipe(src, w, &mut |data: RecordBatch| {
         let n_in = data.num_rows() as u64;
         let out = tx.apply(data)?;
-        if let Some(m) = meter {
+        if let Some(m) = ctx.meter {
             m.add(n_in);
         }
         Ok(out)
+    })?;
+    w.end_table().map_err(Error::on_output)?;
+    Ok(tx.result)
+}
+
+/// An unsharded `[privacy]` release of one dataset in two passes over the data but one over
+/// the input. Pass 1 reads the input, applies the objection list and every column
+/// transform, counts the quasi-identifier classes (QIs at the levels the rules fix) and
+/// spills the transformed batches, QIs as their labels at those levels, into the staging
+/// directory. The lattice search then runs on the counts. Pass 2 reads the spill back,
+/// generalises the QI labels to the chosen levels, drops the rows of suppressed classes
+/// and writes the output. The input is parsed and transformed once; the spill costs a
+/// write and a read of Arrow IPC.
+#[allow(clippy::too_many_arguments)] // the pieces of a release; a struct would only rename them
+fn two_pass(
+    src: Box<dyn Source>,
+    ctx: &Ctx<'_>,
+    w: &mut dyn Writer,
+    spec: &crate::config::pipeline::PrivacySpec,
+    pipeline_path: &Path,
+    attrs: privacy::Attributes,
+    staged: &Path,
+) -> Result<(report::OutputResult, privacy::Release)> {
+    let info = src.info().clone();
+    let loc = info.location();
+    if let Some(m) = ctx.meter {
+        m.set_label(&loc.dataset);
+    }
+    let names: Vec<String> = attrs.qi.iter().chain(&attrs.sensitive).cloned().collect();
+    let columns = crate::privacy::column_indices(src.as_ref(), &names)?;
+    let encoder = crate::privacy::Encoder::with_floors(
+        attrs.qi.clone(),
+        attrs.sensitive.clone(),
+        attrs.floors.clone(),
+    );
+    let mut tx = BatchTransform::new(
+        loc.clone(),
+        &src.schema(),
+        ctx.dp,
+        ctx.key,
+        ctx.patterns,
+        ctx.suppression,
+        PrivacyStage::Count {
+            encoder: Box::new(encoder),
+            columns,
+            n_qi: attrs.qi.len(),
+        },
+    )?;
+    let out_schema = tx.output_schema().clone();
+    // Pass 1: input → transforms + counts → spill.
+    let spill_path = {
+        let mut p = staged.as_os_str().to_owned();
+        p.push(".pass1.arrows");
+        PathBuf::from(p)
     };
-    let w_ref: &mut dyn Writer = &mut *w;
+    let mut spill = spill::Spill::create(&spill_path, &out_schema)?;
+    pipe(src, &mut spill, &mut |data: RecordBatch| {
+        let n_in = data.num_rows() as u64;
+        let out = tx.apply(data)?;
+        if let Some(m) = ctx.meter {
+            m.add(n_in);
+        }
+        Ok(out)
+    })?;
+    let encoder = tx
+        .take_encoder()
+        .ok_or_else(|| Error::Internal("privacy: the first pass kept no counts".into()))?;
+    encoder.check()?;
+    let mut table = Some(encoder.finish());
+    let mut table_of = |_: &privacy::Attributes| {
+        table
+            .take()
+            .ok_or_else(|| Error::Internal("privacy: the class table was asked for twice".into()))
+    };
+    let mut release =
+        privacy::prepare(spec, pipeline_path, ctx.dp, &mut table_of, ctx.patterns)?
+            .ok_or_else(|| Error::Internal("privacy: the quasi-identifiers vanished".into()))?;
+    // Pass 2: spill → generalise the QI labels to the chosen levels, suppress → output.
+    let out_index = tx.output_index();
+    let qi_out: Vec<usize> = release
+        .qi_columns
+        .iter()
+        .map(|c| out_index.get(*c).copied().flatten())
+        .collect::<Option<_>>()
+        .ok_or_else(|| Error::Internal("privacy: a quasi-identifier was dropped".into()))?;
+    release.solution.floors = attrs
+        .floors
+        .iter()
+        .map(|f| crate::privacy::Floor::Labelled(f.level()))
+        .collect();
+    let back = spill.reopen(&loc.dataset)?;
+    w.begin_table(info.table.as_deref(), &out_schema)
+        .map_err(Error::on_output)?;
+    let mut memo = crate::privacy::lattice::Memo::default();
+    let mut suppressed = 0u64;
+    let solution = &release.solution;
+    pipe(Box::new(back), w, &mut |data: RecordBatch| {
+        let batch = crate::value::Batch { first_row: 0, data };
+        let (b, n) = crate::privacy::apply_batch(solution, &qi_out, &batch, &mut memo)?;
+        suppressed += n;
+        Ok(b.data)
+    })?;
+    w.end_table().map_err(Error::on_output)?;
+    // The spill goes now rather than with the staging directory: it can be large.
+    let _ = std::fs::remove_file(&spill_path);
+    let mut result = tx.result;
+    result.rows -= suppressed;
+    result.rows_suppressed += suppressed;
+    Ok((result, release))
+}
+
+/// Three stages so reading, transforming and writing overlap: a reader thread, `transform`
+/// here (columns in parallel on the thread pool), a writer thread; at most two batches wait
+/// between stages, so memory stays bounded.
+fn pipe(
+    src: Box<dyn Source>,
+    w: &mut dyn Writer,
+    transform: &mut dyn FnMut(RecordBatch) -> Result<RecordBatch>,
+) -> Result<()> {
     std::thread::scope(|scope| -> Result<()> {
         let (in_tx, in_rx) =
             std::sync::mpsc::sync_channel::<Result<Option<crate::value::Batch>>>(2);
@@ -803,7 +951,7 @@ fn process(
         let (out_tx, out_rx) = std::sync::mpsc::sync_channel::<RecordBatch>(2);
         let writer = scope.spawn(move || -> Result<()> {
             for b in out_rx {
-                w_ref.write(&b).map_err(Error::on_output)?;
+                w.write(&b).map_err(Error::on_output)?;
             }
             Ok(())
         });
@@ -814,7 +962,7 @@ fn process(
                 break;
             }
             match next {
-                Ok(Some(batch)) => match transform_batch(batch.data) {
+                Ok(Some(batch)) => match transform(batch.data) {
                     Ok(out) => {
                         if out_tx.send(out).is_err() {
                             break; // the writer failed; its error is reported below
@@ -843,9 +991,7 @@ fn process(
             Some(e) => Err(e),
             None => written,
         }
-    })?;
-    w.end_table().map_err(Error::on_output)?;
-    Ok(tx.result)
+    })
 }
 
 /// Append this run to the processing log (who processed what, when; no personal values).

@@ -10,7 +10,9 @@ use crate::config::pipeline::PrivacySpec;
 use crate::detect::{Category, PatternSet, Role};
 use crate::error::{Error, Result};
 use crate::plan::DatasetPlan;
-use crate::privacy::{self, Builtin, ClassTable, Hierarchy, Models, Search, Solution};
+use crate::privacy::{
+    self, Bound, Builtin, ClassTable, Floor, Hierarchy, Models, Search, Solution,
+};
 use crate::report::run::BeforeAfter;
 use crate::source::Source;
 
@@ -148,11 +150,62 @@ pub struct Attributes {
     pub qi: Vec<String>,
     /// Sensitive attribute names.
     pub sensitive: Vec<String>,
+    /// Each QI's hierarchy.
+    pub hierarchies: Vec<Arc<Hierarchy>>,
+    /// The level each QI is counted at: the level its `generalise` rule asks for (the
+    /// search never goes below it), or the original values for a kept QI.
+    pub floors: Vec<Floor>,
 }
 
-/// Which columns are quasi-identifiers and sensitive attributes; `Ok(None)`: the dataset has
-/// no quasi-identifier (nothing to enforce).
-pub fn attributes(spec: &PrivacySpec, dp: &DatasetPlan) -> Result<Option<Attributes>> {
+/// The hierarchy of QI `name` (column plan `cp`) and, when a rule generalises it, the level
+/// that rule fixes.
+fn hierarchy_of(
+    spec: &PrivacySpec,
+    base: &Path,
+    name: &str,
+    cp: &crate::plan::ColumnPlan,
+    patterns: &Arc<PatternSet>,
+) -> Result<(Arc<Hierarchy>, Option<usize>)> {
+    let delim = spec.hierarchy_delimiter.unwrap_or(';');
+    let h = match spec.hierarchies.get(name) {
+        Some(h) => match builtin_by_name(h) {
+            Some(b) => Hierarchy::builtin(b, None, patterns.clone())?,
+            None => Hierarchy::from_arx_csv(&base.join(h), delim as u8)?,
+        },
+        None => Hierarchy::builtin(default_builtin(cp.category), None, patterns.clone())?,
+    };
+    let floor = if cp.action == "generalise" {
+        // The search starts at the level the rule asks for, never below it.
+        let chosen = spec
+            .hierarchies
+            .get(name)
+            .map(|h| builtin_by_name(h))
+            .unwrap_or(Some(default_builtin(cp.category)));
+        Some(
+            chosen
+                .and_then(|kind| rule_level(kind, &cp.params))
+                .ok_or_else(|| {
+                    Error::Usage(format!(
+                        "privacy: the rules generalise `{name}` to a level its hierarchy does not \
+                         have; plan it as `keep` or choose a matching built-in hierarchy"
+                    ))
+                })?,
+        )
+    } else {
+        None
+    };
+    Ok((Arc::new(h), floor))
+}
+
+/// Which columns are quasi-identifiers and sensitive attributes, with the QIs' hierarchies
+/// (ARX files relative to the pipeline file); `Ok(None)`: the dataset has no
+/// quasi-identifier (nothing to enforce).
+pub fn attributes(
+    spec: &PrivacySpec,
+    pipeline_path: &Path,
+    dp: &DatasetPlan,
+    patterns: &Arc<PatternSet>,
+) -> Result<Option<Attributes>> {
     let pick = |names: &Option<Vec<String>>, role: Role, actions: &[&str]| -> Vec<usize> {
         match names {
             Some(n) => dp
@@ -201,16 +254,37 @@ pub fn attributes(spec: &PrivacySpec, dp: &DatasetPlan) -> Result<Option<Attribu
         .iter()
         .map(|i| dp.columns[*i].name.clone())
         .collect();
+    let base = pipeline_path.parent().unwrap_or(Path::new("."));
+    let mut hierarchies = Vec::with_capacity(qi.len());
+    let mut floors = Vec::with_capacity(qi.len());
+    for (&ci, name) in qi_columns.iter().zip(&qi) {
+        let (h, floor) = hierarchy_of(spec, base, name, &dp.columns[ci], patterns)?;
+        floors.push(match floor {
+            Some(level) => Floor::Level {
+                hierarchy: h.clone(),
+                level,
+            },
+            None => Floor::Original,
+        });
+        hierarchies.push(h);
+    }
     Ok(Some(Attributes {
         qi_columns,
         qi,
         sensitive,
+        hierarchies,
+        floors,
     }))
 }
 
-/// The first pass over a whole source (unsharded runs).
-pub fn first_pass(src: &mut dyn Source, a: &Attributes) -> Result<ClassTable> {
-    privacy::first_pass(src, &a.qi, &a.sensitive)
+/// The first pass over a source (a shard's summary phase), after `filter` (the objection
+/// list) has removed rows.
+pub fn first_pass(
+    src: &mut dyn Source,
+    a: &Attributes,
+    filter: &mut dyn FnMut(arrow_array::RecordBatch) -> Result<arrow_array::RecordBatch>,
+) -> Result<ClassTable> {
+    privacy::first_pass(src, &a.qi, &a.sensitive, a.floors.clone(), filter)
 }
 
 /// First pass and search for one dataset. `table` makes the class table (one pass over the
@@ -224,13 +298,15 @@ pub fn prepare(
     patterns: &Arc<PatternSet>,
 ) -> Result<Option<Release>> {
     let models: Models = spec.models()?;
-    let Some(attrs) = attributes(spec, dp)? else {
+    let Some(attrs) = attributes(spec, pipeline_path, dp, patterns)? else {
         return Ok(None);
     };
     let Attributes {
         qi_columns,
         qi,
         sensitive,
+        hierarchies,
+        floors,
     } = attrs.clone();
     // Models that need sensitive attributes apply only where the dataset has some.
     let models = if sensitive.is_empty() {
@@ -243,24 +319,26 @@ pub fn prepare(
         models
     };
     let table = table(&attrs)?;
-    let delim = spec.hierarchy_delimiter.unwrap_or(';');
-    let base = pipeline_path.parent().unwrap_or(Path::new("."));
+    let levels: Vec<usize> = floors.iter().map(Floor::level).collect();
+    if table.floors != levels {
+        return Err(Error::Internal(
+            "privacy: the class table was counted at other levels than the rules fix".into(),
+        ));
+    }
     let mut bound = Vec::with_capacity(qi.len());
     let mut notes = Vec::new();
     for (n, (&ci, name)) in qi_columns.iter().zip(&qi).enumerate() {
-        let h = match spec.hierarchies.get(name) {
-            Some(h) => match builtin_by_name(h) {
-                Some(b) => Hierarchy::builtin(b, None, patterns.clone())?,
-                None => Hierarchy::from_arx_csv(&base.join(h), delim as u8)?,
-            },
-            None => Hierarchy::builtin(
-                default_builtin(dp.columns[ci].category),
-                None,
-                patterns.clone(),
-            )?,
-        };
         let cp = &dp.columns[ci];
-        let mut b = match h.bind(name, &table.qi_values[n]) {
+        if table.floors[n] > 0 {
+            bound.push(Bound::from_upper(
+                name,
+                &table.qi_values[n],
+                table.floors[n],
+                &table.upper[n],
+            )?);
+            continue;
+        }
+        let b = match hierarchies[n].bind(name, &table.qi_values[n]) {
             Ok(b) => b,
             // A kept column whose values do not fit the default built-in hierarchy (an age
             // column that already holds bands): keep it or suppress it, nothing in between.
@@ -273,25 +351,10 @@ pub fn prepare(
             }
             Err(e) => return Err(e),
         };
-        if cp.action == "generalise" {
-            // The search starts at the level the rule asks for, never below it.
-            let chosen = spec
-                .hierarchies
-                .get(name)
-                .map(|h| builtin_by_name(h))
-                .unwrap_or(Some(default_builtin(cp.category)));
-            b.min_level = chosen
-                .and_then(|kind| rule_level(kind, &cp.params))
-                .ok_or_else(|| {
-                    Error::Usage(format!(
-                        "privacy: the rules generalise `{name}` to a level its hierarchy does not \
-                         have; plan it as `keep` or choose a matching built-in hierarchy"
-                    ))
-                })?;
-        }
         bound.push(b);
     }
-    let (solution, search) = privacy::search(&table, bound, &models)?;
+    let (mut solution, search) = privacy::search(&table, bound, &models)?;
+    solution.floors = floors;
     let l_achieved = models.l.map(|_| {
         solution
             .risk_after

@@ -1,9 +1,9 @@
-//! Per-shard privacy summaries (`anonkos.privacy-summary/v1`): the mergeable first pass of a
+//! Per-shard privacy summaries (`anonkos.privacy-summary/v2`): the mergeable first pass of a
 //! sharded run with `[privacy]`.
 //!
 //! Phase 1 (`--shard i/n --summary-out FILE`) counts, for every dataset with
-//! quasi-identifiers, each distinct combination of QI values (at the finest level) and
-//! sensitive values among the rows of the shard's units. Phase 2 (`--shard i/n --summaries
+//! quasi-identifiers, each distinct combination of QI values (at the levels the pipeline's
+//! `generalise` rules fix, with the labels above each value) and sensitive values among the rows of the shard's units. Phase 2 (`--shard i/n --summaries
 //! GLOB`) adds the counts of all `n` summaries up: the merged class table is exactly the one
 //! an unsharded first pass builds ([`ClassTable::merge`]), so the lattice search, which is
 //! deterministic, picks the same levels and suppresses the same classes in every shard.
@@ -19,11 +19,11 @@ use super::report::RunReport;
 use super::shard::ShardSpec;
 use super::{Input, privacy, url_of};
 use crate::error::{Error, Result};
-use crate::privacy::ClassTable;
+use crate::privacy::{ClassTable, Counts};
 use crate::source::{self, ReadOptions, Source};
 
 /// The summary file's schema name.
-pub const SCHEMA: &str = "anonkos.privacy-summary/v1";
+pub const SCHEMA: &str = "anonkos.privacy-summary/v2";
 
 /// An input as summaries identify it (path as given and content digest when a file).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,8 +47,9 @@ pub struct DatasetSummary {
     pub sensitive: Vec<String>,
     /// Rows counted.
     pub rows: u64,
-    /// (QI values ++ sensitive values, count).
-    pub combinations: Vec<(Vec<String>, u64)>,
+    /// The class counts (QIs at the levels the rules fix).
+    #[serde(flatten)]
+    pub counts: Counts,
 }
 
 /// One shard's summary file.
@@ -170,9 +171,9 @@ impl Merged {
         &self,
         source: &str,
         table: Option<&str>,
-        qi: &[String],
-        sensitive: &[String],
+        attrs: &privacy::Attributes,
     ) -> Result<ClassTable> {
+        let (qi, sensitive) = (&attrs.qi, &attrs.sensitive);
         let parts = self
             .datasets
             .get(&(source.to_string(), table.map(str::to_string)))
@@ -180,7 +181,7 @@ impl Merged {
             .unwrap_or_default();
         if let Some(p) = parts
             .iter()
-            .find(|p| p.qi != qi || p.sensitive != sensitive)
+            .find(|p| &p.qi != qi || &p.sensitive != sensitive)
         {
             return Err(Error::Usage(format!(
                 "{source}{}: the summaries count other attributes ({}) than this run ({}); rerun phase 1",
@@ -189,9 +190,9 @@ impl Merged {
                 qi.join(", ")
             )));
         }
-        let combos: Vec<Vec<(Vec<String>, u64)>> =
-            parts.iter().map(|p| p.combinations.clone()).collect();
-        Ok(ClassTable::merge(qi.to_vec(), sensitive.to_vec(), &combos))
+        let counts: Vec<Counts> = parts.iter().map(|p| p.counts.clone()).collect();
+        let floors: Vec<usize> = attrs.floors.iter().map(|f| f.level()).collect();
+        ClassTable::merge(qi.to_vec(), sensitive.to_vec(), &floors, &counts)
     }
 }
 
@@ -207,11 +208,24 @@ pub(super) fn input_ids(report: &RunReport) -> Vec<InputId> {
         .collect()
 }
 
+/// What phase 1 needs of the run.
+pub(super) struct Context<'a> {
+    /// The pipeline's `[privacy]`.
+    pub spec: &'a crate::config::pipeline::PrivacySpec,
+    /// The pipeline file (ARX hierarchies are relative to it).
+    pub pipeline_path: &'a Path,
+    /// The run's plan.
+    pub plan: &'a crate::plan::Plan,
+    /// Patterns (built-in hierarchies).
+    pub patterns: &'a std::sync::Arc<crate::detect::PatternSet>,
+    /// The objection list, if any.
+    pub suppression: Option<&'a super::Suppression>,
+}
+
 /// Phase 1 of a sharded privacy run: count this shard's rows of every dataset with
 /// quasi-identifiers and write the summary.
 pub(super) fn write_summary(
-    spec: &crate::config::pipeline::PrivacySpec,
-    plan: &crate::plan::Plan,
+    ctx: &Context<'_>,
     a: &super::shard::Assignment,
     inputs: &[Input],
     inputs_text: &[String],
@@ -230,7 +244,8 @@ pub(super) fn write_summary(
         };
         for mut src in sources {
             let info = src.info().clone();
-            let Some(dp) = plan
+            let Some(dp) = ctx
+                .plan
                 .datasets
                 .iter()
                 .find(|d| d.source == info.source && d.table == info.table)
@@ -243,18 +258,29 @@ pub(super) fn write_summary(
             else {
                 continue;
             };
-            let Some(attrs) = privacy::attributes(spec, dp)? else {
+            let Some(attrs) = privacy::attributes(ctx.spec, ctx.pipeline_path, dp, ctx.patterns)?
+            else {
                 continue;
             };
             src.select_units(range, a.spec.count)?;
-            let table = privacy::first_pass(src.as_mut(), &attrs)?;
+            // Rows on the objection list never reach the output, so they are not counted
+            // (as in an unsharded run).
+            let cols = ctx
+                .suppression
+                .map(|s| super::batch::objection_columns(s, dp))
+                .unwrap_or_default();
+            let mut filter = |data| match ctx.suppression {
+                Some(s) => super::batch::objection_filter(s, &cols, data).map(|(d, _)| d),
+                None => Ok(data),
+            };
+            let table = privacy::first_pass(src.as_mut(), &attrs, &mut filter)?;
             datasets.push(DatasetSummary {
                 source: info.source.clone(),
                 table: info.table.clone(),
                 qi: attrs.qi.clone(),
                 sensitive: attrs.sensitive.clone(),
                 rows: table.rows,
-                combinations: table.combinations(),
+                counts: table.counts(),
             });
         }
     }

@@ -47,7 +47,8 @@ fn adult_search(
 ) -> anonkos::Result<(privacy::Solution, privacy::Search)> {
     let qi: Vec<String> = QI.iter().map(|s| s.to_string()).collect();
     let mut srcs = source::open(&dir.join("adult.csv"), "adult.csv", &ReadOptions::default())?;
-    let table = privacy::first_pass(srcs[0].as_mut(), &qi, sensitive)?;
+    let floors = vec![privacy::Floor::Original; qi.len()];
+    let table = privacy::first_pass(srcs[0].as_mut(), &qi, sensitive, floors, &mut Ok)?;
     assert_eq!(table.rows, 30_162);
     let bound = qi
         .iter()
@@ -156,7 +157,14 @@ fn missing_value_in_hierarchy_is_named_error() {
     let qi = vec!["race".to_string()];
     let mut srcs =
         source::open(&dir.join("adult.csv"), "adult.csv", &ReadOptions::default()).expect("open");
-    let table = privacy::first_pass(srcs[0].as_mut(), &qi, &[]).expect("pass");
+    let table = privacy::first_pass(
+        srcs[0].as_mut(),
+        &qi,
+        &[],
+        vec![privacy::Floor::Original],
+        &mut Ok,
+    )
+    .expect("pass");
     let e = h.bind("race", &table.qi_values[0]).expect_err("missing");
     assert!(e.to_string().contains("`race`"), "{e}");
 }
@@ -239,6 +247,17 @@ fn research_release_enforces_k_and_reports_risk_and_utility() {
         counts.values().all(|c| *c >= 5),
         "a class below k in the output"
     );
+    assert_eq!(
+        counts.values().sum::<u64>(),
+        o0["rows"].as_u64().expect("rows")
+    );
+    // The first pass's spill lives in the staging directory and goes with it.
+    let left: Vec<String> = std::fs::read_dir(&out)
+        .expect("out")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("arrows") || n.contains("staging"))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
 }
 
 #[test]
