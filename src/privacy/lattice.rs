@@ -364,7 +364,7 @@ impl Solution {
                 .enumerate()
                 .map(|(i, c)| self.bound[i].map[self.levels[i]][*c as usize]),
         );
-        !self.suppressed_classes.contains(key)
+        self.suppressed_classes.is_empty() || !self.suppressed_classes.contains(key)
     }
 
     /// The label of generalised code `c` of QI `i`.

@@ -151,15 +151,16 @@ pub fn column_indices(source: &dyn crate::source::Source, names: &[String]) -> R
 }
 
 /// Count the rows of `data` into `enc`: columns `idx` are the QIs, then the sensitive
-/// attributes. With `labels`, also return each QI's column of labels at its floor (what a
-/// two-pass run writes for the QIs in its first pass). A value that a QI's hierarchy does
-/// not cover is an error naming the attribute (never the value).
+/// attributes. With `codes`, also return each QI's column of codes at its floor
+/// ([`Encoder::last_codes`]; what a two-pass run spills for the QIs in its first pass). A
+/// value that a QI's hierarchy does not cover is an error naming the attribute (never the
+/// value).
 pub fn count_batch(
     enc: &mut Encoder,
     data: &arrow_array::RecordBatch,
     idx: &[usize],
     n_qi: usize,
-    labels: bool,
+    codes: bool,
 ) -> Result<Vec<arrow_array::ArrayRef>> {
     let batch = crate::value::Batch {
         first_row: 0,
@@ -171,10 +172,8 @@ pub fn count_batch(
         .collect::<Result<_>>()?;
     let cols: Vec<&arrow_array::StringArray> = arrays.iter().map(as_text).collect::<Result<_>>()?;
     let rows = data.num_rows();
-    let mut out: Vec<arrow_array::builder::StringBuilder> = if labels {
-        (0..n_qi)
-            .map(|_| arrow_array::builder::StringBuilder::with_capacity(rows, rows * 8))
-            .collect()
+    let mut out: Vec<Vec<u32>> = if codes {
+        vec![Vec::with_capacity(rows); n_qi]
     } else {
         Vec::new()
     };
@@ -182,14 +181,80 @@ pub fn count_batch(
         if !enc.push(cols.iter().map(|c| cell(c, r))) {
             enc.check()?;
         }
-        for (i, o) in out.iter_mut().enumerate() {
-            o.append_value(enc.value(i, enc.last_codes()[i]));
+        for (o, c) in out.iter_mut().zip(enc.last_codes()) {
+            o.push(*c);
         }
     }
     Ok(out
         .into_iter()
-        .map(|mut b| std::sync::Arc::new(b.finish()) as arrow_array::ArrayRef)
+        .map(|v| std::sync::Arc::new(arrow_array::UInt32Array::from(v)) as arrow_array::ArrayRef)
         .collect())
+}
+
+/// Second pass of a two-pass release on one batch of the first pass's spill: the QI
+/// columns `qi_columns` hold first-pass codes (`recode` maps them to the class table's);
+/// replace them by the labels of the chosen levels and drop the rows of suppressed classes.
+/// Returns the new batch (QI columns as text, `schema`) and the number of rows suppressed.
+pub fn apply_codes(
+    solution: &Solution,
+    recode: &[Vec<u32>],
+    qi_columns: &[usize],
+    data: &arrow_array::RecordBatch,
+    schema: &arrow_schema::SchemaRef,
+) -> Result<(arrow_array::RecordBatch, u64)> {
+    use arrow_array::Array;
+    let codes: Vec<&arrow_array::UInt32Array> = qi_columns
+        .iter()
+        .map(|c| {
+            data.column(*c)
+                .as_any()
+                .downcast_ref::<arrow_array::UInt32Array>()
+                .filter(|a| a.null_count() == 0)
+                .ok_or_else(|| Error::Internal("privacy: the spill lost its QI codes".into()))
+        })
+        .collect::<Result<_>>()?;
+    let rows = data.num_rows();
+    let mut keep = Vec::with_capacity(rows);
+    let mut out: Vec<arrow_array::builder::StringBuilder> = qi_columns
+        .iter()
+        .map(|_| arrow_array::builder::StringBuilder::with_capacity(rows, rows * 8))
+        .collect();
+    let mut suppressed = 0u64;
+    let mut row: Vec<u32> = vec![0; qi_columns.len()];
+    let mut key: Vec<u32> = Vec::with_capacity(qi_columns.len());
+    for r in 0..rows {
+        for (i, c) in codes.iter().enumerate() {
+            row[i] = *recode[i]
+                .get(c.value(r) as usize)
+                .ok_or_else(|| Error::Internal("privacy: a QI code out of range".into()))?;
+        }
+        if solution.generalise(&row, &mut key) {
+            keep.push(true);
+            for (i, (o, c)) in out.iter_mut().zip(&key).enumerate() {
+                o.append_value(solution.label(i, *c));
+            }
+        } else {
+            // A placeholder: the row is filtered out below.
+            keep.push(false);
+            suppressed += 1;
+            for o in out.iter_mut() {
+                o.append_null();
+            }
+        }
+    }
+    let mut columns = data.columns().to_vec();
+    for (i, c) in qi_columns.iter().enumerate() {
+        columns[*c] = std::sync::Arc::new(out[i].finish());
+    }
+    let rebuilt = arrow_array::RecordBatch::try_new(schema.clone(), columns)
+        .map_err(|e| Error::Internal(format!("privacy: cannot rebuild a batch: {e}")))?;
+    if suppressed == 0 {
+        return Ok((rebuilt, 0));
+    }
+    let mask = arrow_array::BooleanArray::from(keep);
+    let filtered = arrow_select::filter::filter_record_batch(&rebuilt, &mask)
+        .map_err(|e| Error::Internal(format!("privacy: cannot drop suppressed rows: {e}")))?;
+    Ok((filtered, suppressed))
 }
 
 /// First pass: stream a source, reading only the QI and sensitive columns, into a

@@ -1,26 +1,54 @@
 //! First pass: encode quasi-identifier and sensitive values to integer codes and count the
 //! distinct combinations. Memory grows with distinct combinations, not with rows.
-use crate::detect::hash::FxHashMap as HashMap;
+use crate::detect::hash::{FxHashMap as HashMap, hash_bytes};
+use smallvec::SmallVec;
 use std::sync::Arc;
 
 use super::Hierarchy;
 
-/// Interns the values of one column.
+/// Interns the values of one column in one contiguous buffer: a lookup touches a small
+/// table of codes and that buffer, not a heap string per value (the first pass looks up
+/// every QI and sensitive cell of every row).
 #[derive(Debug, Default, Clone)]
 struct Interner {
-    index: HashMap<String, u32>,
-    values: Vec<String>,
+    table: hashbrown::HashTable<u32>,
+    /// `ends[c]`: where value `c` ends in `arena`.
+    ends: Vec<usize>,
+    arena: String,
+}
+
+fn interned<'a>(arena: &'a str, ends: &[usize], c: u32) -> &'a str {
+    let c = c as usize;
+    let start = if c == 0 { 0 } else { ends[c - 1] };
+    &arena[start..ends[c]]
 }
 
 impl Interner {
     fn code(&mut self, v: &str) -> u32 {
-        if let Some(c) = self.index.get(v) {
-            return *c;
+        let Interner { table, ends, arena } = self;
+        let h = hash_bytes(v.as_bytes());
+        if let Some(&c) = table.find(h, |&c| interned(arena, ends, c) == v) {
+            return c;
         }
-        let c = self.values.len() as u32;
-        self.index.insert(v.to_string(), c);
-        self.values.push(v.to_string());
+        let c = ends.len() as u32;
+        arena.push_str(v);
+        ends.push(arena.len());
+        table.insert_unique(h, c, |&c| hash_bytes(interned(arena, ends, c).as_bytes()));
         c
+    }
+
+    fn get(&self, c: u32) -> &str {
+        interned(&self.arena, &self.ends, c)
+    }
+
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn clear(&mut self) {
+        self.table.clear();
+        self.ends.clear();
+        self.arena.clear();
     }
 }
 
@@ -68,8 +96,10 @@ struct Column {
     floor: Floor,
     /// `upper[code]`: the labels of the levels above the floor, top (`*`) last.
     upper: Vec<Vec<String>>,
-    /// Raw value → code (only for [`Floor::Level`]).
-    memo: HashMap<String, u32>,
+    /// Raw values seen (only for [`Floor::Level`]) …
+    memo: Interner,
+    /// … and the code of each at the floor.
+    memo_codes: Vec<u32>,
     /// Rows whose value the hierarchy does not know.
     missing: u64,
 }
@@ -80,7 +110,8 @@ impl Column {
             interner: Interner::default(),
             floor,
             upper: Vec::new(),
-            memo: HashMap::default(),
+            memo: Interner::default(),
+            memo_codes: Vec::new(),
             missing: 0,
         }
     }
@@ -91,30 +122,40 @@ impl Column {
             Floor::Original | Floor::Labelled(_) => return Some(self.interner.code(v)),
             Floor::Level { hierarchy, level } => (hierarchy, *level),
         };
-        if let Some(c) = self.memo.get(v) {
-            return Some(*c);
+        let raw = self.memo.code(v);
+        if let Some(&c) = self.memo_codes.get(raw as usize) {
+            if c == UNKNOWN {
+                self.missing += 1;
+                return None;
+            }
+            return Some(c);
         }
-        let Some(mut chain) = hierarchy.chain(v) else {
+        let Some(mut chain) = hierarchy.chain(v).filter(|c| level <= c.len()) else {
             self.missing += 1;
+            self.memo_codes.push(UNKNOWN);
             return None;
         };
-        if level > chain.len() {
-            self.missing += 1;
-            return None;
-        }
         let upper = chain.split_off(level);
         let label = chain.pop().unwrap_or_default();
         let c = self.interner.code(&label);
         if c as usize == self.upper.len() {
             self.upper.push(upper);
         }
+        self.memo_codes.push(c);
         if self.memo.len() >= MEMO_CAP {
             self.memo.clear();
+            self.memo_codes.clear();
         }
-        self.memo.insert(v.to_string(), c);
         Some(c)
     }
 }
+
+/// The memo's mark for a raw value its hierarchy does not cover.
+const UNKNOWN: u32 = u32::MAX;
+
+/// The codes of one row, inline for up to eight attributes (no allocation, no pointer to
+/// follow when the counts are looked up).
+type Key = SmallVec<[u32; 8]>;
 
 /// Accumulates rows (QI values then sensitive values) into a [`ClassTable`].
 #[derive(Debug, Clone)]
@@ -122,8 +163,8 @@ pub struct Encoder {
     qi: Vec<String>,
     sensitive: Vec<String>,
     cols: Vec<Column>,
-    counts: HashMap<Vec<u32>, u64>,
-    key: Vec<u32>,
+    counts: HashMap<Key, u64>,
+    key: Key,
     rows: u64,
 }
 
@@ -145,7 +186,7 @@ impl Encoder {
             sensitive,
             cols,
             counts: HashMap::default(),
-            key: Vec::with_capacity(n),
+            key: Key::new(),
             rows: 0,
         }
     }
@@ -186,7 +227,7 @@ impl Encoder {
 
     /// The value (QI: its label at the floor) of code `code` of column `col`.
     pub fn value(&self, col: usize, code: u32) -> &str {
-        self.cols[col].interner.values[code as usize].as_str()
+        self.cols[col].interner.get(code)
     }
 
     /// For a [`Floor::Labelled`] QI `qi`: the labels above `label` (from a shard summary).
@@ -217,6 +258,12 @@ impl Encoder {
 
     /// Finish: a table sorted by value (deterministic whatever the row order).
     pub fn finish(self) -> ClassTable {
+        self.finish_recoded().0
+    }
+
+    /// [`Encoder::finish`], plus for each QI the table code of every code
+    /// [`Encoder::last_codes`] gave (`recode[qi][code]`).
+    pub fn finish_recoded(self) -> (ClassTable, Vec<Vec<u32>>) {
         let nq = self.qi.len();
         let floors: Vec<usize> = self.cols[..nq].iter().map(|c| c.floor.level()).collect();
         // Re-code every column in sorted value order so that codes do not depend on row order.
@@ -224,7 +271,9 @@ impl Encoder {
         let mut sorted_values: Vec<Vec<String>> = Vec::with_capacity(self.cols.len());
         let mut upper: Vec<Vec<Vec<String>>> = Vec::with_capacity(nq);
         for (i, col) in self.cols.into_iter().enumerate() {
-            let values = col.interner.values;
+            let values: Vec<String> = (0..col.interner.len() as u32)
+                .map(|c| col.interner.get(c).to_string())
+                .collect();
             let mut order: Vec<u32> = (0..values.len() as u32).collect();
             order.sort_by(|a, b| values[*a as usize].cmp(&values[*b as usize]));
             let mut r = vec![0u32; order.len()];
@@ -260,7 +309,8 @@ impl Encoder {
             .collect();
         combos.sort_unstable();
         let sensitive_values = sorted_values.split_off(nq);
-        ClassTable {
+        recode.truncate(nq);
+        let table = ClassTable {
             qi: self.qi,
             sensitive: self.sensitive,
             qi_values: sorted_values,
@@ -269,7 +319,8 @@ impl Encoder {
             sensitive_values,
             combos,
             rows: self.rows,
-        }
+        };
+        (table, recode)
     }
 }
 
@@ -491,12 +542,12 @@ mod floor_tests {
             for d in 1..=28 {
                 let v = format!("{y}-02-{d:02}");
                 let code = c.code(&v).expect("date");
-                assert_eq!(c.interner.values[code as usize], y.to_string());
+                assert_eq!(c.interner.get(code), y.to_string());
                 n += 1;
             }
         }
         assert_eq!(c.memo.len(), n.min(MEMO_CAP));
-        assert_eq!(c.interner.values.len(), 100);
+        assert_eq!(c.interner.len(), 100);
     }
 
     /// Shards counted at the floor merge into the table of one pass.

@@ -36,9 +36,9 @@ pub enum PrivacyStage<'a> {
     /// No privacy model for this dataset.
     None,
     /// First pass of an unsharded release: count the QI classes (QIs at their floors, after
-    /// the objection list) and write each QI as its label at the floor. The second pass
-    /// generalises those labels further ([`super::privacy::Release`], over this pass's
-    /// output).
+    /// the objection list) and write each QI as its first-pass code (`UInt32`). The second
+    /// pass turns the codes into the labels of the chosen levels
+    /// ([`crate::privacy::apply_codes`], over this pass's output).
     Count {
         /// The counts so far.
         encoder: Box<crate::privacy::Encoder>,
@@ -151,7 +151,11 @@ impl<'a> BatchTransform<'a> {
                     other => other,
                 },
             )?;
-            let out_type = if is_qi {
+            // A counting pass carries each QI as its code (the second pass labels it).
+            let counting = matches!(privacy, PrivacyStage::Count { .. });
+            let out_type = if is_qi && counting {
+                t.output_type(&arrow_schema::DataType::UInt32)
+            } else if is_qi {
                 t.output_type(&arrow_schema::DataType::Utf8)
             } else {
                 t.output_type(f.data_type())
@@ -159,7 +163,7 @@ impl<'a> BatchTransform<'a> {
             kept.push(out_type.is_some());
             if let Some(dt) = out_type {
                 let keep_meta = cp.action == "keep" && !is_qi;
-                let field = Field::new(f.name(), dt, true);
+                let field = Field::new(f.name(), dt, !(is_qi && counting));
                 fields.push(if keep_meta {
                     field.with_metadata(f.metadata().clone())
                 } else {
@@ -272,7 +276,7 @@ impl<'a> BatchTransform<'a> {
             n_qi,
         } = &mut self.privacy
         {
-            let labels = crate::privacy::count_batch(encoder, &data, columns, *n_qi, true)?;
+            let codes = crate::privacy::count_batch(encoder, &data, columns, *n_qi, true)?;
             let mut cols = data.columns().to_vec();
             let mut fields: Vec<Field> = data
                 .schema()
@@ -280,12 +284,12 @@ impl<'a> BatchTransform<'a> {
                 .iter()
                 .map(|f| f.as_ref().clone())
                 .collect();
-            for (&c, l) in columns[..*n_qi].iter().zip(labels) {
-                cols[c] = l;
-                fields[c] = Field::new(fields[c].name(), arrow_schema::DataType::Utf8, true);
+            for (&c, codes) in columns[..*n_qi].iter().zip(codes) {
+                cols[c] = codes;
+                fields[c] = Field::new(fields[c].name(), arrow_schema::DataType::UInt32, false);
             }
             data = RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)
-                .map_err(|e| Error::Internal(format!("{loc}: QI labels: {e}")))?;
+                .map_err(|e| Error::Internal(format!("{loc}: QI codes: {e}")))?;
         }
         let subjects: Option<StringArray> = match (self.wants_subjects, self.subject_col) {
             (true, Some((i, cat))) => {

@@ -390,13 +390,23 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
     })?;
     let _run_lock = lock_out_dir(&out_dir)?;
     let out_canon = out_dir.canonicalize().map_err(|e| Error::io(&out_dir, e))?;
+    // The inputs' digests are for the report, except that sharded privacy phases check them
+    // first: otherwise the hashing (a full read of each input) overlaps the processing.
+    let hash_now = opts.summary_out.is_some() || opts.summaries.is_some();
+    let mut to_hash: Vec<(usize, PathBuf)> = Vec::new();
     for i in &inputs {
         if let Some(p) = &i.path {
-            let (sha, bytes) = crate::digest::sha256_file(p)?;
+            let (sha, bytes) = if hash_now {
+                let (sha, bytes) = crate::digest::sha256_file(p)?;
+                (Some(sha), Some(bytes))
+            } else {
+                to_hash.push((report.inputs.len(), p.clone()));
+                (None, None)
+            };
             report.inputs.push(report::FileInfo {
                 path: i.display.clone(),
-                sha256: Some(sha),
-                bytes: Some(bytes),
+                sha256: sha,
+                bytes,
             });
             if let Ok(c) = p.canonicalize()
                 && c.starts_with(&out_canon)
@@ -415,6 +425,15 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
             });
         }
     }
+
+    let digests = (!to_hash.is_empty()).then(|| {
+        std::thread::spawn(move || -> Result<Vec<(usize, (String, u64))>> {
+            to_hash
+                .into_iter()
+                .map(|(k, p)| crate::digest::sha256_file(&p).map(|d| (k, d)))
+                .collect()
+        })
+    });
 
     let suppression = match &pipeline.suppress {
         Some(s) => Some(load_suppression(s, key.as_ref())?),
@@ -656,6 +675,16 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
     }
     drop(staging);
 
+    if let Some(h) = digests {
+        let done = h
+            .join()
+            .map_err(|_| Error::Internal("the input hashing thread panicked".into()))??;
+        for (k, (sha, bytes)) in done {
+            report.inputs[k].sha256 = Some(sha);
+            report.inputs[k].bytes = Some(bytes);
+        }
+    }
+
     // 5. Verify what was written, with the plan as the manifest.
     let out_paths: Vec<PathBuf> = finals.iter().map(|(_, f, _)| f.clone()).collect();
     let v = verify::verify(
@@ -833,10 +862,10 @@ fn process(
 /// An unsharded `[privacy]` release of one dataset in two passes over the data but one over
 /// the input. Pass 1 reads the input, applies the objection list and every column
 /// transform, counts the quasi-identifier classes (QIs at the levels the rules fix) and
-/// spills the transformed batches, QIs as their labels at those levels, into the staging
+/// spills the transformed batches, each QI as its integer code, into the staging
 /// directory. The lattice search then runs on the counts. Pass 2 reads the spill back,
-/// generalises the QI labels to the chosen levels, drops the rows of suppressed classes
-/// and writes the output. The input is parsed and transformed once; the spill costs a
+/// turns the codes into the labels of the chosen levels, drops the rows of suppressed
+/// classes and writes the output. The input is parsed and transformed once; the spill costs a
 /// write and a read of Arrow IPC.
 #[allow(clippy::too_many_arguments)] // the pieces of a release; a struct would only rename them
 fn two_pass(
@@ -873,14 +902,14 @@ fn two_pass(
             n_qi: attrs.qi.len(),
         },
     )?;
-    let out_schema = tx.output_schema().clone();
+    let spill_schema = tx.output_schema().clone();
     // Pass 1: input → transforms + counts → spill.
     let spill_path = {
         let mut p = staged.as_os_str().to_owned();
         p.push(".pass1.arrows");
         PathBuf::from(p)
     };
-    let mut spill = spill::Spill::create(&spill_path, &out_schema)?;
+    let mut spill = spill::Spill::create(&spill_path, &spill_schema)?;
     pipe(src, &mut spill, &mut |data: RecordBatch| {
         let n_in = data.num_rows() as u64;
         let out = tx.apply(data)?;
@@ -893,16 +922,17 @@ fn two_pass(
         .take_encoder()
         .ok_or_else(|| Error::Internal("privacy: the first pass kept no counts".into()))?;
     encoder.check()?;
-    let mut table = Some(encoder.finish());
+    let (table, recode) = encoder.finish_recoded();
+    let mut table = Some(table);
     let mut table_of = |_: &privacy::Attributes| {
         table
             .take()
             .ok_or_else(|| Error::Internal("privacy: the class table was asked for twice".into()))
     };
-    let mut release =
-        privacy::prepare(spec, pipeline_path, ctx.dp, &mut table_of, ctx.patterns)?
-            .ok_or_else(|| Error::Internal("privacy: the quasi-identifiers vanished".into()))?;
-    // Pass 2: spill → generalise the QI labels to the chosen levels, suppress → output.
+    let release = privacy::prepare(spec, pipeline_path, ctx.dp, &mut table_of, ctx.patterns)?
+        .ok_or_else(|| Error::Internal("privacy: the quasi-identifiers vanished".into()))?;
+    // Pass 2: spill → the QI codes become the labels of the chosen levels, suppressed
+    // classes go → output.
     let out_index = tx.output_index();
     let qi_out: Vec<usize> = release
         .qi_columns
@@ -910,22 +940,27 @@ fn two_pass(
         .map(|c| out_index.get(*c).copied().flatten())
         .collect::<Option<_>>()
         .ok_or_else(|| Error::Internal("privacy: a quasi-identifier was dropped".into()))?;
-    release.solution.floors = attrs
-        .floors
-        .iter()
-        .map(|f| crate::privacy::Floor::Labelled(f.level()))
-        .collect();
+    let final_schema: arrow_schema::SchemaRef = {
+        let mut fields: Vec<arrow_schema::Field> = spill_schema
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone())
+            .collect();
+        for &c in &qi_out {
+            fields[c] =
+                arrow_schema::Field::new(fields[c].name(), arrow_schema::DataType::Utf8, true);
+        }
+        Arc::new(arrow_schema::Schema::new(fields))
+    };
     let back = spill.reopen(&loc.dataset)?;
-    w.begin_table(info.table.as_deref(), &out_schema)
+    w.begin_table(info.table.as_deref(), &final_schema)
         .map_err(Error::on_output)?;
-    let mut memo = crate::privacy::lattice::Memo::default();
     let mut suppressed = 0u64;
     let solution = &release.solution;
     pipe(Box::new(back), w, &mut |data: RecordBatch| {
-        let batch = crate::value::Batch { first_row: 0, data };
-        let (b, n) = crate::privacy::apply_batch(solution, &qi_out, &batch, &mut memo)?;
+        let (b, n) = crate::privacy::apply_codes(solution, &recode, &qi_out, &data, &final_schema)?;
         suppressed += n;
-        Ok(b.data)
+        Ok(b)
     })?;
     w.end_table().map_err(Error::on_output)?;
     // The spill goes now rather than with the staging directory: it can be large.

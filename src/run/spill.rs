@@ -1,5 +1,5 @@
 //! The spill of a two-pass `[privacy]` release: the first pass writes its transformed batches
-//! (QIs as their labels at the rules' levels) here, the second pass reads them back, so the
+//! (each QI as its code at the rules' level) here, the second pass reads them back, so the
 //! input is read, parsed and transformed once.
 //!
 //! The spill is an Arrow IPC stream in the run's staging directory (private, removed with
