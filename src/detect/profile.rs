@@ -413,22 +413,11 @@ fn analyse(cell: &str, p: &PatternSet, s: &mut Scratch) -> Outcome {
     let bytes = cell.as_bytes();
     let mut o = Outcome::default();
 
-    // Shape, in one pass over the bytes.
-    let mut digits = 0u32;
-    let mut letters = 0u32;
-    let mut in_word = false;
-    for &b in bytes {
-        if b.is_ascii_digit() {
-            digits += 1;
-        } else if b.is_ascii_alphabetic() || b >= 0x80 {
-            letters += 1;
-        }
-        let ws = b.is_ascii_whitespace();
-        if !ws && !in_word {
-            o.words += 1;
-        }
-        in_word = !ws;
-    }
+    // Shape. Three branch-free counts instead of one loop with a carried word state: the
+    // compiler vectorises each, and free-text cells (a third of a typical file's bytes) pay
+    // this for every byte.
+    let (digits, letters) = shape_counts(bytes);
+    o.words = word_count(bytes);
     let words = o.words;
     o.chars = if cell.is_ascii() {
         bytes.len()
@@ -531,6 +520,41 @@ fn analyse(cell: &str, p: &PatternSet, s: &mut Scratch) -> Outcome {
     o
 }
 
+/// Digits and letters (ASCII letters and any non-ASCII byte) in `bytes`.
+#[inline]
+fn shape_counts(bytes: &[u8]) -> (u32, u32) {
+    let digits = bytes
+        .iter()
+        .map(|&b| u32::from(b.wrapping_sub(b'0') < 10))
+        .sum();
+    let letters = bytes
+        .iter()
+        .map(|&b| u32::from(((b | 0x20).wrapping_sub(b'a') < 26) | (b >= 0x80)))
+        .sum();
+    (digits, letters)
+}
+
+/// ASCII whitespace as `u8::is_ascii_whitespace` defines it.
+#[inline]
+fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | 0x0C | b'\r')
+}
+
+/// Words: runs of non-whitespace bytes (a word starts where a byte follows whitespace or
+/// the start).
+#[inline]
+fn word_count(bytes: &[u8]) -> u32 {
+    let Some(&first) = bytes.first() else {
+        return 0;
+    };
+    let starts: u32 = bytes
+        .iter()
+        .zip(&bytes[1..])
+        .map(|(&a, &b)| u32::from(is_ws(a) & !is_ws(b)))
+        .sum();
+    starts + u32::from(!is_ws(first))
+}
+
 /// `0-4`, `85+`, `20 - 24`, `65+ vjeç`.
 fn is_age_band(cell: &str) -> bool {
     // Every band starts with its lower bound (a `+` sign is all `u32::from_str` allows before
@@ -583,6 +607,43 @@ pub fn folded_cell(cell: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shape_counts_match_the_byte_loop() {
+        let cells = [
+            "",
+            "a",
+            " ",
+            "12 ab",
+            "  lead and trail  ",
+            "Tab\tand\nnewlines\r\x0c",
+            "Ëmri Çeku 1985",
+            "1234567890",
+            "a-b c_d",
+            "ПЕТАР Петровић 038",
+        ];
+        for c in cells {
+            let b = c.as_bytes();
+            let (mut d, mut l, mut w, mut in_word) = (0u32, 0u32, 0u32, false);
+            for &x in b {
+                if x.is_ascii_digit() {
+                    d += 1;
+                } else if x.is_ascii_alphabetic() || x >= 0x80 {
+                    l += 1;
+                }
+                let ws = x.is_ascii_whitespace();
+                if !ws && !in_word {
+                    w += 1;
+                }
+                in_word = !ws;
+            }
+            assert_eq!(shape_counts(b), (d, l), "{c:?}");
+            assert_eq!(word_count(b), w, "{c:?}");
+        }
+        for x in 0..=255u8 {
+            assert_eq!(is_ws(x), x.is_ascii_whitespace(), "{x}");
+        }
+    }
 
     #[test]
     fn age_bands() {
