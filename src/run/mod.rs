@@ -953,6 +953,11 @@ fn two_pass(
         Arc::new(arrow_schema::Schema::new(fields))
     };
     let back = spill.reopen(&loc.dataset)?;
+    if let Some(m) = ctx.meter {
+        // The rows were counted in pass 1; say what the wait is for now.
+        m.set_label(&format!("{}: applying the privacy models", loc.dataset));
+        m.add(0);
+    }
     w.begin_table(info.table.as_deref(), &final_schema)
         .map_err(Error::on_output)?;
     let mut suppressed = 0u64;
