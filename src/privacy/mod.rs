@@ -152,7 +152,7 @@ pub fn column_indices(source: &dyn crate::source::Source, names: &[String]) -> R
 
 /// Count the rows of `data` into `enc`: columns `idx` are the QIs, then the sensitive
 /// attributes. With `codes`, also return each QI's column of codes at its floor
-/// ([`Encoder::last_codes`]; what a two-pass run spills for the QIs in its first pass). A
+/// ([`Encoder::push_columns`]; what a two-pass run spills for the QIs in its first pass). A
 /// value that a QI's hierarchy does not cover is an error naming the attribute (never the
 /// value).
 pub fn count_batch(
@@ -171,21 +171,17 @@ pub fn count_batch(
         .map(|c| column_text(&batch, *c))
         .collect::<Result<_>>()?;
     let cols: Vec<&arrow_array::StringArray> = arrays.iter().map(as_text).collect::<Result<_>>()?;
-    let rows = data.num_rows();
-    let mut out: Vec<Vec<u32>> = if codes {
-        vec![Vec::with_capacity(rows); n_qi]
-    } else {
-        Vec::new()
+    let Some(mut all) = enc.push_columns(&cols) else {
+        enc.check()?;
+        return Err(Error::Internal(
+            "privacy: a value was not counted but no attribute reports it".into(),
+        ));
     };
-    for r in 0..rows {
-        if !enc.push(cols.iter().map(|c| cell(c, r))) {
-            enc.check()?;
-        }
-        for (o, c) in out.iter_mut().zip(enc.last_codes()) {
-            o.push(*c);
-        }
+    if !codes {
+        return Ok(Vec::new());
     }
-    Ok(out
+    all.truncate(n_qi);
+    Ok(all
         .into_iter()
         .map(|v| std::sync::Arc::new(arrow_array::UInt32Array::from(v)) as arrow_array::ArrayRef)
         .collect())

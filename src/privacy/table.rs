@@ -220,14 +220,43 @@ impl Encoder {
         true
     }
 
-    /// The codes of the row pushed last (QIs at their floors, then sensitive values).
-    pub fn last_codes(&self) -> &[u32] {
-        &self.key
-    }
-
-    /// The value (QI: its label at the floor) of code `code` of column `col`.
-    pub fn value(&self, col: usize, code: u32) -> &str {
-        self.cols[col].interner.get(code)
+    /// Add the rows of whole text columns (QIs, then sensitive attributes; nulls count as
+    /// the empty string): each column is coded on its own thread of the pool, then the rows
+    /// are counted. Returns every attribute's codes, or `None` when a value is unknown to its
+    /// QI's hierarchy ([`Encoder::check`] names it).
+    pub fn push_columns(&mut self, columns: &[&arrow_array::StringArray]) -> Option<Vec<Vec<u32>>> {
+        use arrow_array::Array;
+        use rayon::prelude::*;
+        let rows = columns.first().map_or(0, |c| c.len());
+        let codes: Vec<Vec<u32>> = self
+            .cols
+            .par_iter_mut()
+            .zip(columns.par_iter())
+            .map(|(col, arr)| {
+                (0..rows)
+                    .map(|r| {
+                        let v = if arr.is_null(r) { "" } else { arr.value(r) };
+                        col.code(v).unwrap_or(UNKNOWN)
+                    })
+                    .collect()
+            })
+            .collect();
+        for r in 0..rows {
+            self.key.clear();
+            for c in &codes {
+                if c[r] == UNKNOWN {
+                    return None;
+                }
+                self.key.push(c[r]);
+            }
+            self.rows += 1;
+            if let Some(n) = self.counts.get_mut(&self.key) {
+                *n += 1;
+            } else {
+                self.counts.insert(self.key.clone(), 1);
+            }
+        }
+        Some(codes)
     }
 
     /// For a [`Floor::Labelled`] QI `qi`: the labels above `label` (from a shard summary).
@@ -262,7 +291,7 @@ impl Encoder {
     }
 
     /// [`Encoder::finish`], plus for each QI the table code of every code
-    /// [`Encoder::last_codes`] gave (`recode[qi][code]`).
+    /// [`Encoder::push_columns`] gave (`recode[qi][code]`).
     pub fn finish_recoded(self) -> (ClassTable, Vec<Vec<u32>>) {
         let nq = self.qi.len();
         let floors: Vec<usize> = self.cols[..nq].iter().map(|c| c.floor.level()).collect();
