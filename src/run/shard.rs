@@ -2,14 +2,14 @@
 //!
 //! A run is cut into **work units**, listed in input order: a whole CSV file, dump table or
 //! SQLite table is one unit; a Parquet file with several row groups gives one unit per row
-//! group; a live PostgreSQL table with a single-column integer primary key gives `n` key
-//! ranges (see [`crate::source::Source::shard_units`]). Every unit has an estimated weight
+//! group; a live PostgreSQL or MariaDB table with a single-column integer primary key gives `n`
+//! key ranges (see [`crate::source::Source::shard_units`]). Every unit has an estimated weight
 //! (bytes). Units are assigned to shards by [`assign`]: contiguously, in order, each unit to
 //! the shard its weight midpoint falls into. Contiguity is the point: the parts of a dataset
-//! split across shards, concatenated in shard order, are the unsharded output row for row
-//! (a size-greedy assignment balances a little better but would scatter a file's row groups
-//! out of order). The result depends only on the inputs and `n`, so shard `i` gets the same
-//! units on every machine.
+//! split across shards, concatenated in shard order, are the unsharded output row for row (a
+//! size-greedy assignment balances a little better but would scatter a file's row groups out of
+//! order). The result depends only on the inputs and `n`, so shard `i` gets the same units on
+//! every machine.
 //!
 //! An output file whose units all land in one shard keeps its normal name (and is
 //! byte-identical to the unsharded output); one split across shards is written as

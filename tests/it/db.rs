@@ -484,10 +484,10 @@ fn postgres_sampling_a_large_table_is_fast_and_reads_few_rows() {
 // MariaDB / MySQL
 
 /// Drops the database (and user) it names when dropped.
-struct MyGuard {
-    url: String,
-    database: String,
-    user: Option<String>,
+pub(crate) struct MyGuard {
+    pub(crate) url: String,
+    pub(crate) database: String,
+    pub(crate) user: Option<String>,
 }
 
 impl Drop for MyGuard {
@@ -502,7 +502,7 @@ impl Drop for MyGuard {
     }
 }
 
-fn my_conn(url: &str) -> mysql::Result<mysql::Conn> {
+pub(crate) fn my_conn(url: &str) -> mysql::Result<mysql::Conn> {
     let url = url.replacen("mariadb://", "mysql://", 1);
     mysql::Conn::new(mysql::Opts::from_url(&url)?)
 }
@@ -522,7 +522,7 @@ fn my_url(url: &str, user: &str, password: Option<&str>, db: &str) -> String {
 }
 
 /// `url` (the test server's, user and password kept) with database `db`.
-fn my_url_db(url: &str, db: &str) -> String {
+pub(crate) fn my_url_db(url: &str, db: &str) -> String {
     let o = mysql::Opts::from_url(&url.replacen("mariadb://", "mysql://", 1)).unwrap();
     my_url(url, o.get_user().unwrap_or("root"), o.get_pass(), db)
 }

@@ -1,6 +1,6 @@
 //! `--shard i/n`: sharded runs equal the unsharded run (whole outputs byte for byte, split
-//! outputs row for row), the two privacy phases, refusals, Ctrl-C, and key ranges of a live
-//! PostgreSQL table.
+//! outputs row for row), the two privacy phases, refusals, Ctrl-C, and key ranges of live
+//! PostgreSQL and MariaDB tables.
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -773,6 +773,91 @@ fn postgres_key_ranges_equal_the_unsharded_run() {
                 "--shard",
                 &shard,
             ]);
+        }
+        let split = assert_combined_equal(&whole, &out, n);
+        assert!(split >= 1, "{n} shards: the keyed table was not split");
+    }
+}
+
+#[test]
+fn mariadb_key_ranges_equal_the_unsharded_run() {
+    use crate::db::{MyGuard, env_url, my_conn, my_url_db, unique};
+    use mysql::prelude::Queryable;
+    let Some(url) = env_url("ANONKOS_TEST_MYSQL_URL") else {
+        return;
+    };
+    // A database of its own: a run reads every table of the database it is given.
+    let db = unique("anonkos_shard");
+    let mut c = my_conn(&url).unwrap();
+    c.query_drop(format!("CREATE DATABASE `{db}` CHARACTER SET utf8mb4"))
+        .unwrap();
+    let _guard = MyGuard {
+        url: url.clone(),
+        database: db.clone(),
+        user: None,
+    };
+    let db_url = my_url_db(&url, &db);
+    c.query_drop(format!("USE `{db}`")).unwrap();
+    // Keys with gaps, inserted out of order. `people` is MyISAM, which returns rows in
+    // insertion order unless told otherwise (InnoDB would return them in key order anyway),
+    // so only ORDER BY gives key order and key-range parts that add up to the whole.
+    let mut rdr = csv::Reader::from_path(root().join("sample-data/patients.csv")).unwrap();
+    let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
+    c.query_drop(
+        "CREATE TABLE people (id bigint PRIMARY KEY, nr_personal text, emri text, mbiemri text, \
+         data_e_lindjes text, email text) ENGINE=MyISAM",
+    )
+    .unwrap();
+    c.query_drop("CREATE TABLE notes (nr_personal text, shenime text)")
+        .unwrap();
+    let mut ids: Vec<i64> = (0..rows.len() as i64).map(|i| i * 7 - 500).collect();
+    ids.reverse();
+    ids.rotate_left(97);
+    c.exec_batch(
+        "INSERT INTO people VALUES (?, ?, ?, ?, ?, ?)",
+        ids.iter().zip(&rows).map(|(id, r)| {
+            mysql::Params::Positional(vec![
+                (*id).into(),
+                r[0].into(),
+                r[1].into(),
+                r[2].into(),
+                r[3].into(),
+                r[7].into(),
+            ])
+        }),
+    )
+    .unwrap();
+    c.exec_batch(
+        "INSERT INTO notes VALUES (?, ?)",
+        rows.iter()
+            .map(|r| mysql::Params::Positional(vec![r[0].into(), r[10].into()])),
+    )
+    .unwrap();
+    c.query_drop("ANALYZE TABLE people, notes").unwrap();
+
+    let d = TestDir::new();
+    let key = keygen(&d);
+    let pipe = d.file("keyed.toml", KEYED.as_bytes());
+    let whole = d.path().join("whole");
+    let w = whole.display().to_string();
+    run_keyed(&pipe, &db_url, &w, &key, &[]);
+    let people = outputs(&whole)
+        .into_iter()
+        .find(|f| f.ends_with(&format!("{db}.people.parquet")))
+        .unwrap_or_else(|| panic!("no people output: {:?}", outputs(&whole)));
+    let ids_out: Vec<String> = rows_of(&whole.join(&people))
+        .into_iter()
+        .map(|r| r[0].clone().unwrap())
+        .collect();
+    assert_eq!(ids_out.len(), rows.len());
+    let mut sorted = ids_out.clone();
+    sorted.sort_by_key(|s| s.parse::<i64>().unwrap());
+    assert_eq!(ids_out, sorted, "a keyed table is read in key order");
+    for n in [2usize, 3] {
+        let out = d.path().join(format!("shards{n}"));
+        let o = out.display().to_string();
+        for i in 1..=n {
+            run_keyed(&pipe, &db_url, &o, &key, &["--shard", &format!("{i}/{n}")]);
         }
         let split = assert_combined_equal(&whole, &out, n);
         assert!(split >= 1, "{n} shards: the keyed table was not split");

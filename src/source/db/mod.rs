@@ -7,9 +7,16 @@
 //! the others are scanned. Passwords never appear in messages, reports or
 //! [`super::DatasetInfo::source`]: URLs go through [`redact_url`] and driver messages through
 //! [`Secret::scrub`].
+//!
+//! A table with a single-column integer primary key is read in key order and, for
+//! `--shard`, splits into `n` key ranges ([`KeyedSource`], [`key_bounds`]); both servers share
+//! that logic so their sharded parts follow the same rules.
+use std::ops::Range;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::{ReadOptions, Source};
+use super::producer::ProducerSource;
+use super::{DatasetInfo, ReadOptions, RowCount, Source};
 use crate::error::{Error, Location, Result};
 
 pub mod mysql;
@@ -166,9 +173,115 @@ pub fn sample_fraction(want: usize, estimated: f64) -> f64 {
     (want as f64 / estimated).clamp(1e-6, 1.0)
 }
 
+/// Which key ranges of `n` a sharded run reads; set by [`Source::select_units`] before the
+/// reader thread reads it (`None`: the whole table).
+pub(crate) type PartCell = Arc<Mutex<Option<(Range<usize>, usize)>>>;
+
+/// The key ranges chosen in `cell`, if any.
+pub(crate) fn selected_part(cell: &PartCell) -> Result<Option<(Range<usize>, usize)>> {
+    cell.lock()
+        .map(|g| g.clone())
+        .map_err(|_| Error::Internal("database reader: shard state poisoned".into()))
+}
+
+/// A table source that a sharded run can restrict to key ranges: `n` units of equal
+/// estimated weight when the table has an integer key (`keyed`), one unit otherwise. The
+/// reader thread behind `inner` reads the choice from the shared [`PartCell`].
+pub(crate) struct KeyedSource {
+    /// The table's reader.
+    pub inner: ProducerSource,
+    /// The key ranges to read, shared with the reader thread.
+    pub part: PartCell,
+    /// Whether the table has a single-column integer primary key.
+    pub keyed: bool,
+    /// Estimated size (rows × columns × 8), the weight of the table's units.
+    pub est_bytes: u64,
+}
+
+impl Source for KeyedSource {
+    fn info(&self) -> &DatasetInfo {
+        self.inner.info()
+    }
+    fn schema(&self) -> arrow_schema::SchemaRef {
+        self.inner.schema()
+    }
+    fn next_batch(&mut self) -> Result<Option<crate::value::Batch>> {
+        self.inner.next_batch()
+    }
+    fn rows_total(&self) -> Option<RowCount> {
+        self.inner.rows_total()
+    }
+    fn shard_units(&self, n: usize) -> Option<Vec<u64>> {
+        if self.keyed && n > 1 {
+            Some(vec![self.est_bytes / n as u64; n])
+        } else {
+            Some(vec![self.est_bytes])
+        }
+    }
+    fn select_units(&mut self, range: Range<usize>, n: usize) -> Result<()> {
+        if !(self.keyed && n > 1) {
+            return if range == (0..1) {
+                Ok(())
+            } else {
+                Err(Error::Internal(format!(
+                    "{}: a table without an integer key is one shard unit",
+                    self.info().location()
+                )))
+            };
+        }
+        let mut cell = self
+            .part
+            .lock()
+            .map_err(|_| Error::Internal("database reader: shard state poisoned".into()))?;
+        *cell = Some((range, n));
+        Ok(())
+    }
+}
+
+/// Bounds `lo..=hi` of key ranges `range` of `n` over `min..=max` (`None`: empty). The span
+/// is cut into `n` equal widths; `i128` holds both `bigint` and MariaDB's `bigint unsigned`
+/// keys, and `span × j` cannot overflow for any `n` up to the shard limit.
+pub(crate) fn key_bounds(
+    min: i128,
+    max: i128,
+    range: &Range<usize>,
+    n: usize,
+) -> Option<(i128, i128)> {
+    let span = max - min + 1;
+    let at = |j: usize| min + span * j as i128 / n.max(1) as i128;
+    let (lo, hi) = (at(range.start), at(range.end) - 1);
+    (lo <= hi).then_some((lo, hi))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn key_ranges_tile_the_span() {
+        let spans: [(i128, i128); 6] = [
+            (1, 10),
+            (-5, 5),
+            (7, 7),
+            (i64::MIN.into(), i64::MAX.into()),
+            (0, u64::MAX.into()),
+            (1, 2),
+        ];
+        for (min, max) in spans {
+            for n in 1..=5 {
+                let mut next = min;
+                for j in 0..n {
+                    if let Some((lo, hi)) = key_bounds(min, max, &(j..j + 1), n) {
+                        assert_eq!(lo, next, "{min}..{max} {j}/{n}");
+                        assert!(hi <= max, "{min}..{max} {j}/{n}");
+                        next = hi + 1;
+                    }
+                }
+                assert_eq!(next, max + 1, "{min}..{max} /{n}");
+                assert_eq!(key_bounds(min, max, &(0..n), n), Some((min, max)));
+            }
+        }
+    }
 
     #[test]
     fn passwords_are_removed() {

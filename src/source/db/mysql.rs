@@ -18,13 +18,24 @@
 //!   estimate was stale and fewer than `n/2` rows come back, the query is repeated with a
 //!   ten times larger `p`.
 //! * **Full read.** A streaming text-protocol result set (`query_iter`), never the whole table
-//!   in memory; the row count is exact.
+//!   in memory; the row count is exact. A table with a single-column integer primary key is
+//!   read `ORDER BY` that key, so the row order does not depend on the storage engine's.
+//! * **Shards.** Such a table splits into `n` key ranges for `--shard`, exactly as a
+//!   PostgreSQL table does ([`super::KeyedSource`], [`super::key_bounds`]): a range is read
+//!   with `WHERE key BETWEEN lo AND hi ORDER BY key` and its row numbers start after the
+//!   `COUNT(*)` of smaller keys, so they match a full read. Shards read in separate
+//!   transactions: the table must not change while a sharded run is in progress.
 //! * **Values.** Text as sent; bytes that are not UTF-8 (BLOB, BINARY) become lower-case hex
 //!   with a note; dates and times as ISO strings.
+use std::sync::{Arc, Mutex};
+
 use mysql::prelude::Queryable;
 use mysql::{Conn, Opts, OptsBuilder, Row, Value};
 
-use super::{CONNECT_TIMEOUT, Secret, db_error, hex, redact_url, sample_fraction};
+use super::{
+    CONNECT_TIMEOUT, KeyedSource, PartCell, Secret, db_error, hex, key_bounds, redact_url,
+    sample_fraction, selected_part,
+};
 use crate::error::{Error, Location, Result};
 use crate::source::producer::{Emit, Producer, ProducerSource};
 use crate::source::rows::{RowBatcher, text_schema};
@@ -58,6 +69,11 @@ impl Table {
             [(i, true)] => Some(*i),
             _ => None,
         }
+    }
+
+    /// `` `database`.`table` ``.
+    fn qualified(&self) -> String {
+        format!("{}.{}", quote(&self.database), quote(&self.name))
     }
 }
 
@@ -170,6 +186,14 @@ fn value_text(v: &Value, blob: &mut bool) -> Option<String> {
     })
 }
 
+/// Column `i` of `row` as an integer (`None`: NULL or not an integer).
+fn int_at(row: &Row, i: usize) -> Option<i128> {
+    let mut blob = false;
+    row.as_ref(i)
+        .and_then(|v| value_text(v, &mut blob))
+        .and_then(|t| t.parse().ok())
+}
+
 /// The values of `row` as text.
 fn row_text(row: &Row, blob: &mut bool) -> Vec<Option<String>> {
     (0..row.len())
@@ -258,7 +282,17 @@ pub fn open(url: &str, opts: &ReadOptions) -> Result<Vec<Box<dyn Source>>> {
             notes: vec!["read in a read-only transaction over a connection without TLS".into()],
         };
         let schema = text_schema(&t.columns);
+        let part: PartCell = Arc::new(Mutex::new(None));
+        let keyed = t.integer_key().is_some();
+        // TABLE_ROWS is an estimate (InnoDB) and may be missing; at least one row so that
+        // every table weighs something.
+        let est_bytes = t
+            .estimated_rows
+            .unwrap_or(1)
+            .max(1)
+            .saturating_mul(8 * t.columns.len() as u64);
         let job = Job {
+            part: part.clone(),
             opts: conn_opts.clone(),
             loc: info.location(),
             secret: secret.clone(),
@@ -271,7 +305,12 @@ pub fn open(url: &str, opts: &ReadOptions) -> Result<Vec<Box<dyn Source>>> {
             let mut job = job;
             job.run(emit, sample)
         });
-        out.push(Box::new(ProducerSource::new(info, schema, producer)));
+        out.push(Box::new(KeyedSource {
+            inner: ProducerSource::new(info, schema, producer),
+            part,
+            keyed,
+            est_bytes,
+        }));
     }
     Ok(out)
 }
@@ -283,6 +322,8 @@ struct Job {
     table: Table,
     batcher: RowBatcher,
     blob: bool,
+    /// Key ranges to read, for a sharded run.
+    part: PartCell,
 }
 
 impl Job {
@@ -303,11 +344,7 @@ impl Job {
             .map(|(c, _)| quote(c))
             .collect::<Vec<_>>()
             .join(", ");
-        let select = format!(
-            "SELECT {cols} FROM {}.{}",
-            quote(&self.table.database),
-            quote(&self.table.name)
-        );
+        let select = format!("SELECT {cols} FROM {}", self.table.qualified());
         let result = self.read(&mut conn, emit, &select, sample);
         if self.blob {
             emit.note("binary values that are not UTF-8 text are shown as lower-case hex")?;
@@ -323,8 +360,7 @@ impl Job {
         sample: Option<usize>,
     ) -> Result<Option<RowCount>> {
         let Some(n) = sample else {
-            let rows = self.stream(conn, emit, select)?;
-            return Ok(Some(RowCount::Exact(rows)));
+            return self.full_read(conn, emit, select);
         };
         let est = self.table.estimated_rows;
         let small = est.is_none_or(|e| e <= 4 * n as u64);
@@ -370,6 +406,74 @@ impl Job {
         Ok(Some(RowCount::Estimated(est)))
     }
 
+    /// Every row, or for a sharded run the rows of the selected key ranges; in key order
+    /// when the table has an integer key, so that the parts of a sharded run, concatenated,
+    /// are the unsharded output row for row.
+    fn full_read(
+        &mut self,
+        conn: &mut Conn,
+        emit: &Emit,
+        select: &str,
+    ) -> Result<Option<RowCount>> {
+        let Some(key) = self.table.integer_key() else {
+            let rows = self.stream(conn, emit, select)?;
+            return Ok(Some(RowCount::Exact(rows)));
+        };
+        let k = quote(&self.table.columns[key].0);
+        let mut sql = select.to_string();
+        if let Some((range, n)) = selected_part(&self.part)? {
+            let Some((lo, hi)) = self
+                .key_span(conn, &k)?
+                .and_then(|(min, max)| key_bounds(min, max, &range, n))
+            else {
+                return Ok(Some(RowCount::Exact(0)));
+            };
+            let before = self.count_below(conn, &k, lo)?;
+            self.batcher.set_next_row(before + 1);
+            sql = format!("{sql} WHERE {k} BETWEEN {lo} AND {hi}");
+        }
+        let rows = self.stream(conn, emit, &format!("{sql} ORDER BY {k}"))?;
+        Ok(Some(RowCount::Exact(rows)))
+    }
+
+    /// `MIN` and `MAX` of the key column `key_col` (quoted); `None` for an empty table.
+    fn key_span(&mut self, conn: &mut Conn, key_col: &str) -> Result<Option<(i128, i128)>> {
+        let sql = format!(
+            "SELECT MIN({key_col}), MAX({key_col}) FROM {}",
+            self.table.qualified()
+        );
+        let row = conn
+            .query_iter(sql)
+            .map_err(|e| self.err(&e))?
+            .next()
+            .transpose()
+            .map_err(|e| self.err(&e))?;
+        Ok(row.and_then(|r| Some((int_at(&r, 0)?, int_at(&r, 1)?))))
+    }
+
+    /// The number of rows whose key is below `lo` (the rows before a key range).
+    fn count_below(&mut self, conn: &mut Conn, key_col: &str, lo: i128) -> Result<u64> {
+        let sql = format!(
+            "SELECT COUNT(*) FROM {} WHERE {key_col} < {lo}",
+            self.table.qualified()
+        );
+        let row = conn
+            .query_iter(sql)
+            .map_err(|e| self.err(&e))?
+            .next()
+            .transpose()
+            .map_err(|e| self.err(&e))?;
+        row.and_then(|r| int_at(&r, 0))
+            .and_then(|c| u64::try_from(c).ok())
+            .ok_or_else(|| {
+                db_error(
+                    &self.loc,
+                    &self.secret,
+                    "cannot count the rows before the key range: the server sent no count",
+                )
+            })
+    }
+
     /// About `n` rows in [`KEY_RANGES`] runs of consecutive keys, the runs starting at evenly
     /// spaced key values between the smallest and largest key (index range reads only).
     fn key_sample(
@@ -381,32 +485,7 @@ impl Job {
         n: usize,
     ) -> Result<()> {
         let key_col = quote(&self.table.columns[key].0);
-        let from = format!(
-            "{}.{}",
-            quote(&self.table.database),
-            quote(&self.table.name)
-        );
-        let bounds = conn
-            .query_iter(format!("SELECT MIN({key_col}), MAX({key_col}) FROM {from}"))
-            .map_err(|e| self.err(&e))?
-            .next()
-            .transpose()
-            .map_err(|e| self.err(&e))?;
-        let mut ignored = false;
-        let parse = |v: Option<&Value>, ignored: &mut bool| {
-            v.and_then(|v| value_text(v, ignored))
-                .and_then(|t| t.parse::<i128>().ok())
-        };
-        let (Some(lo), Some(hi)) = bounds
-            .as_ref()
-            .map(|r| {
-                (
-                    parse(r.as_ref(0), &mut ignored),
-                    parse(r.as_ref(1), &mut ignored),
-                )
-            })
-            .unwrap_or((None, None))
-        else {
+        let Some((lo, hi)) = self.key_span(conn, &key_col)? else {
             return Ok(());
         };
         let runs = KEY_RANGES.min(n).max(1);

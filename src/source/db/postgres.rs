@@ -30,13 +30,15 @@
 //!   transactions: the table must not change while a sharded run is in progress.
 use std::borrow::Cow;
 use std::io::{BufRead, Read};
-use std::ops::Range;
 use std::sync::{Arc, Mutex};
 
 use postgres::config::Host;
 use postgres::{Client, Config, NoTls};
 
-use super::{CONNECT_TIMEOUT, Secret, db_error, pgpass, redact_url, sample_fraction};
+use super::{
+    CONNECT_TIMEOUT, KeyedSource, PartCell, Secret, db_error, key_bounds, pgpass, redact_url,
+    sample_fraction, selected_part,
+};
 use crate::error::{Error, Location, Result};
 use crate::source::producer::{Emit, Producer, ProducerSource};
 use crate::source::rows::{RowBatcher, quote_ident, text_schema};
@@ -230,67 +232,6 @@ fn tx_query(
     Ok(rows)
 }
 
-/// Which key ranges of `n` a sharded run reads (set before the reader thread starts).
-type PartCell = Arc<Mutex<Option<(Range<usize>, usize)>>>;
-
-/// A table source that can be restricted to key ranges.
-struct PgSource {
-    inner: ProducerSource,
-    part: PartCell,
-    keyed: bool,
-    est_bytes: u64,
-}
-
-impl Source for PgSource {
-    fn info(&self) -> &DatasetInfo {
-        self.inner.info()
-    }
-    fn schema(&self) -> arrow_schema::SchemaRef {
-        self.inner.schema()
-    }
-    fn next_batch(&mut self) -> Result<Option<crate::value::Batch>> {
-        self.inner.next_batch()
-    }
-    fn rows_total(&self) -> Option<RowCount> {
-        self.inner.rows_total()
-    }
-    fn shard_units(&self, n: usize) -> Option<Vec<u64>> {
-        if self.keyed && n > 1 {
-            Some(vec![self.est_bytes / n as u64; n])
-        } else {
-            Some(vec![self.est_bytes])
-        }
-    }
-    fn select_units(&mut self, range: Range<usize>, n: usize) -> Result<()> {
-        if !(self.keyed && n > 1) {
-            return if range == (0..1) {
-                Ok(())
-            } else {
-                Err(Error::Internal(
-                    "PostgreSQL: a table without an integer key is one shard unit".into(),
-                ))
-            };
-        }
-        let mut cell = self
-            .part
-            .lock()
-            .map_err(|_| Error::Internal("PostgreSQL: shard state poisoned".into()))?;
-        *cell = Some((range, n));
-        Ok(())
-    }
-}
-
-/// Bounds `lo..=hi` of key ranges `range` of `n` over `min..=max` (`None`: empty).
-fn key_bounds(min: i64, max: i64, range: &Range<usize>, n: usize) -> Option<(i64, i64)> {
-    let span = i128::from(max) - i128::from(min) + 1;
-    let at = |j: usize| i128::from(min) + span * j as i128 / n.max(1) as i128;
-    let (lo, hi) = (at(range.start), at(range.end) - 1);
-    if lo > hi {
-        return None;
-    }
-    Some((i64::try_from(lo).ok()?, i64::try_from(hi).ok()?))
-}
-
 /// Open every selected table of the PostgreSQL server at `url`.
 pub fn open(url: &str, opts: &ReadOptions) -> Result<Vec<Box<dyn Source>>> {
     let shown = redact_url(url);
@@ -339,7 +280,7 @@ pub fn open(url: &str, opts: &ReadOptions) -> Result<Vec<Box<dyn Source>>> {
             let mut job = job;
             job.run(emit, sample)
         });
-        out.push(Box::new(PgSource {
+        out.push(Box::new(KeyedSource {
             inner: ProducerSource::new(info, schema, producer),
             part,
             keyed,
@@ -388,11 +329,7 @@ impl Job {
         let from = self.table.qualified();
         let select = format!("SELECT {cols} FROM {from}");
         let Some(n) = sample else {
-            let part = self
-                .part
-                .lock()
-                .map_err(|_| Error::Internal("PostgreSQL: shard state poisoned".into()))?
-                .clone();
+            let part = selected_part(&self.part)?;
             let mut select = select;
             if let Some(k) = self.table.key.as_deref().map(quote_ident) {
                 if let Some((range, n)) = part {
@@ -404,8 +341,9 @@ impl Job {
                         row.try_get(0).and_then(|a| Ok((a, row.try_get(1)?)));
                     let (min, max) =
                         bounds.map_err(|e| self.err("cannot read the key range", &e))?;
-                    let Some((lo, hi)) =
-                        min.zip(max).and_then(|(a, b)| key_bounds(a, b, &range, n))
+                    let Some((lo, hi)) = min
+                        .zip(max)
+                        .and_then(|(a, b)| key_bounds(a.into(), b.into(), &range, n))
                     else {
                         return Ok(Some(RowCount::Exact(0)));
                     };
@@ -548,23 +486,6 @@ impl Job {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn key_ranges_tile_the_span() {
-        for (min, max) in [(1, 10), (-5, 5), (7, 7), (i64::MIN, i64::MAX), (1, 2)] {
-            for n in 1..=5 {
-                let mut next = i128::from(min);
-                for j in 0..n {
-                    if let Some((lo, hi)) = key_bounds(min, max, &(j..j + 1), n) {
-                        assert_eq!(i128::from(lo), next, "{min}..{max} {j}/{n}");
-                        next = i128::from(hi) + 1;
-                    }
-                }
-                assert_eq!(next, i128::from(max) + 1, "{min}..{max} /{n}");
-                assert_eq!(key_bounds(min, max, &(0..n), n), Some((min, max)));
-            }
-        }
-    }
 
     #[test]
     fn identifiers_are_quoted() {
