@@ -1027,6 +1027,7 @@ enum Trip {
 }
 
 /// Follows the quoting state of a byte stream and measures fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct Tracker {
     delim: u8,
     limit: u64,
@@ -1056,74 +1057,166 @@ impl Tracker {
         }
     }
 
+    /// Follow `buf`, ending in exactly the state [`Tracker::step`] would reach.
+    ///
+    /// Stepping costs a `memchr3` per field, which for short fields is most of the reader's
+    /// time. Outside quoted fields, though, only a quote can change how bytes are read, so a
+    /// stretch up to the next quote is applied at once by [`Tracker::skip_unquoted`] unless
+    /// one of its fields could go over the limit (then the trip needs the exact steps).
     fn feed(&mut self, buf: &[u8]) {
         let mut i = 0;
-        while let Some(&b) = buf.get(i) {
-            match self.state {
-                QState::RecordStart => {
-                    if is_newline(b) {
-                        i += 1;
-                    } else {
-                        self.record += 1;
-                        self.field = 0;
-                        self.field_len = 0;
-                        self.state = QState::FieldStart;
-                    }
+        // The next quote at or after `i` (or `buf.len()`); kept between steps, so stepping
+        // field by field through a long stretch does not search it again each time.
+        let mut quote: Option<usize> = None;
+        while i < buf.len() {
+            if self.over.is_none() && !matches!(self.state, QState::Quoted | QState::QuoteInQuoted)
+            {
+                let q = match quote {
+                    Some(q) if q >= i => q,
+                    _ => buf
+                        .get(i..)
+                        .and_then(|rest| memchr::memchr(b'"', rest))
+                        .map_or(buf.len(), |k| i + k),
+                };
+                quote = Some(q);
+                let seg = buf.get(i..q).unwrap_or(&[]);
+                if !seg.is_empty() && self.field_len + seg.len() as u64 <= self.limit {
+                    self.skip_unquoted(seg);
+                    i = q;
+                    continue;
                 }
-                QState::FieldStart => {
-                    if b == b'"' {
-                        self.quote_start = (self.record, self.field);
-                        self.state = QState::Quoted;
-                        i += 1;
-                    } else if b == self.delim || is_newline(b) {
-                        self.terminate(b);
-                        i += 1;
-                    } else {
-                        self.state = QState::Unquoted;
-                    }
+            }
+            i = self.step(buf, i);
+        }
+    }
+
+    /// [`Tracker::feed`] without the shortcut: the reference the shortcut must agree with.
+    #[cfg(test)]
+    fn feed_stepwise(&mut self, buf: &[u8]) {
+        let mut i = 0;
+        while i < buf.len() {
+            i = self.step(buf, i);
+        }
+    }
+
+    /// Apply `seg`, which has no quote, starting outside a quoted field, when no field can go
+    /// over the limit within it (so nothing can trip and `over` stays `None`).
+    fn skip_unquoted(&mut self, seg: &[u8]) {
+        let mut tail = seg;
+        if let Some(last) = memchr::memrchr2(b'\n', b'\r', seg) {
+            let (lines, rest) = seg.split_at(last + 1);
+            // Every run of non-newline bytes before a newline is a record, except a first run
+            // that continues the record in progress; CRLF and blank lines make empty runs.
+            let mut runs = 0u64;
+            let mut from = 0;
+            for k in memchr::memchr2_iter(b'\n', b'\r', lines) {
+                runs += u64::from(k > from);
+                from = k + 1;
+            }
+            let continues =
+                self.state != QState::RecordStart && lines.first().is_some_and(|&b| !is_newline(b));
+            self.record += runs.saturating_sub(u64::from(continues));
+            self.state = QState::RecordStart;
+            self.field = 0;
+            self.field_len = 0;
+            tail = rest;
+        }
+        if tail.is_empty() {
+            return;
+        }
+        if self.state == QState::RecordStart {
+            self.record += 1;
+            self.field = 0;
+            self.field_len = 0;
+        }
+        match memchr::memrchr(self.delim, tail) {
+            Some(d) => {
+                self.field += memchr::memchr_iter(self.delim, tail).count();
+                self.field_len = (tail.len() - d - 1) as u64;
+                self.state = if self.field_len == 0 {
+                    QState::FieldStart
+                } else {
+                    QState::Unquoted
+                };
+            }
+            None => {
+                self.field_len += tail.len() as u64;
+                self.state = QState::Unquoted;
+            }
+        }
+    }
+
+    /// Follow `buf` from `i` through one state transition (a whole unquoted field, or the
+    /// quoted text up to the next quote); returns where to go on.
+    fn step(&mut self, buf: &[u8], mut i: usize) -> usize {
+        let Some(&b) = buf.get(i) else {
+            return i;
+        };
+        match self.state {
+            QState::RecordStart => {
+                if is_newline(b) {
+                    i += 1;
+                } else {
+                    self.record += 1;
+                    self.field = 0;
+                    self.field_len = 0;
+                    self.state = QState::FieldStart;
                 }
-                QState::Unquoted => {
-                    let rest = buf.get(i..).unwrap_or(&[]);
-                    match memchr::memchr3(self.delim, b'\n', b'\r', rest) {
-                        Some(k) => {
-                            self.grow(k);
-                            self.terminate(rest.get(k).copied().unwrap_or(b'\n'));
-                            i += k + 1;
-                        }
-                        None => {
-                            self.grow(rest.len());
-                            i = buf.len();
-                        }
-                    }
+            }
+            QState::FieldStart => {
+                if b == b'"' {
+                    self.quote_start = (self.record, self.field);
+                    self.state = QState::Quoted;
+                    i += 1;
+                } else if b == self.delim || is_newline(b) {
+                    self.terminate(b);
+                    i += 1;
+                } else {
+                    self.state = QState::Unquoted;
                 }
-                QState::Quoted => {
-                    let rest = buf.get(i..).unwrap_or(&[]);
-                    match memchr::memchr(b'"', rest) {
-                        Some(k) => {
-                            self.grow(k);
-                            self.state = QState::QuoteInQuoted;
-                            i += k + 1;
-                        }
-                        None => {
-                            self.grow(rest.len());
-                            i = buf.len();
-                        }
+            }
+            QState::Unquoted => {
+                let rest = buf.get(i..).unwrap_or(&[]);
+                match memchr::memchr3(self.delim, b'\n', b'\r', rest) {
+                    Some(k) => {
+                        self.grow(k);
+                        self.terminate(rest.get(k).copied().unwrap_or(b'\n'));
+                        i += k + 1;
                     }
-                }
-                QState::QuoteInQuoted => {
-                    if b == b'"' {
-                        self.grow(1);
-                        self.state = QState::Quoted;
-                        i += 1;
-                    } else if b == self.delim || is_newline(b) {
-                        self.terminate(b);
-                        i += 1;
-                    } else {
-                        self.state = QState::Unquoted;
+                    None => {
+                        self.grow(rest.len());
+                        i = buf.len();
                     }
                 }
             }
+            QState::Quoted => {
+                let rest = buf.get(i..).unwrap_or(&[]);
+                match memchr::memchr(b'"', rest) {
+                    Some(k) => {
+                        self.grow(k);
+                        self.state = QState::QuoteInQuoted;
+                        i += k + 1;
+                    }
+                    None => {
+                        self.grow(rest.len());
+                        i = buf.len();
+                    }
+                }
+            }
+            QState::QuoteInQuoted => {
+                if b == b'"' {
+                    self.grow(1);
+                    self.state = QState::Quoted;
+                    i += 1;
+                } else if b == self.delim || is_newline(b) {
+                    self.terminate(b);
+                    i += 1;
+                } else {
+                    self.state = QState::Unquoted;
+                }
+            }
         }
+        i
     }
 
     /// End of input: the last field (if any) ends here.
@@ -1153,6 +1246,10 @@ impl Tracker {
             self.field_len = 0;
             self.state = QState::FieldStart;
         } else {
+            // Between records the field counters mean nothing (the next record resets them);
+            // zeroing them here gives the shortcut in `feed` one exact state to agree with.
+            self.field = 0;
+            self.field_len = 0;
             self.state = QState::RecordStart;
         }
     }
@@ -2527,5 +2624,62 @@ mod tests {
         };
         assert!(src.next_batch().is_err());
         assert!(matches!(src.next_batch(), Ok(None)));
+    }
+
+    /// CSV-ish bytes: mostly short fields, with quotes, both delimiters, CR, LF and some long
+    /// runs, so every tracker state and both sides of the limit are met.
+    fn csvish() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        use proptest::prelude::*;
+        let piece = prop_oneof![
+            8 => proptest::sample::select(&b"ab,;\"\r\n"[..]).prop_map(|b| vec![b]),
+            2 => Just(b"\r\n".to_vec()),
+            1 => (1usize..300).prop_map(|n| vec![b'x'; n]),
+            1 => (1usize..40).prop_map(|n| vec![b'"'; n]),
+        ];
+        proptest::collection::vec(piece, 0..200).prop_map(|v| v.concat())
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// The shortcut in `Tracker::feed` ends every chunk in exactly the state (records,
+        /// fields, lengths, quote start, trip) that stepping byte by byte reaches.
+        #[test]
+        fn tracker_shortcut_matches_stepping(
+            bytes in csvish(),
+            cuts in proptest::collection::vec(0usize..4000, 0..8),
+            limit in proptest::prop_oneof![0usize..64, 64usize..400, proptest::strategy::Just(16 * 1024 * 1024)],
+            semicolon in proptest::bool::ANY,
+        ) {
+            let delim = if semicolon { b';' } else { b',' };
+            let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(bytes.len())).collect();
+            cuts.push(bytes.len());
+            cuts.sort_unstable();
+            let mut fast = Tracker::new(delim, limit);
+            let mut slow = Tracker::new(delim, limit);
+            let mut from = 0;
+            for cut in cuts {
+                let chunk = &bytes[from..cut];
+                fast.feed(chunk);
+                slow.feed_stepwise(chunk);
+                proptest::prop_assert_eq!(&fast, &slow);
+                from = cut;
+            }
+            fast.finish();
+            slow.finish();
+            proptest::prop_assert_eq!(&fast, &slow);
+        }
+    }
+
+    #[test]
+    fn tracker_shortcut_counts_records_and_fields() {
+        let mut t = Tracker::new(b',', 1 << 20);
+        t.feed(b"\r\n\na,b\r\n\r\nc,,d\nef,g");
+        assert_eq!(
+            (t.state, t.record, t.field, t.field_len),
+            (QState::Unquoted, 3, 1, 1)
+        );
+        t.feed(b"h,\"i\nj");
+        assert_eq!((t.state, t.quote_start), (QState::Quoted, (3, 2)));
     }
 }
