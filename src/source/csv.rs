@@ -128,6 +128,9 @@ pub struct CsvSource {
     plan: Plan,
     rows_total: Option<RowCount>,
     done: bool,
+    /// Rows of the previous batch and text bytes of each of its columns (builder sizes).
+    prev_rows: usize,
+    prev_bytes: Vec<usize>,
 }
 
 impl CsvSource {
@@ -417,6 +420,8 @@ impl CsvSource {
             plan,
             rows_total: None,
             done: false,
+            prev_rows: 0,
+            prev_bytes: Vec::new(),
         })
     }
 }
@@ -467,8 +472,16 @@ impl CsvSource {
             return Ok(None);
         };
         let ncols = self.ctx.names.len();
+        // Sized from the previous batch, so a batch like it never regrows (copying and
+        // touching fresh pages at every doubling); an eighth more absorbs the usual variation.
+        let rows = self
+            .prev_rows
+            .clamp(4096.min(self.batch_rows), self.batch_rows);
         let mut builders: Vec<StringBuilder> = (0..ncols)
-            .map(|_| StringBuilder::with_capacity(self.batch_rows.min(4096), 0))
+            .map(|j| {
+                let bytes = self.prev_bytes.get(j).copied().unwrap_or(0);
+                StringBuilder::with_capacity(rows, bytes + bytes / 8)
+            })
             .collect();
         let mut first_row = None;
         let mut count = 0;
@@ -484,6 +497,10 @@ impl CsvSource {
         let Some(first_row) = first_row else {
             return Ok(None);
         };
+        self.prev_rows = count;
+        self.prev_bytes.clear();
+        self.prev_bytes
+            .extend(builders.iter().map(|b| b.values_slice().len()));
         let columns: Vec<ArrayRef> = builders
             .iter_mut()
             .map(|b| Arc::new(b.finish()) as ArrayRef)
@@ -758,7 +775,26 @@ impl Ctx {
                 ),
             ));
         }
-        for (j, (field, b)) in rec.iter().zip(builders.iter_mut()).enumerate() {
+        // UTF-8 is validated once per record rather than once per field: a slice of valid
+        // UTF-8 is valid exactly when it starts and ends on character boundaries. A field that
+        // does not (a character split by a delimiter) is invalid on its own, so from there on
+        // the per-field path takes over and reports it as before.
+        let mut done = 0;
+        if self.enc == TextEncoding::Utf8
+            && let Ok(text) = std::str::from_utf8(rec.as_slice())
+        {
+            for (j, b) in builders.iter_mut().enumerate() {
+                let Some(range) = rec.range(j) else { break };
+                if range.len() > self.max_field {
+                    return Err(self.too_large(row, j, range.len() as u64, true, estimated));
+                }
+                let Some(value) = text.get(range) else { break };
+                b.append_value(value);
+                done = j + 1;
+            }
+        }
+        let rest = rec.iter().zip(builders.iter_mut()).enumerate().skip(done);
+        for (j, (field, b)) in rest {
             if field.len() > self.max_field {
                 return Err(self.too_large(row, j, field.len() as u64, true, estimated));
             }
@@ -2195,6 +2231,36 @@ mod tests {
         assert!(msg.contains("invalid UTF-8"), "{msg}");
         assert!(msg.contains("--encoding windows-1250"), "{msg}");
         assert!(!msg.contains("Gjakov"), "{msg}");
+    }
+
+    #[test]
+    fn utf8_character_split_by_a_delimiter_is_invalid() {
+        // The record's bytes without delimiters ("ë" and "é") are valid UTF-8; each field is not.
+        let opts = ReadOptions {
+            encoding: Some("utf-8".into()),
+            ..ReadOptions::default()
+        };
+        for (text, col, at) in [
+            (
+                &b"Emri,Komuna,Nr,Tj\nAlfa,Gjakov\xC3,\xABx,1\n"[..],
+                "Komuna",
+                7,
+            ),
+            (&b"Emri,Komuna,Nr,Tj\nAlfa,\xC3,,\xA9\n"[..], "Komuna", 1),
+            (
+                &b"Emri,Komuna,Nr,Tj\nAr\xC3\xABb,Peja,x,\xC3\n"[..],
+                "Tj",
+                1,
+            ),
+        ] {
+            let (loc, msg) = err("data.csv", text, &opts);
+            assert_eq!(loc.row, Some(1));
+            assert_eq!(loc.column.as_deref(), Some(col));
+            assert!(
+                msg.contains(&format!("invalid UTF-8 at byte {at} of")),
+                "{msg}"
+            );
+        }
     }
 
     // --- compression -------------------------------------------------------------------------
