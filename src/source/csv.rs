@@ -775,13 +775,14 @@ impl Ctx {
                 ),
             ));
         }
-        // UTF-8 is validated once per record rather than once per field: a slice of valid
-        // UTF-8 is valid exactly when it starts and ends on character boundaries. A field that
-        // does not (a character split by a delimiter) is invalid on its own, so from there on
-        // the per-field path takes over and reports it as before.
+        // UTF-8 is validated once per record rather than once per field (and with SIMD, as
+        // mixed Albanian text keeps leaving std's ASCII fast path): a slice of valid UTF-8 is
+        // valid exactly when it starts and ends on character boundaries. A field that does not
+        // (a character split by a delimiter) is invalid on its own, so from there on the
+        // per-field path takes over and reports it as before.
         let mut done = 0;
         if self.enc == TextEncoding::Utf8
-            && let Ok(text) = std::str::from_utf8(rec.as_slice())
+            && let Ok(text) = simdutf8::basic::from_utf8(rec.as_slice())
         {
             for (j, b) in builders.iter_mut().enumerate() {
                 let Some(range) = rec.range(j) else { break };
