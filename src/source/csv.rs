@@ -490,7 +490,7 @@ impl CsvSource {
                 break;
             };
             self.ctx
-                .append_row(&self.record, row, stream.estimated, &mut builders)?;
+                .append_row(&self.record, row, stream, &mut builders)?;
             first_row.get_or_insert(row);
             count += 1;
         }
@@ -754,15 +754,17 @@ impl Ctx {
         &self,
         rec: &ByteRecord,
         row: u64,
-        estimated: bool,
+        stream: &Stream,
         builders: &mut [StringBuilder],
     ) -> Result<()> {
+        let estimated = stream.estimated;
         if rec.len() != builders.len() {
             return Err(self.ragged(row, rec.len(), estimated));
         }
         // A NUL byte means UTF-16 or binary data, not text; it would also break a PostgreSQL
-        // output. One memchr over the whole record keeps the common case cheap.
-        if memchr::memchr(0, rec.as_slice()).is_some() {
+        // output. The guard has looked for one in every byte read so far (a memchr per read,
+        // not per record), so records need searching only once one turned up.
+        if stream.rdr.get_ref().nul_seen && memchr::memchr(0, rec.as_slice()).is_some() {
             let j = rec
                 .iter()
                 .position(|f| memchr::memchr(0, f).is_some())
@@ -992,6 +994,7 @@ impl Stream {
             inner,
             tracker: Tracker::new(delim, max_field),
             failure: None,
+            nul_seen: false,
         };
         Stream {
             rdr: csv_builder(delim).from_reader(tracked),
@@ -1316,6 +1319,8 @@ struct Tracked {
     inner: Box<dyn Read + Send>,
     tracker: Tracker,
     failure: Option<Trip>,
+    /// Some byte read so far was NUL.
+    nul_seen: bool,
 }
 
 fn guard_error() -> io::Error {
@@ -1372,7 +1377,9 @@ impl Read for Tracked {
             }
             return Ok(0);
         }
-        self.tracker.feed(buf.get(..n).unwrap_or(&[]));
+        let read = buf.get(..n).unwrap_or(&[]);
+        self.tracker.feed(read);
+        self.nul_seen = self.nul_seen || memchr::memchr(0, read).is_some();
         if let Some(trip) = self.tracker.over {
             self.failure = Some(self.measure(trip)?);
             return Err(guard_error());
@@ -2262,6 +2269,30 @@ mod tests {
                 "{msg}"
             );
         }
+    }
+
+    #[test]
+    fn nul_byte_names_row_and_column() {
+        let (loc, msg) = err(
+            "data.csv",
+            b"Emri,Komuna\nAlfa,Peja\nBeta,P\0eja\n",
+            &ReadOptions::default(),
+        );
+        assert_eq!((loc.row, loc.column.as_deref()), (Some(2), Some("Komuna")));
+        assert!(msg.contains("NUL byte"), "{msg}");
+
+        // Far past the first read, after batches without any.
+        let mut text = b"Emri,Komuna\n".to_vec();
+        for _ in 0..100_000 {
+            text.extend_from_slice(b"Alfa,Peja\n");
+        }
+        text.extend_from_slice(b"\0Beta,Peja\n");
+        let (loc, msg) = err("data.csv", &text, &ReadOptions::default());
+        assert_eq!(
+            (loc.row, loc.column.as_deref()),
+            (Some(100_001), Some("Emri"))
+        );
+        assert!(msg.contains("NUL byte"), "{msg}");
     }
 
     // --- compression -------------------------------------------------------------------------
