@@ -25,7 +25,8 @@
 //!    ISO-8859-2, `© ą ® ľ` in windows-1250). All three legacy encodings are single-byte ASCII
 //!    supersets, so the delimiter, quote and newline bytes mean the same in every one of them:
 //!    records are parsed on raw bytes and each *field* is decoded afterwards, which is exact
-//!    and lets a seek land anywhere. A UTF-8 file is validated field by field, so invalid
+//!    and lets a seek land anywhere. A UTF-8 file is validated record by record (a field is
+//!    valid when its record is and it starts and ends on character boundaries), so invalid
 //!    UTF-8 later in the file is an input error naming the row and column.
 //! 4. **Delimiter.** `--delimiter` forces one. Otherwise each of `,` `;` TAB `|` parses the head
 //!    (quotes respected) and the candidate whose records most consistently have the same field
@@ -47,11 +48,12 @@
 //! 6. **Parsing** is the `csv` crate (RFC 4180: `"` quotes, `""` escapes, CR/LF/CRLF line
 //!    ends, blank lines skipped) into one reused [`ByteRecord`]. Rows whose field count differs
 //!    from the header's are an input error: silently shifting columns would misclassify them.
-//!    A guard under the parser (`Tracked`) follows the quoting state byte by byte (with
-//!    `memchr`) so that a field longer than `max_field_bytes` is rejected before the parser has
-//!    buffered more than the limit plus one 64 KiB read, and so that an unterminated quote at
-//!    the end of the file, which the `csv` crate silently accepts, is an error naming the row
-//!    and column where the quoted field started. `max_field_bytes` counts input bytes.
+//!    A guard under the parser (`Tracked`) follows the quoting state of every byte (with
+//!    `memchr`, each quote-free stretch at once) so that a field longer than `max_field_bytes`
+//!    is rejected before the parser has buffered more than the limit plus one 64 KiB read, and
+//!    so that an unterminated quote at the end of the file, which the `csv` crate silently
+//!    accepts, is an error naming the row and column where the quoted field started.
+//!    `max_field_bytes` counts input bytes.
 //! 7. **Sampling** (`sample_rows = Some(n)`). A small file (less than 4 × the bytes of `n`
 //!    rows, estimated from the head) is read whole, which is exact and cheap. A compressed file
 //!    cannot seek, so its first `n` rows are read. A large plain file is read in up to 16
