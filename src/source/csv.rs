@@ -25,7 +25,8 @@
 //!    ISO-8859-2, `© ą ® ľ` in windows-1250). All three legacy encodings are single-byte ASCII
 //!    supersets, so the delimiter, quote and newline bytes mean the same in every one of them:
 //!    records are parsed on raw bytes and each *field* is decoded afterwards, which is exact
-//!    and lets a seek land anywhere. A UTF-8 file is validated field by field, so invalid
+//!    and lets a seek land anywhere. A UTF-8 file is validated record by record (a field is
+//!    valid when its record is and it starts and ends on character boundaries), so invalid
 //!    UTF-8 later in the file is an input error naming the row and column.
 //! 4. **Delimiter.** `--delimiter` forces one. Otherwise each of `,` `;` TAB `|` parses the head
 //!    (quotes respected) and the candidate whose records most consistently have the same field
@@ -47,11 +48,12 @@
 //! 6. **Parsing** is the `csv` crate (RFC 4180: `"` quotes, `""` escapes, CR/LF/CRLF line
 //!    ends, blank lines skipped) into one reused [`ByteRecord`]. Rows whose field count differs
 //!    from the header's are an input error: silently shifting columns would misclassify them.
-//!    A guard under the parser (`Tracked`) follows the quoting state byte by byte (with
-//!    `memchr`) so that a field longer than `max_field_bytes` is rejected before the parser has
-//!    buffered more than the limit plus one 64 KiB read, and so that an unterminated quote at
-//!    the end of the file, which the `csv` crate silently accepts, is an error naming the row
-//!    and column where the quoted field started. `max_field_bytes` counts input bytes.
+//!    A guard under the parser (`Tracked`) follows the quoting state of every byte (with
+//!    `memchr`, each quote-free stretch at once) so that a field longer than `max_field_bytes`
+//!    is rejected before the parser has buffered more than the limit plus one 64 KiB read, and
+//!    so that an unterminated quote at the end of the file, which the `csv` crate silently
+//!    accepts, is an error naming the row and column where the quoted field started.
+//!    `max_field_bytes` counts input bytes.
 //! 7. **Sampling** (`sample_rows = Some(n)`). A small file (less than 4 × the bytes of `n`
 //!    rows, estimated from the head) is read whole, which is exact and cheap. A compressed file
 //!    cannot seek, so its first `n` rows are read. A large plain file is read in up to 16
@@ -128,6 +130,9 @@ pub struct CsvSource {
     plan: Plan,
     rows_total: Option<RowCount>,
     done: bool,
+    /// Rows of the previous batch and text bytes of each of its columns (builder sizes).
+    prev_rows: usize,
+    prev_bytes: Vec<usize>,
 }
 
 impl CsvSource {
@@ -417,6 +422,8 @@ impl CsvSource {
             plan,
             rows_total: None,
             done: false,
+            prev_rows: 0,
+            prev_bytes: Vec::new(),
         })
     }
 }
@@ -467,8 +474,16 @@ impl CsvSource {
             return Ok(None);
         };
         let ncols = self.ctx.names.len();
+        // Sized from the previous batch, so a batch like it never regrows (copying and
+        // touching fresh pages at every doubling); an eighth more absorbs the usual variation.
+        let rows = self
+            .prev_rows
+            .clamp(4096.min(self.batch_rows), self.batch_rows);
         let mut builders: Vec<StringBuilder> = (0..ncols)
-            .map(|_| StringBuilder::with_capacity(self.batch_rows.min(4096), 0))
+            .map(|j| {
+                let bytes = self.prev_bytes.get(j).copied().unwrap_or(0);
+                StringBuilder::with_capacity(rows, bytes + bytes / 8)
+            })
             .collect();
         let mut first_row = None;
         let mut count = 0;
@@ -477,13 +492,17 @@ impl CsvSource {
                 break;
             };
             self.ctx
-                .append_row(&self.record, row, stream.estimated, &mut builders)?;
+                .append_row(&self.record, row, stream, &mut builders)?;
             first_row.get_or_insert(row);
             count += 1;
         }
         let Some(first_row) = first_row else {
             return Ok(None);
         };
+        self.prev_rows = count;
+        self.prev_bytes.clear();
+        self.prev_bytes
+            .extend(builders.iter().map(|b| b.values_slice().len()));
         let columns: Vec<ArrayRef> = builders
             .iter_mut()
             .map(|b| Arc::new(b.finish()) as ArrayRef)
@@ -737,15 +756,17 @@ impl Ctx {
         &self,
         rec: &ByteRecord,
         row: u64,
-        estimated: bool,
+        stream: &Stream,
         builders: &mut [StringBuilder],
     ) -> Result<()> {
+        let estimated = stream.estimated;
         if rec.len() != builders.len() {
             return Err(self.ragged(row, rec.len(), estimated));
         }
         // A NUL byte means UTF-16 or binary data, not text; it would also break a PostgreSQL
-        // output. One memchr over the whole record keeps the common case cheap.
-        if memchr::memchr(0, rec.as_slice()).is_some() {
+        // output. The guard has looked for one in every byte read so far (a memchr per read,
+        // not per record), so records need searching only once one turned up.
+        if stream.rdr.get_ref().nul_seen && memchr::memchr(0, rec.as_slice()).is_some() {
             let j = rec
                 .iter()
                 .position(|f| memchr::memchr(0, f).is_some())
@@ -758,7 +779,27 @@ impl Ctx {
                 ),
             ));
         }
-        for (j, (field, b)) in rec.iter().zip(builders.iter_mut()).enumerate() {
+        // UTF-8 is validated once per record rather than once per field (and with SIMD, as
+        // mixed Albanian text keeps leaving std's ASCII fast path): a slice of valid UTF-8 is
+        // valid exactly when it starts and ends on character boundaries. A field that does not
+        // (a character split by a delimiter) is invalid on its own, so from there on the
+        // per-field path takes over and reports it as before.
+        let mut done = 0;
+        if self.enc == TextEncoding::Utf8
+            && let Ok(text) = simdutf8::basic::from_utf8(rec.as_slice())
+        {
+            for (j, b) in builders.iter_mut().enumerate() {
+                let Some(range) = rec.range(j) else { break };
+                if range.len() > self.max_field {
+                    return Err(self.too_large(row, j, range.len() as u64, true, estimated));
+                }
+                let Some(value) = text.get(range) else { break };
+                b.append_value(value);
+                done = j + 1;
+            }
+        }
+        let rest = rec.iter().zip(builders.iter_mut()).enumerate().skip(done);
+        for (j, (field, b)) in rest {
             if field.len() > self.max_field {
                 return Err(self.too_large(row, j, field.len() as u64, true, estimated));
             }
@@ -955,6 +996,7 @@ impl Stream {
             inner,
             tracker: Tracker::new(delim, max_field),
             failure: None,
+            nul_seen: false,
         };
         Stream {
             rdr: csv_builder(delim).from_reader(tracked),
@@ -1027,6 +1069,7 @@ enum Trip {
 }
 
 /// Follows the quoting state of a byte stream and measures fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct Tracker {
     delim: u8,
     limit: u64,
@@ -1056,74 +1099,166 @@ impl Tracker {
         }
     }
 
+    /// Follow `buf`, ending in exactly the state [`Tracker::step`] would reach.
+    ///
+    /// Stepping costs a `memchr3` per field, which for short fields is most of the reader's
+    /// time. Outside quoted fields, though, only a quote can change how bytes are read, so a
+    /// stretch up to the next quote is applied at once by [`Tracker::skip_unquoted`] unless
+    /// one of its fields could go over the limit (then the trip needs the exact steps).
     fn feed(&mut self, buf: &[u8]) {
         let mut i = 0;
-        while let Some(&b) = buf.get(i) {
-            match self.state {
-                QState::RecordStart => {
-                    if is_newline(b) {
-                        i += 1;
-                    } else {
-                        self.record += 1;
-                        self.field = 0;
-                        self.field_len = 0;
-                        self.state = QState::FieldStart;
-                    }
+        // The next quote at or after `i` (or `buf.len()`); kept between steps, so stepping
+        // field by field through a long stretch does not search it again each time.
+        let mut quote: Option<usize> = None;
+        while i < buf.len() {
+            if self.over.is_none() && !matches!(self.state, QState::Quoted | QState::QuoteInQuoted)
+            {
+                let q = match quote {
+                    Some(q) if q >= i => q,
+                    _ => buf
+                        .get(i..)
+                        .and_then(|rest| memchr::memchr(b'"', rest))
+                        .map_or(buf.len(), |k| i + k),
+                };
+                quote = Some(q);
+                let seg = buf.get(i..q).unwrap_or(&[]);
+                if !seg.is_empty() && self.field_len + seg.len() as u64 <= self.limit {
+                    self.skip_unquoted(seg);
+                    i = q;
+                    continue;
                 }
-                QState::FieldStart => {
-                    if b == b'"' {
-                        self.quote_start = (self.record, self.field);
-                        self.state = QState::Quoted;
-                        i += 1;
-                    } else if b == self.delim || is_newline(b) {
-                        self.terminate(b);
-                        i += 1;
-                    } else {
-                        self.state = QState::Unquoted;
-                    }
+            }
+            i = self.step(buf, i);
+        }
+    }
+
+    /// [`Tracker::feed`] without the shortcut: the reference the shortcut must agree with.
+    #[cfg(test)]
+    fn feed_stepwise(&mut self, buf: &[u8]) {
+        let mut i = 0;
+        while i < buf.len() {
+            i = self.step(buf, i);
+        }
+    }
+
+    /// Apply `seg`, which has no quote, starting outside a quoted field, when no field can go
+    /// over the limit within it (so nothing can trip and `over` stays `None`).
+    fn skip_unquoted(&mut self, seg: &[u8]) {
+        let mut tail = seg;
+        if let Some(last) = memchr::memrchr2(b'\n', b'\r', seg) {
+            let (lines, rest) = seg.split_at(last + 1);
+            // Every run of non-newline bytes before a newline is a record, except a first run
+            // that continues the record in progress; CRLF and blank lines make empty runs.
+            let mut runs = 0u64;
+            let mut from = 0;
+            for k in memchr::memchr2_iter(b'\n', b'\r', lines) {
+                runs += u64::from(k > from);
+                from = k + 1;
+            }
+            let continues =
+                self.state != QState::RecordStart && lines.first().is_some_and(|&b| !is_newline(b));
+            self.record += runs.saturating_sub(u64::from(continues));
+            self.state = QState::RecordStart;
+            self.field = 0;
+            self.field_len = 0;
+            tail = rest;
+        }
+        if tail.is_empty() {
+            return;
+        }
+        if self.state == QState::RecordStart {
+            self.record += 1;
+            self.field = 0;
+            self.field_len = 0;
+        }
+        match memchr::memrchr(self.delim, tail) {
+            Some(d) => {
+                self.field += memchr::memchr_iter(self.delim, tail).count();
+                self.field_len = (tail.len() - d - 1) as u64;
+                self.state = if self.field_len == 0 {
+                    QState::FieldStart
+                } else {
+                    QState::Unquoted
+                };
+            }
+            None => {
+                self.field_len += tail.len() as u64;
+                self.state = QState::Unquoted;
+            }
+        }
+    }
+
+    /// Follow `buf` from `i` through one state transition (a whole unquoted field, or the
+    /// quoted text up to the next quote); returns where to go on.
+    fn step(&mut self, buf: &[u8], mut i: usize) -> usize {
+        let Some(&b) = buf.get(i) else {
+            return i;
+        };
+        match self.state {
+            QState::RecordStart => {
+                if is_newline(b) {
+                    i += 1;
+                } else {
+                    self.record += 1;
+                    self.field = 0;
+                    self.field_len = 0;
+                    self.state = QState::FieldStart;
                 }
-                QState::Unquoted => {
-                    let rest = buf.get(i..).unwrap_or(&[]);
-                    match memchr::memchr3(self.delim, b'\n', b'\r', rest) {
-                        Some(k) => {
-                            self.grow(k);
-                            self.terminate(rest.get(k).copied().unwrap_or(b'\n'));
-                            i += k + 1;
-                        }
-                        None => {
-                            self.grow(rest.len());
-                            i = buf.len();
-                        }
-                    }
+            }
+            QState::FieldStart => {
+                if b == b'"' {
+                    self.quote_start = (self.record, self.field);
+                    self.state = QState::Quoted;
+                    i += 1;
+                } else if b == self.delim || is_newline(b) {
+                    self.terminate(b);
+                    i += 1;
+                } else {
+                    self.state = QState::Unquoted;
                 }
-                QState::Quoted => {
-                    let rest = buf.get(i..).unwrap_or(&[]);
-                    match memchr::memchr(b'"', rest) {
-                        Some(k) => {
-                            self.grow(k);
-                            self.state = QState::QuoteInQuoted;
-                            i += k + 1;
-                        }
-                        None => {
-                            self.grow(rest.len());
-                            i = buf.len();
-                        }
+            }
+            QState::Unquoted => {
+                let rest = buf.get(i..).unwrap_or(&[]);
+                match memchr::memchr3(self.delim, b'\n', b'\r', rest) {
+                    Some(k) => {
+                        self.grow(k);
+                        self.terminate(rest.get(k).copied().unwrap_or(b'\n'));
+                        i += k + 1;
                     }
-                }
-                QState::QuoteInQuoted => {
-                    if b == b'"' {
-                        self.grow(1);
-                        self.state = QState::Quoted;
-                        i += 1;
-                    } else if b == self.delim || is_newline(b) {
-                        self.terminate(b);
-                        i += 1;
-                    } else {
-                        self.state = QState::Unquoted;
+                    None => {
+                        self.grow(rest.len());
+                        i = buf.len();
                     }
                 }
             }
+            QState::Quoted => {
+                let rest = buf.get(i..).unwrap_or(&[]);
+                match memchr::memchr(b'"', rest) {
+                    Some(k) => {
+                        self.grow(k);
+                        self.state = QState::QuoteInQuoted;
+                        i += k + 1;
+                    }
+                    None => {
+                        self.grow(rest.len());
+                        i = buf.len();
+                    }
+                }
+            }
+            QState::QuoteInQuoted => {
+                if b == b'"' {
+                    self.grow(1);
+                    self.state = QState::Quoted;
+                    i += 1;
+                } else if b == self.delim || is_newline(b) {
+                    self.terminate(b);
+                    i += 1;
+                } else {
+                    self.state = QState::Unquoted;
+                }
+            }
         }
+        i
     }
 
     /// End of input: the last field (if any) ends here.
@@ -1153,6 +1288,10 @@ impl Tracker {
             self.field_len = 0;
             self.state = QState::FieldStart;
         } else {
+            // Between records the field counters mean nothing (the next record resets them);
+            // zeroing them here gives the shortcut in `feed` one exact state to agree with.
+            self.field = 0;
+            self.field_len = 0;
             self.state = QState::RecordStart;
         }
     }
@@ -1182,6 +1321,8 @@ struct Tracked {
     inner: Box<dyn Read + Send>,
     tracker: Tracker,
     failure: Option<Trip>,
+    /// Some byte read so far was NUL.
+    nul_seen: bool,
 }
 
 fn guard_error() -> io::Error {
@@ -1238,7 +1379,9 @@ impl Read for Tracked {
             }
             return Ok(0);
         }
-        self.tracker.feed(buf.get(..n).unwrap_or(&[]));
+        let read = buf.get(..n).unwrap_or(&[]);
+        self.tracker.feed(read);
+        self.nul_seen = self.nul_seen || memchr::memchr(0, read).is_some();
         if let Some(trip) = self.tracker.over {
             self.failure = Some(self.measure(trip)?);
             return Err(guard_error());
@@ -2100,6 +2243,60 @@ mod tests {
         assert!(!msg.contains("Gjakov"), "{msg}");
     }
 
+    #[test]
+    fn utf8_character_split_by_a_delimiter_is_invalid() {
+        // The record's bytes without delimiters ("ë" and "é") are valid UTF-8; each field is not.
+        let opts = ReadOptions {
+            encoding: Some("utf-8".into()),
+            ..ReadOptions::default()
+        };
+        for (text, col, at) in [
+            (
+                &b"Emri,Komuna,Nr,Tj\nAlfa,Gjakov\xC3,\xABx,1\n"[..],
+                "Komuna",
+                7,
+            ),
+            (&b"Emri,Komuna,Nr,Tj\nAlfa,\xC3,,\xA9\n"[..], "Komuna", 1),
+            (
+                &b"Emri,Komuna,Nr,Tj\nAr\xC3\xABb,Peja,x,\xC3\n"[..],
+                "Tj",
+                1,
+            ),
+        ] {
+            let (loc, msg) = err("data.csv", text, &opts);
+            assert_eq!(loc.row, Some(1));
+            assert_eq!(loc.column.as_deref(), Some(col));
+            assert!(
+                msg.contains(&format!("invalid UTF-8 at byte {at} of")),
+                "{msg}"
+            );
+        }
+    }
+
+    #[test]
+    fn nul_byte_names_row_and_column() {
+        let (loc, msg) = err(
+            "data.csv",
+            b"Emri,Komuna\nAlfa,Peja\nBeta,P\0eja\n",
+            &ReadOptions::default(),
+        );
+        assert_eq!((loc.row, loc.column.as_deref()), (Some(2), Some("Komuna")));
+        assert!(msg.contains("NUL byte"), "{msg}");
+
+        // Far past the first read, after batches without any.
+        let mut text = b"Emri,Komuna\n".to_vec();
+        for _ in 0..100_000 {
+            text.extend_from_slice(b"Alfa,Peja\n");
+        }
+        text.extend_from_slice(b"\0Beta,Peja\n");
+        let (loc, msg) = err("data.csv", &text, &ReadOptions::default());
+        assert_eq!(
+            (loc.row, loc.column.as_deref()),
+            (Some(100_001), Some("Emri"))
+        );
+        assert!(msg.contains("NUL byte"), "{msg}");
+    }
+
     // --- compression -------------------------------------------------------------------------
 
     fn sample_table(rows: usize) -> String {
@@ -2527,5 +2724,62 @@ mod tests {
         };
         assert!(src.next_batch().is_err());
         assert!(matches!(src.next_batch(), Ok(None)));
+    }
+
+    /// CSV-ish bytes: mostly short fields, with quotes, both delimiters, CR, LF and some long
+    /// runs, so every tracker state and both sides of the limit are met.
+    fn csvish() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        use proptest::prelude::*;
+        let piece = prop_oneof![
+            8 => proptest::sample::select(&b"ab,;\"\r\n"[..]).prop_map(|b| vec![b]),
+            2 => Just(b"\r\n".to_vec()),
+            1 => (1usize..300).prop_map(|n| vec![b'x'; n]),
+            1 => (1usize..40).prop_map(|n| vec![b'"'; n]),
+        ];
+        proptest::collection::vec(piece, 0..200).prop_map(|v| v.concat())
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// The shortcut in `Tracker::feed` ends every chunk in exactly the state (records,
+        /// fields, lengths, quote start, trip) that stepping byte by byte reaches.
+        #[test]
+        fn tracker_shortcut_matches_stepping(
+            bytes in csvish(),
+            cuts in proptest::collection::vec(0usize..4000, 0..8),
+            limit in proptest::prop_oneof![0usize..64, 64usize..400, proptest::strategy::Just(16 * 1024 * 1024)],
+            semicolon in proptest::bool::ANY,
+        ) {
+            let delim = if semicolon { b';' } else { b',' };
+            let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(bytes.len())).collect();
+            cuts.push(bytes.len());
+            cuts.sort_unstable();
+            let mut fast = Tracker::new(delim, limit);
+            let mut slow = Tracker::new(delim, limit);
+            let mut from = 0;
+            for cut in cuts {
+                let chunk = &bytes[from..cut];
+                fast.feed(chunk);
+                slow.feed_stepwise(chunk);
+                proptest::prop_assert_eq!(&fast, &slow);
+                from = cut;
+            }
+            fast.finish();
+            slow.finish();
+            proptest::prop_assert_eq!(&fast, &slow);
+        }
+    }
+
+    #[test]
+    fn tracker_shortcut_counts_records_and_fields() {
+        let mut t = Tracker::new(b',', 1 << 20);
+        t.feed(b"\r\n\na,b\r\n\r\nc,,d\nef,g");
+        assert_eq!(
+            (t.state, t.record, t.field, t.field_len),
+            (QState::Unquoted, 3, 1, 1)
+        );
+        t.feed(b"h,\"i\nj");
+        assert_eq!((t.state, t.quote_start), (QState::Quoted, (3, 2)));
     }
 }
