@@ -407,6 +407,16 @@ impl CsvSource {
             }
         };
 
+        // A full read of a plain file: the file size over the head's mean row size gives the
+        // progress line a total (and so an ETA) long before the end; the end replaces it by
+        // the exact count.
+        let rows_total = match (&plan, sample, compression) {
+            (Plan::Single { .. }, None, Compression::None) if !at_eof => Some(RowCount::Estimated(
+                (text_len.saturating_sub(header_end) as f64 / head_mean).round() as u64,
+            )),
+            _ => None,
+        };
+
         Ok(CsvSource {
             info: DatasetInfo {
                 source: display.to_string(),
@@ -420,7 +430,7 @@ impl CsvSource {
             record: ByteRecord::new(),
             stream,
             plan,
-            rows_total: None,
+            rows_total,
             done: false,
             prev_rows: 0,
             prev_bytes: Vec::new(),
@@ -1980,6 +1990,34 @@ mod tests {
                     .collect()
             })
             .collect()
+    }
+
+    /// A full read of a plain file knows about how many rows to expect before it starts
+    /// (the progress line's ETA), and exactly how many once it is done.
+    #[test]
+    fn full_read_estimates_its_rows_up_front() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut text = String::from("id,name,city\n");
+        for i in 0..20_000 {
+            text.push_str(&format!("{i},Emri {},Prishtinë\n", i % 97));
+        }
+        let path = write_file(dir.path(), "rows.csv", text.as_bytes());
+        let mut src = CsvSource::open(&path, "rows.csv", &ReadOptions::default()).unwrap();
+        match src.rows_total() {
+            Some(RowCount::Estimated(n)) => assert!((18_000..=22_000).contains(&n), "{n}"),
+            other => panic!("expected an estimate, got {other:?}"),
+        }
+        while src.next_batch().unwrap().is_some() {}
+        assert_eq!(src.rows_total(), Some(RowCount::Exact(20_000)));
+        // Compressed input: the uncompressed size is unknown, so no estimate.
+        let gz = {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            std::io::Write::write_all(&mut e, text.as_bytes()).unwrap();
+            e.finish().unwrap()
+        };
+        let path = write_file(dir.path(), "rows.csv.gz", &gz);
+        let src = CsvSource::open(&path, "rows.csv.gz", &ReadOptions::default()).unwrap();
+        assert_eq!(src.rows_total(), None);
     }
 
     fn read_with(path: &Path, opts: &ReadOptions) -> Result<Read> {
