@@ -209,20 +209,36 @@ pub fn apply_codes(
                 .ok_or_else(|| Error::Internal("privacy: the spill lost its QI codes".into()))
         })
         .collect::<Result<_>>()?;
-    let rows = data.num_rows();
+    let (labels, keep, suppressed) =
+        release_columns(solution, qi_columns.len(), data.num_rows(), |i, r| {
+            recode[i]
+                .get(codes[i].value(r) as usize)
+                .copied()
+                .ok_or_else(|| Error::Internal("privacy: a QI code out of range".into()))
+        })?;
+    let out = replace_and_filter(data, schema, qi_columns, labels, keep, suppressed)?;
+    Ok((out, suppressed))
+}
+
+/// The released QI columns of a batch of `rows` rows (labels of the chosen levels, null
+/// where the row is suppressed), which rows to keep and how many are suppressed. `code(i, r)`
+/// is the class-table code of QI `i` in row `r`.
+fn release_columns(
+    solution: &Solution,
+    n_qi: usize,
+    rows: usize,
+    mut code: impl FnMut(usize, usize) -> Result<u32>,
+) -> Result<(Vec<arrow_array::ArrayRef>, Vec<bool>, u64)> {
     let mut keep = Vec::with_capacity(rows);
-    let mut out: Vec<arrow_array::builder::StringBuilder> = qi_columns
-        .iter()
+    let mut out: Vec<arrow_array::builder::StringBuilder> = (0..n_qi)
         .map(|_| arrow_array::builder::StringBuilder::with_capacity(rows, rows * 8))
         .collect();
     let mut suppressed = 0u64;
-    let mut row: Vec<u32> = vec![0; qi_columns.len()];
-    let mut key: Vec<u32> = Vec::with_capacity(qi_columns.len());
+    let mut row: Vec<u32> = vec![0; n_qi];
+    let mut key: Vec<u32> = Vec::with_capacity(n_qi);
     for r in 0..rows {
-        for (i, c) in codes.iter().enumerate() {
-            row[i] = *recode[i]
-                .get(c.value(r) as usize)
-                .ok_or_else(|| Error::Internal("privacy: a QI code out of range".into()))?;
+        for (i, c) in row.iter_mut().enumerate() {
+            *c = code(i, r)?;
         }
         if solution.generalise(&row, &mut key) {
             keep.push(true);
@@ -230,7 +246,7 @@ pub fn apply_codes(
                 o.append_value(solution.label(i, *c));
             }
         } else {
-            // A placeholder: the row is filtered out below.
+            // A placeholder: the row is filtered out.
             keep.push(false);
             suppressed += 1;
             for o in out.iter_mut() {
@@ -238,19 +254,36 @@ pub fn apply_codes(
             }
         }
     }
+    let labels = out
+        .iter_mut()
+        .map(|b| std::sync::Arc::new(b.finish()) as arrow_array::ArrayRef)
+        .collect();
+    Ok((labels, keep, suppressed))
+}
+
+/// `data` with its QI columns replaced by `labels` (typed as `schema` says) and the rows
+/// `keep` marks false dropped.
+fn replace_and_filter(
+    data: &arrow_array::RecordBatch,
+    schema: &arrow_schema::SchemaRef,
+    qi_columns: &[usize],
+    labels: Vec<arrow_array::ArrayRef>,
+    keep: Vec<bool>,
+    suppressed: u64,
+) -> Result<arrow_array::RecordBatch> {
     let mut columns = data.columns().to_vec();
-    for (i, c) in qi_columns.iter().enumerate() {
-        columns[*c] = std::sync::Arc::new(out[i].finish());
+    for (c, l) in qi_columns.iter().zip(labels) {
+        columns[*c] = l;
     }
     let rebuilt = arrow_array::RecordBatch::try_new(schema.clone(), columns)
         .map_err(|e| Error::Internal(format!("privacy: cannot rebuild a batch: {e}")))?;
+    // Most batches lose no row: filtering would copy every column for nothing.
     if suppressed == 0 {
-        return Ok((rebuilt, 0));
+        return Ok(rebuilt);
     }
     let mask = arrow_array::BooleanArray::from(keep);
-    let filtered = arrow_select::filter::filter_record_batch(&rebuilt, &mask)
-        .map_err(|e| Error::Internal(format!("privacy: cannot drop suppressed rows: {e}")))?;
-    Ok((filtered, suppressed))
+    arrow_select::filter::filter_record_batch(&rebuilt, &mask)
+        .map_err(|e| Error::Internal(format!("privacy: cannot drop suppressed rows: {e}")))
 }
 
 /// First pass: stream a source, reading only the QI and sensitive columns, into a
@@ -289,52 +322,23 @@ pub fn apply_batch(
         .map(|c| column_text(batch, *c))
         .collect::<Result<_>>()?;
     let cols: Vec<&arrow_array::StringArray> = arrays.iter().map(as_text).collect::<Result<_>>()?;
-    let rows = batch.num_rows();
-    let mut keep = Vec::with_capacity(rows);
-    let mut out: Vec<arrow_array::builder::StringBuilder> = qi_columns
-        .iter()
-        .map(|_| arrow_array::builder::StringBuilder::with_capacity(rows, rows * 8))
-        .collect();
-    let mut suppressed = 0u64;
-    let mut codes: Vec<u32> = vec![0; qi_columns.len()];
-    let mut key: Vec<u32> = Vec::with_capacity(qi_columns.len());
-    for r in 0..rows {
-        for (i, c) in cols.iter().enumerate() {
-            codes[i] = solution.code(i, cell(c, r), memo)?;
-        }
-        if solution.generalise(&codes, &mut key) {
-            keep.push(true);
-            for (i, (o, c)) in out.iter_mut().zip(&key).enumerate() {
-                o.append_value(solution.label(i, *c));
-            }
-        } else {
-            keep.push(false);
-            suppressed += 1;
-        }
-    }
-    // Most batches lose no row: filtering would copy every column for nothing.
-    let filtered = if suppressed == 0 {
-        batch.data.clone()
-    } else {
-        let mask = arrow_array::BooleanArray::from(keep);
-        arrow_select::filter::filter_record_batch(&batch.data, &mask)
-            .map_err(|e| Error::Internal(format!("privacy: cannot drop suppressed rows: {e}")))?
-    };
-    let mut columns = filtered.columns().to_vec();
-    let mut fields: Vec<arrow_schema::Field> = filtered
+    let (labels, keep, suppressed) =
+        release_columns(solution, qi_columns.len(), batch.num_rows(), |i, r| {
+            solution.code(i, cell(cols[i], r), memo)
+        })?;
+    let mut fields: Vec<arrow_schema::Field> = batch
+        .data
         .schema()
         .fields()
         .iter()
         .map(|f| f.as_ref().clone())
         .collect();
-    for (i, c) in qi_columns.iter().enumerate() {
-        columns[*c] = Arc::new(out[i].finish());
+    for c in qi_columns {
         fields[*c] =
             arrow_schema::Field::new(fields[*c].name(), arrow_schema::DataType::Utf8, true);
     }
-    let data =
-        arrow_array::RecordBatch::try_new(Arc::new(arrow_schema::Schema::new(fields)), columns)
-            .map_err(|e| Error::Internal(format!("privacy: cannot rebuild a batch: {e}")))?;
+    let schema = Arc::new(arrow_schema::Schema::new(fields));
+    let data = replace_and_filter(&batch.data, &schema, qi_columns, labels, keep, suppressed)?;
     Ok((
         crate::value::Batch {
             first_row: batch.first_row,

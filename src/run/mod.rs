@@ -847,16 +847,23 @@ fn process(
     let out_schema = tx.output_schema().clone();
     w.begin_table(info.table.as_deref(), &out_schema)
         .map_err(Error::on_output)?;
-    pipe(src, w, &mut |data: RecordBatch| {
-        let n_in = data.num_rows() as u64;
-        let out = tx.apply(data)?;
-        if let Some(m) = ctx.meter {
-            m.add(n_in);
-        }
-        Ok(out)
-    })?;
+    pipe(src, w, &mut |data| metered(&mut tx, ctx.meter, data))?;
     w.end_table().map_err(Error::on_output)?;
     Ok(tx.result)
+}
+
+/// Transform one input batch and count its rows on the progress line.
+fn metered(
+    tx: &mut BatchTransform<'_>,
+    meter: Option<&crate::progress::Meter>,
+    data: RecordBatch,
+) -> Result<RecordBatch> {
+    let n_in = data.num_rows() as u64;
+    let out = tx.apply(data)?;
+    if let Some(m) = meter {
+        m.add(n_in);
+    }
+    Ok(out)
 }
 
 /// An unsharded `[privacy]` release of one dataset in two passes over the data but one over
@@ -910,13 +917,8 @@ fn two_pass(
         PathBuf::from(p)
     };
     let mut spill = spill::Spill::create(&spill_path, &spill_schema)?;
-    pipe(src, &mut spill, &mut |data: RecordBatch| {
-        let n_in = data.num_rows() as u64;
-        let out = tx.apply(data)?;
-        if let Some(m) = ctx.meter {
-            m.add(n_in);
-        }
-        Ok(out)
+    pipe(src, &mut spill, &mut |data| {
+        metered(&mut tx, ctx.meter, data)
     })?;
     let encoder = tx
         .take_encoder()
