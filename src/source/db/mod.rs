@@ -9,7 +9,7 @@
 //! [`Secret::scrub`].
 //!
 //! A table with a single-column integer primary key is read in key order and, for
-//! `--shard`, splits into `n` key ranges ([`KeyedSource`], [`key_bounds`]); both servers share
+//! `--shard`, splits into `n` key ranges (`KeyedSource`, `key_bounds`); both servers share
 //! that logic so their sharded parts follow the same rules.
 use std::ops::Range;
 use std::sync::{Arc, Mutex};

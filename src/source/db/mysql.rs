@@ -21,7 +21,7 @@
 //!   in memory; the row count is exact. A table with a single-column integer primary key is
 //!   read `ORDER BY` that key, so the row order does not depend on the storage engine's.
 //! * **Shards.** Such a table splits into `n` key ranges for `--shard`, exactly as a
-//!   PostgreSQL table does ([`super::KeyedSource`], [`super::key_bounds`]): a range is read
+//!   PostgreSQL table does (`KeyedSource`, `key_bounds` in `super`): a range is read
 //!   with `WHERE key BETWEEN lo AND hi ORDER BY key` and its row numbers start after the
 //!   `COUNT(*)` of smaller keys, so they match a full read. Shards read in separate
 //!   transactions: the table must not change while a sharded run is in progress.
