@@ -112,8 +112,8 @@ impl Models {
 }
 
 /// Column `col` of a batch as text (a cast only when it is not text already).
-fn column_text(batch: &crate::value::Batch, col: usize) -> Result<arrow_array::ArrayRef> {
-    let arr = batch.data.column(col);
+fn column_text(data: &arrow_array::RecordBatch, col: usize) -> Result<arrow_array::ArrayRef> {
+    let arr = data.column(col);
     if arr.data_type() == &arrow_schema::DataType::Utf8 {
         return Ok(arr.clone());
     }
@@ -162,13 +162,9 @@ pub fn count_batch(
     n_qi: usize,
     codes: bool,
 ) -> Result<Vec<arrow_array::ArrayRef>> {
-    let batch = crate::value::Batch {
-        first_row: 0,
-        data: data.clone(),
-    };
     let arrays: Vec<arrow_array::ArrayRef> = idx
         .iter()
-        .map(|c| column_text(&batch, *c))
+        .map(|c| column_text(data, *c))
         .collect::<Result<_>>()?;
     let cols: Vec<&arrow_array::StringArray> = arrays.iter().map(as_text).collect::<Result<_>>()?;
     let Some(mut all) = enc.push_columns(&cols) else {
@@ -319,7 +315,7 @@ pub fn apply_batch(
     use std::sync::Arc;
     let arrays: Vec<arrow_array::ArrayRef> = qi_columns
         .iter()
-        .map(|c| column_text(batch, *c))
+        .map(|c| column_text(&batch.data, *c))
         .collect::<Result<_>>()?;
     let cols: Vec<&arrow_array::StringArray> = arrays.iter().map(as_text).collect::<Result<_>>()?;
     let (labels, keep, suppressed) =

@@ -669,6 +669,49 @@ fn ctrl_c_leaves_no_partial_outputs_and_exits_130() {
     assert!(!report.exists());
 }
 
+/// The sample patients and the keys the key-range tests give them: with gaps, and in an
+/// order that is not the key order.
+fn gapped_patients() -> (Vec<csv::StringRecord>, Vec<i64>) {
+    let mut rdr = csv::Reader::from_path(root().join("sample-data/patients.csv")).unwrap();
+    let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
+    let mut ids: Vec<i64> = (0..rows.len() as i64).map(|i| i * 7 - 500).collect();
+    ids.reverse();
+    ids.rotate_left(97);
+    (rows, ids)
+}
+
+/// Runs [`KEYED`] over the database at `db_url` whole and in 2 and 3 shards: the `people`
+/// output (the file whose name ends in `people_file`) holds `rows` rows in key order, and
+/// the shards' parts, which must really split it, add up to the whole.
+fn assert_key_ranges_equal_whole(db_url: &str, people_file: &str, rows: usize) {
+    let d = TestDir::new();
+    let key = keygen(&d);
+    let pipe = d.file("keyed.toml", KEYED.as_bytes());
+    let whole = d.path().join("whole");
+    run_keyed(&pipe, db_url, &whole.display().to_string(), &key, &[]);
+    let people = outputs(&whole)
+        .into_iter()
+        .find(|f| f.ends_with(people_file))
+        .unwrap_or_else(|| panic!("no people output: {:?}", outputs(&whole)));
+    let ids_out: Vec<String> = rows_of(&whole.join(&people))
+        .into_iter()
+        .map(|r| r[0].clone().unwrap())
+        .collect();
+    assert_eq!(ids_out.len(), rows);
+    let mut sorted = ids_out.clone();
+    sorted.sort_by_key(|s| s.parse::<i64>().unwrap());
+    assert_eq!(ids_out, sorted, "a keyed table is read in key order");
+    for n in [2usize, 3] {
+        let out = d.path().join(format!("shards{n}"));
+        let o = out.display().to_string();
+        for i in 1..=n {
+            run_keyed(&pipe, db_url, &o, &key, &["--shard", &format!("{i}/{n}")]);
+        }
+        let split = assert_combined_equal(&whole, &out, n);
+        assert!(split >= 1, "{n} shards: the keyed table was not split");
+    }
+}
+
 /// Drops the database it names when dropped.
 struct DbGuard {
     url: String,
@@ -711,16 +754,12 @@ fn postgres_key_ranges_equal_the_unsharded_run() {
     };
     let mut c = pg_client(&db_url);
     // Keys with gaps, inserted out of order, so only ORDER BY gives key order.
-    let mut rdr = csv::Reader::from_path(root().join("sample-data/patients.csv")).unwrap();
-    let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
+    let (rows, ids) = gapped_patients();
     c.batch_execute(
         "CREATE TABLE people (id bigint PRIMARY KEY, nr_personal text, emri text, mbiemri text, \
          data_e_lindjes text, email text); CREATE TABLE notes (nr_personal text, shenime text);",
     )
     .unwrap();
-    let mut ids: Vec<i64> = (0..rows.len() as i64).map(|i| i * 7 - 500).collect();
-    ids.reverse();
-    ids.rotate_left(97);
     for (id, r) in ids.iter().zip(&rows) {
         c.execute(
             "INSERT INTO people VALUES ($1, $2, $3, $4, $5, $6)",
@@ -731,52 +770,7 @@ fn postgres_key_ranges_equal_the_unsharded_run() {
             .unwrap();
     }
     c.batch_execute("ANALYZE").unwrap();
-
-    let d = TestDir::new();
-    let key = keygen(&d);
-    let pipe = d.file("keyed.toml", KEYED.as_bytes());
-    let whole = d.path().join("whole");
-    let w = whole.display().to_string();
-    run_ok(&[
-        "run",
-        &pipe,
-        "--input",
-        &db_url,
-        "--out-dir",
-        &w,
-        "--key-file",
-        &key,
-    ]);
-    let people = format!("{db}/public.people.parquet");
-    assert!(outputs(&whole).contains(&people), "{:?}", outputs(&whole));
-    let ids_out: Vec<String> = rows_of(&whole.join(&people))
-        .into_iter()
-        .map(|r| r[0].clone().unwrap())
-        .collect();
-    let mut sorted = ids_out.clone();
-    sorted.sort_by_key(|s| s.parse::<i64>().unwrap());
-    assert_eq!(ids_out, sorted, "a keyed table is read in key order");
-    for n in [2usize, 3] {
-        let out = d.path().join(format!("shards{n}"));
-        let o = out.display().to_string();
-        for i in 1..=n {
-            let shard = format!("{i}/{n}");
-            run_ok(&[
-                "run",
-                &pipe,
-                "--input",
-                &db_url,
-                "--out-dir",
-                &o,
-                "--key-file",
-                &key,
-                "--shard",
-                &shard,
-            ]);
-        }
-        let split = assert_combined_equal(&whole, &out, n);
-        assert!(split >= 1, "{n} shards: the keyed table was not split");
-    }
+    assert_key_ranges_equal_whole(&db_url, &format!("{db}/public.people.parquet"), rows.len());
 }
 
 #[test]
@@ -801,8 +795,7 @@ fn mariadb_key_ranges_equal_the_unsharded_run() {
     // Keys with gaps, inserted out of order. `people` is MyISAM, which returns rows in
     // insertion order unless told otherwise (InnoDB would return them in key order anyway),
     // so only ORDER BY gives key order and key-range parts that add up to the whole.
-    let mut rdr = csv::Reader::from_path(root().join("sample-data/patients.csv")).unwrap();
-    let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
+    let (rows, ids) = gapped_patients();
     c.query_drop(
         "CREATE TABLE people (id bigint PRIMARY KEY, nr_personal text, emri text, mbiemri text, \
          data_e_lindjes text, email text) ENGINE=MyISAM",
@@ -810,9 +803,6 @@ fn mariadb_key_ranges_equal_the_unsharded_run() {
     .unwrap();
     c.query_drop("CREATE TABLE notes (nr_personal text, shenime text)")
         .unwrap();
-    let mut ids: Vec<i64> = (0..rows.len() as i64).map(|i| i * 7 - 500).collect();
-    ids.reverse();
-    ids.rotate_left(97);
     c.exec_batch(
         "INSERT INTO people VALUES (?, ?, ?, ?, ?, ?)",
         ids.iter().zip(&rows).map(|(id, r)| {
@@ -834,32 +824,5 @@ fn mariadb_key_ranges_equal_the_unsharded_run() {
     )
     .unwrap();
     c.query_drop("ANALYZE TABLE people, notes").unwrap();
-
-    let d = TestDir::new();
-    let key = keygen(&d);
-    let pipe = d.file("keyed.toml", KEYED.as_bytes());
-    let whole = d.path().join("whole");
-    let w = whole.display().to_string();
-    run_keyed(&pipe, &db_url, &w, &key, &[]);
-    let people = outputs(&whole)
-        .into_iter()
-        .find(|f| f.ends_with(&format!("{db}.people.parquet")))
-        .unwrap_or_else(|| panic!("no people output: {:?}", outputs(&whole)));
-    let ids_out: Vec<String> = rows_of(&whole.join(&people))
-        .into_iter()
-        .map(|r| r[0].clone().unwrap())
-        .collect();
-    assert_eq!(ids_out.len(), rows.len());
-    let mut sorted = ids_out.clone();
-    sorted.sort_by_key(|s| s.parse::<i64>().unwrap());
-    assert_eq!(ids_out, sorted, "a keyed table is read in key order");
-    for n in [2usize, 3] {
-        let out = d.path().join(format!("shards{n}"));
-        let o = out.display().to_string();
-        for i in 1..=n {
-            run_keyed(&pipe, &db_url, &o, &key, &["--shard", &format!("{i}/{n}")]);
-        }
-        let split = assert_combined_equal(&whole, &out, n);
-        assert!(split >= 1, "{n} shards: the keyed table was not split");
-    }
+    assert_key_ranges_equal_whole(&db_url, &format!("{db}.people.parquet"), rows.len());
 }
