@@ -603,13 +603,19 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
             // this dataset's own, committed (into staging) as soon as it is written.
             let mut own: Option<Box<dyn Writer>> = None;
             if multi && shared.is_none() {
-                shared = Some(sink::create(&staged, format).map_err(Error::on_output)?);
+                shared = Some(
+                    sink::create(&staged, format, input.path.as_deref())
+                        .map_err(Error::on_output)?,
+                );
                 finals.push((staged.clone(), out_dir.join(&rel), format));
             }
             let w: &mut dyn Writer = match shared.as_mut() {
                 Some(w) if multi => w.as_mut(),
                 _ => own
-                    .insert(sink::create(&staged, format).map_err(Error::on_output)?)
+                    .insert(
+                        sink::create(&staged, format, input.path.as_deref())
+                            .map_err(Error::on_output)?,
+                    )
                     .as_mut(),
             };
             let ctx = Ctx {

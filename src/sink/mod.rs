@@ -27,9 +27,10 @@ pub enum OutFormat {
     Parquet,
     /// An SQLite database, one table per dataset.
     Sqlite,
-    /// A plain pg_dump-style file (`CREATE TABLE` + `COPY`), loadable with `psql`.
+    /// A plain pg_dump file, loadable with `psql -f`: the input dump with its rows rewritten.
     PgDump,
-    /// A mysqldump-style file (`CREATE TABLE` + extended `INSERT`), loadable with `mariadb`.
+    /// A mysqldump file, loadable with `mariadb DB < file`: the input dump with its rows
+    /// rewritten.
     MysqlDump,
 }
 
@@ -66,15 +67,28 @@ pub trait Writer: Send {
     fn commit(self: Box<Self>) -> Result<()>;
 }
 
-/// A writer for `path` in `format`.
-pub fn create(path: &Path, format: OutFormat) -> Result<Box<dyn Writer>> {
+/// A writer for `path` in `format`. Dump outputs are a copy of their input dump with the rows
+/// rewritten, so they need `input` (the dump file the tables come from).
+pub fn create(path: &Path, format: OutFormat, input: Option<&Path>) -> Result<Box<dyn Writer>> {
+    use crate::source::sqldump::Dialect;
+    let dump_input = || {
+        input.ok_or_else(|| {
+            crate::error::Error::Internal("a dump output needs the dump it comes from".into())
+        })
+    };
     Ok(match format {
         OutFormat::Csv => Box::new(csv::CsvWriter::create(path)?),
         OutFormat::Parquet => Box::new(parquet::ParquetWriter::create(path)?),
         OutFormat::Sqlite => Box::new(sqlite::SqliteWriter::create(path)?),
-        OutFormat::PgDump => Box::new(sqldump::DumpWriter::create(path, sqldump::Flavour::Pg)?),
-        OutFormat::MysqlDump => {
-            Box::new(sqldump::DumpWriter::create(path, sqldump::Flavour::MySql)?)
-        }
+        OutFormat::PgDump => Box::new(sqldump::SpliceWriter::create(
+            path,
+            dump_input()?,
+            Dialect::Pg,
+        )?),
+        OutFormat::MysqlDump => Box::new(sqldump::SpliceWriter::create(
+            path,
+            dump_input()?,
+            Dialect::MySql,
+        )?),
     })
 }

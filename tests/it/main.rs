@@ -5,6 +5,7 @@ mod bad_corpus;
 mod bad_input;
 mod cli;
 mod db;
+mod dumpout;
 mod dumps;
 mod fault;
 mod fuzz_replay;

@@ -32,6 +32,9 @@ pub struct Segment {
     pub columns: Option<Vec<String>>,
     /// Rows, when the index knows them (COPY blocks).
     pub rows: Option<u64>,
+    /// INSERT segments: absolute offset just after the first statement's `VALUES` keyword.
+    /// The dump writer repeats `start..values_at` verbatim before the rows it writes.
+    pub values_at: Option<u64>,
 }
 
 /// Everything the index knows about one table.
@@ -188,6 +191,7 @@ pub fn build(file: File, len: u64, dialect: Dialect) -> std::io::Result<DumpInde
                         line,
                         columns: cols,
                         rows: Some(rows),
+                        values_at: None,
                     }),
                     Err(LexError::Io(e)) => return Err(e),
                     Err(LexError::Unterminated { line, what, .. }) => {
@@ -200,6 +204,7 @@ pub fn build(file: File, len: u64, dialect: Dialect) -> std::io::Result<DumpInde
                             line: line + 1,
                             columns: cols,
                             rows: Some(rows),
+                            values_at: None,
                         });
                         ix.tables[t].error = Some((
                             line,
@@ -232,6 +237,8 @@ pub fn build(file: File, len: u64, dialect: Dialect) -> std::io::Result<DumpInde
                         line: stmt.line,
                         columns: cols.clone(),
                         rows: None,
+                        values_at: super::values::values_end(&stmt.head)
+                            .map(|p| stmt.start + p as u64),
                     }),
                 }
                 this_insert = Some((t, cols));

@@ -220,7 +220,7 @@ fn open_plain(
 }
 
 /// Turn a custom-format dump into a temporary plain one with `pg_restore -f`.
-fn restore_custom(path: &Path, loc: &Location) -> Result<tempfile::TempPath> {
+pub(crate) fn restore_custom(path: &Path, loc: &Location) -> Result<tempfile::TempPath> {
     let temp = tempfile::Builder::new()
         .prefix("anonkos-pgrestore-")
         .suffix(".sql")

@@ -202,34 +202,7 @@ impl InsertReader {
     /// From the start of an INSERT statement to just after its `VALUES` keyword.
     fn skip_to_values(&mut self) -> Result<(), RowError> {
         let got = self.win.want(64 << 10)?;
-        let b = &self.win.buf()[..got];
-        let mut i = 0;
-        let mut found = None;
-        while i < b.len() {
-            let c = b[i];
-            if c == b'\'' || c == b'"' || c == b'`' {
-                i = memchr::memchr(c, &b[i + 1..]).map_or(b.len(), |p| i + p + 2);
-                continue;
-            }
-            if c.is_ascii_alphabetic() && (i == 0 || !is_word(b[i - 1])) {
-                let end = b[i..]
-                    .iter()
-                    .position(|c| !is_word(*c))
-                    .map_or(b.len(), |p| i + p);
-                let w = &b[i..end];
-                if w.eq_ignore_ascii_case(b"VALUES") || w.eq_ignore_ascii_case(b"VALUE") {
-                    found = Some(end);
-                    break;
-                }
-                if w.eq_ignore_ascii_case(b"SELECT") || w.eq_ignore_ascii_case(b"DEFAULT") {
-                    break;
-                }
-                i = end;
-                continue;
-            }
-            i += 1;
-        }
-        match found {
+        match values_end(&self.win.buf()[..got]) {
             Some(end) => {
                 self.adv(end);
                 Ok(())
@@ -238,7 +211,6 @@ impl InsertReader {
         }
     }
 
-    /// Skip a trailing clause up to and including `;`, respecting quotes.
     fn skip_clause(&mut self) -> Result<(), RowError> {
         loop {
             let Some(c) = self.peek(0)? else {
@@ -595,6 +567,37 @@ impl InsertReader {
             }
         }
     }
+}
+
+/// In the head of an `INSERT` statement, the offset just after its `VALUES` (or `VALUE`)
+/// keyword, skipping quoted names; `None` for `INSERT … SELECT` / `DEFAULT VALUES` or when
+/// the keyword is not in `b`. The dump writer copies the statement up to here verbatim.
+pub fn values_end(b: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c == b'\'' || c == b'"' || c == b'`' {
+            i = memchr::memchr(c, &b[i + 1..]).map_or(b.len(), |p| i + p + 2);
+            continue;
+        }
+        if c.is_ascii_alphabetic() && (i == 0 || !is_word(b[i - 1])) {
+            let end = b[i..]
+                .iter()
+                .position(|c| !is_word(*c))
+                .map_or(b.len(), |p| i + p);
+            let w = &b[i..end];
+            if w.eq_ignore_ascii_case(b"VALUES") || w.eq_ignore_ascii_case(b"VALUE") {
+                return Some(end);
+            }
+            if w.eq_ignore_ascii_case(b"SELECT") || w.eq_ignore_ascii_case(b"DEFAULT") {
+                return None;
+            }
+            i = end;
+            continue;
+        }
+        i += 1;
+    }
+    None
 }
 
 fn is_word(c: u8) -> bool {
