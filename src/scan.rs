@@ -36,6 +36,8 @@ pub struct ColumnScan {
     pub examples: Vec<String>,
     /// Bottom-k sketch of keyed hashes of identifier-like values (see [`crate::detect::sketch`]).
     pub sketch: crate::detect::sketch::Sketch,
+    /// Keys the source declares on the column (dumps: from the DDL).
+    pub keys: source::rows::ColumnKeys,
 }
 
 /// The result for one dataset.
@@ -214,6 +216,7 @@ impl Scanner {
                     classification: classify(field.name(), &prof, set),
                     examples: prof.examples.clone(),
                     sketch: prof.sketch.clone(),
+                    keys: source::rows::ColumnKeys::of(field),
                 })
                 .collect();
             let mut all_notes = info.notes.clone();

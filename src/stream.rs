@@ -325,6 +325,7 @@ pub fn thaw(pipeline: &Pipeline, frozen: &FrozenPlan, schema: &Schema) -> Result
                 },
                 examples: Vec::new(),
                 sketch: Default::default(),
+                keys: Default::default(),
             })
             .collect(),
         error: None,

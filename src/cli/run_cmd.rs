@@ -81,6 +81,12 @@ pub fn run(a: RunArgs) -> Exit {
             );
             Exit::Policy
         }
+        Some(Stop::Conflicts) => {
+            output::err(
+                "the outputs cannot hold some planned actions (keys, declared types); nothing was written (exit 1)",
+            );
+            Exit::Policy
+        }
         Some(Stop::VerificationFailed) => {
             output::err(
                 "verification found personal data left in the outputs (exit 1); see the report",
@@ -115,6 +121,12 @@ fn plan_text(plan: &Plan) -> String {
             ));
         }
         s.push('\n');
+    }
+    if !plan.conflicts.is_empty() {
+        s.push_str("Actions the output cannot hold (nothing is written until they change):\n");
+        for c in &plan.conflicts {
+            s.push_str(&format!("  {} / {}: {}\n", c.dataset, c.column, c.problem));
+        }
     }
     if !plan.uncovered.is_empty() {
         s.push_str("Personal columns no rule covers:\n");

@@ -12,6 +12,9 @@ use crate::scan::DatasetScan;
 use crate::source::glob_match;
 use crate::transform::ActionSpec;
 
+pub mod fit;
+pub mod keys;
+
 /// The decision for one column.
 #[derive(Debug, Clone, Serialize)]
 pub struct ColumnPlan {
@@ -60,6 +63,18 @@ pub struct Uncovered {
     pub category: Category,
 }
 
+/// A column whose planned action the output cannot hold (a key it would break, a declared
+/// type its values do not fit). Any conflict stops the run, strict or not.
+#[derive(Debug, Clone, Serialize)]
+pub struct Conflict {
+    /// Dataset (source, or source:table).
+    pub dataset: String,
+    /// Column.
+    pub column: String,
+    /// What goes wrong (names the type or key, never a value).
+    pub problem: String,
+}
+
 /// A whole plan.
 #[derive(Debug, Clone, Serialize)]
 pub struct Plan {
@@ -67,13 +82,36 @@ pub struct Plan {
     pub datasets: Vec<DatasetPlan>,
     /// Personal columns no rule covers (kept as they are unless the pipeline is strict).
     pub uncovered: Vec<Uncovered>,
+    /// Actions the output cannot hold.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conflicts: Vec<Conflict>,
 }
 
 impl Plan {
     /// Whether a strict pipeline may run this plan.
     pub fn is_safe(&self) -> bool {
-        self.uncovered.is_empty()
+        self.uncovered.is_empty() && self.conflicts.is_empty()
     }
+}
+
+/// The name of a planned dataset, as [`dataset_label`] names its scan.
+pub fn plan_label(d: &DatasetPlan) -> String {
+    match &d.table {
+        Some(t) => format!("{}:{t}", d.source),
+        None => d.source.clone(),
+    }
+}
+
+/// Adjust the plan to the source's keys and the output's schema: columns linked by foreign
+/// keys get one action; where the output keeps the input's schema (`keeps_schema`, a dump),
+/// actions that break a key or do not fit a declared type become conflicts.
+pub fn fit_output(
+    plan: &mut Plan,
+    scans: &[DatasetScan],
+    keeps_schema: &dyn Fn(&DatasetPlan) -> bool,
+) {
+    keys::link(plan, scans, keeps_schema);
+    fit::check(plan, scans, keeps_schema);
 }
 
 /// The name a dataset is matched by in `dataset = "…"` globs and shown as.
@@ -224,5 +262,6 @@ pub fn plan(pipeline: &Pipeline, scans: &[DatasetScan]) -> Plan {
     Plan {
         datasets,
         uncovered,
+        conflicts: Vec::new(),
     }
 }

@@ -92,6 +92,8 @@ pub struct Outcome {
 pub enum Stop {
     /// Strict pipeline, personal columns without a rule (nothing written).
     Unsafe,
+    /// Planned actions the outputs cannot hold (keys, declared types; nothing written).
+    Conflicts,
     /// Outputs written, but verification found personal data left.
     VerificationFailed,
 }
@@ -345,8 +347,28 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
             ),
         ));
     }
-    let plan = crate::plan::plan(pipeline, &scans);
+    let mut plan = crate::plan::plan(pipeline, &scans);
+    let keeps_schema = |d: &crate::plan::DatasetPlan| {
+        scans
+            .iter()
+            .find(|s| s.source == d.source && s.table == d.table)
+            .and_then(|s| s.format)
+            .is_some_and(|f| {
+                matches!(
+                    out_format(pipeline.output.format, f),
+                    OutFormat::PgDump | OutFormat::MysqlDump
+                )
+            })
+    };
+    crate::plan::fit_output(&mut plan, &scans, &keeps_schema);
     report.plan = Some(plan.clone());
+    if !plan.conflicts.is_empty() {
+        report.status = "refused".into();
+        return Ok(Outcome {
+            report,
+            stop: Some(Stop::Conflicts),
+        });
+    }
     if pipeline.meta.strict && !plan.is_safe() {
         report.status = "refused".into();
         return Ok(Outcome {

@@ -14,6 +14,75 @@ use crate::value::Batch;
 /// Reports show it instead of the Arrow type, which is `Utf8` for every row-source column.
 pub const SQL_TYPE_KEY: &str = "anonkos.sql_type";
 
+/// Field metadata keys for a column's keys (from the DDL of dumps): `anonkos.key` lists
+/// `primary`/`unique`/`foreign`, `anonkos.references` names the referenced `table` and
+/// `column` (separated by a unit separator), `anonkos.not_null` is `true` for NOT NULL.
+const KEY_KEY: &str = "anonkos.key";
+const REFERENCES_KEY: &str = "anonkos.references";
+const NOT_NULL_KEY: &str = "anonkos.not_null";
+
+/// What the source's schema declares about a column's keys.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ColumnKeys {
+    /// Part of the primary key.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub primary: bool,
+    /// Part of a UNIQUE constraint.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unique: bool,
+    /// References `(table, column)` through a foreign key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub references: Option<(String, String)>,
+    /// Declared NOT NULL.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub not_null: bool,
+}
+
+impl ColumnKeys {
+    /// Whether the column is part of any key: its values identify rows or join tables.
+    pub fn is_key(&self) -> bool {
+        self.primary || self.unique || self.references.is_some()
+    }
+
+    /// Read from a field's metadata.
+    pub fn of(field: &Field) -> ColumnKeys {
+        let m = field.metadata();
+        let kinds = m.get(KEY_KEY).map(String::as_str).unwrap_or("");
+        ColumnKeys {
+            primary: kinds.split(',').any(|k| k == "primary"),
+            unique: kinds.split(',').any(|k| k == "unique"),
+            references: m
+                .get(REFERENCES_KEY)
+                .and_then(|r| r.split_once('\u{1f}'))
+                .map(|(t, c)| (t.to_string(), c.to_string())),
+            not_null: m.get(NOT_NULL_KEY).is_some_and(|v| v == "true"),
+        }
+    }
+
+    /// `field` with these keys in its metadata.
+    pub fn annotate(&self, field: Field) -> Field {
+        let mut m = field.metadata().clone();
+        let mut kinds = Vec::new();
+        if self.primary {
+            kinds.push("primary");
+        }
+        if self.unique {
+            kinds.push("unique");
+        }
+        if let Some((t, c)) = &self.references {
+            kinds.push("foreign");
+            m.insert(REFERENCES_KEY.to_string(), format!("{t}\u{1f}{c}"));
+        }
+        if !kinds.is_empty() {
+            m.insert(KEY_KEY.to_string(), kinds.join(","));
+        }
+        if self.not_null {
+            m.insert(NOT_NULL_KEY.to_string(), "true".to_string());
+        }
+        field.with_metadata(m)
+    }
+}
+
 /// A schema of nullable Utf8 columns, each tagged with its SQL type when one is known.
 pub fn text_schema<S: AsRef<str>>(columns: &[(S, Option<S>)]) -> SchemaRef {
     let fields: Vec<Field> = columns

@@ -667,3 +667,163 @@ fn mariadb_dump_output_is_the_input_with_rows_rewritten_and_loads_without_inject
         assert_eq!(q(&dst, &orphans).trim(), "0");
     }
 }
+
+/// A pg_dump-style file: patients keyed by personal number, visits referencing them by a
+/// column the pipeline would keep.
+fn keyed_dump(d: &TestDir) -> PathBuf {
+    let (_, rows) = patients(d, 40);
+    let mut sql = String::from(
+        "--\n-- PostgreSQL database dump\n--\n\nSET client_encoding = 'UTF8';\nSET standard_conforming_strings = on;\n\n\
+         CREATE TABLE public.pacientet (\n    nr_personal character varying(10) NOT NULL,\n    emri text,\n    mosha integer\n);\n\n\
+         CREATE TABLE public.vizitat (\n    id integer NOT NULL,\n    ref character varying(10)\n);\n\n\
+         COPY public.pacientet (nr_personal, emri, mosha) FROM stdin;\n",
+    );
+    for (i, r) in rows.iter().enumerate() {
+        sql.push_str(&format!("{}\t{}\t{}\n", r[0], r[1], 20 + i));
+    }
+    sql.push_str("\\.\n\nCOPY public.vizitat (id, ref) FROM stdin;\n");
+    for (i, r) in rows
+        .iter()
+        .enumerate()
+        .chain(rows.iter().enumerate().take(10))
+    {
+        sql.push_str(&format!("{}\t{}\n", i * 100 + sql.len() % 7, r[0]));
+    }
+    sql.push_str(
+        "\\.\n\nALTER TABLE ONLY public.pacientet\n    ADD CONSTRAINT pacientet_pkey PRIMARY KEY (nr_personal);\n\n\
+         ALTER TABLE ONLY public.vizitat\n    ADD CONSTRAINT vizitat_ref_fkey FOREIGN KEY (ref) REFERENCES public.pacientet(nr_personal);\n",
+    );
+    let p = d.path().join("keyed.sql");
+    std::fs::write(&p, sql).unwrap();
+    p
+}
+
+fn run_rules(d: &TestDir, input: &Path, rules: &str, extra: &[&str]) -> Output {
+    let p = d.path().join("p.toml");
+    std::fs::write(
+        &p,
+        format!(
+            "[pipeline]\nname = \"keys\"\nstrict = true\n[output]\nformat = \"same\"\n[key]\nmode = \"required\"\n\n\
+             [[rules]]\ncategory = \"person_name\"\naction = \"pseudonymise\"\n\n[[rules]]\nrole = \"quasi_identifier\"\naction = \"keep\"\n\n{rules}"
+        ),
+    )
+    .unwrap();
+    let key = keygen(d);
+    let out = d.path().join("out");
+    let o = anonkos()
+        .args([
+            "run",
+            &p.display().to_string(),
+            "--input",
+            &input.display().to_string(),
+        ])
+        .args(["--out-dir", &out.display().to_string(), "--key-file", &key])
+        .args(extra)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&key);
+    o
+}
+
+/// Values of one column of one table of a dump, read back through the library.
+fn column_values(dump: &Path, table: &str, column: &str) -> Vec<Option<String>> {
+    let mut sources =
+        anonkos::source::open(dump, "out", &anonkos::source::ReadOptions::default()).unwrap();
+    let src = sources
+        .iter_mut()
+        .find(|s| s.info().table.as_deref() == Some(table))
+        .unwrap();
+    let k = src.schema().index_of(column).unwrap();
+    crate::util::read_cells(src)
+        .into_iter()
+        .map(|r| r[k].clone())
+        .collect()
+}
+
+#[test]
+fn a_foreign_key_gets_the_action_of_the_key_it_references() {
+    let d = TestDir::new();
+    let input = keyed_dump(&d);
+    // The rule says keep `ref`; the key it references is encrypted, so `ref` must be too.
+    let rules = "[[rules]]\ncategory = \"kosovo_personal_number\"\naction = \"fpe\"\n\n[[rules]]\ncolumn = \"ref\"\naction = \"keep\"\n";
+    let o = run_rules(&d, &input, rules, &["--dry-run", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let ds = report["plan"]["datasets"].as_array().unwrap();
+    let viz = ds.iter().find(|d| d["table"] == "public.vizitat").unwrap();
+    let r = viz["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "ref")
+        .unwrap();
+    assert_eq!(r["action"], "fpe", "{r}");
+    assert!(r["reason"].as_str().unwrap().contains("foreign key"), "{r}");
+
+    let o = run_rules(&d, &input, rules, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let out = d.path().join("out/keyed.sql");
+    let keys: std::collections::BTreeSet<_> =
+        column_values(&out, "public.pacientet", "nr_personal")
+            .into_iter()
+            .collect();
+    let refs = column_values(&out, "public.vizitat", "ref");
+    assert_eq!(refs.len(), 50);
+    assert!(
+        refs.iter().all(|r| keys.contains(r)),
+        "every reference resolves"
+    );
+    let before: std::collections::BTreeSet<_> =
+        column_values(&input, "public.pacientet", "nr_personal")
+            .into_iter()
+            .collect();
+    assert!(
+        keys.is_disjoint(&before),
+        "no original personal number is left"
+    );
+}
+
+#[test]
+fn actions_that_break_keys_or_types_are_refused_by_name() {
+    let d = TestDir::new();
+    let input = keyed_dump(&d);
+    for (rule, expect) in [
+        ("action = \"redact\"", "primary key"),
+        ("action = \"mask\"", "primary key"),
+        ("action = \"pseudonymise\"", "at most 10 characters"),
+    ] {
+        let rules = format!("[[rules]]\ncategory = \"kosovo_personal_number\"\n{rule}\n");
+        for extra in [&["--dry-run"][..], &[]] {
+            let o = run_rules(&d, &input, &rules, extra);
+            assert_eq!(
+                o.status.code(),
+                Some(1),
+                "{rule}: {}{}",
+                stdout(&o),
+                stderr(&o)
+            );
+            let text = stdout(&o);
+            assert!(
+                text.contains("nr_personal") && text.contains(expect),
+                "{rule}: {text}"
+            );
+            assert!(
+                !d.path().join("out/keyed.sql").exists(),
+                "nothing is written"
+            );
+        }
+    }
+    // A column dropped from a NOT NULL declaration is refused; a nullable one is not.
+    let rules = "[[rules]]\ncategory = \"kosovo_personal_number\"\naction = \"fpe\"\n\n[[rules]]\ncolumn = \"id\"\naction = \"drop\"\n";
+    let o = run_rules(&d, &input, rules, &["--dry-run"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(stdout(&o).contains("NOT NULL"), "{}", stdout(&o));
+    let rules = "[[rules]]\ncategory = \"kosovo_personal_number\"\naction = \"fpe\"\n\n[[rules]]\ncolumn = \"mosha\"\naction = \"drop\"\n";
+    let o = run_rules(&d, &input, rules, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let ages = column_values(&d.path().join("out/keyed.sql"), "public.pacientet", "mosha");
+    assert!(
+        ages.iter().all(Option::is_none),
+        "a dropped column is NULL in the kept schema"
+    );
+}

@@ -5,6 +5,7 @@ use std::fs::File;
 
 use super::Dialect;
 use super::buf::Window;
+use super::ddl;
 use super::lexer::{LexError, Lexer};
 use super::tok::{Tok, ident_list, qualified_name, tokenize};
 
@@ -48,6 +49,9 @@ pub struct TableIndex {
     pub segments: Vec<Segment>,
     /// A problem that ends this table's data (truncation inside its rows), with its line.
     pub error: Option<(u64, String)>,
+    /// Keys and NOT NULL columns from the DDL; foreign keys name their tables qualified
+    /// like [`TableIndex::name`].
+    pub constraints: ddl::Constraints,
 }
 
 impl TableIndex {
@@ -163,10 +167,22 @@ pub fn build(file: File, len: u64, dialect: Dialect) -> std::io::Result<DumpInde
         let prev_insert = last_insert.take();
         match kw.as_str() {
             "CREATE" => {
-                if let Some((name, cols)) = create_table(&toks, dialect) {
+                if let Some((name, cols, mut cons)) = create_table(&toks, dialect) {
                     let full = qualify(name, dialect, &search_path, &database);
+                    qualify_references(&mut cons, dialect, &search_path, &database);
                     let t = table_slot(&mut ix, &full);
                     ix.tables[t].columns = Some(cols);
+                    ddl::add(&mut ix.tables[t].constraints, cons);
+                }
+            }
+            "ALTER" => {
+                // pg_dump adds keys after the data; only tables the dump defines matter.
+                if let Some((name, mut cons)) = ddl::alter_table(&toks, dialect) {
+                    let full = qualify(name, dialect, &search_path, &database);
+                    qualify_references(&mut cons, dialect, &search_path, &database);
+                    if let Some(t) = ix.tables.iter_mut().find(|t| t.name == full) {
+                        ddl::add(&mut t.constraints, cons);
+                    }
                 }
             }
             "COPY" => {
@@ -277,6 +293,7 @@ pub fn build(file: File, len: u64, dialect: Dialect) -> std::io::Result<DumpInde
         }
         last_insert = this_insert;
     }
+    resolve_primary_references(&mut ix.tables);
     if unknown > 5 {
         ix.notes.push(format!(
             "{} more unrecognised statements skipped",
@@ -349,6 +366,39 @@ fn qualify(
     }
 }
 
+/// A foreign key without a column list references the primary key of its table.
+fn resolve_primary_references(tables: &mut [TableIndex]) {
+    let primaries: Vec<(String, Vec<String>)> = tables
+        .iter()
+        .map(|t| (t.name.clone(), t.constraints.primary.clone()))
+        .collect();
+    for t in tables.iter_mut() {
+        for f in t
+            .constraints
+            .foreign
+            .iter_mut()
+            .filter(|f| f.references.is_empty())
+        {
+            if let Some((_, pk)) = primaries.iter().find(|(n, _)| f.table.first() == Some(n)) {
+                f.references = pk.clone();
+            }
+        }
+    }
+}
+
+/// Name referenced tables the way the index names tables.
+fn qualify_references(
+    c: &mut ddl::Constraints,
+    dialect: Dialect,
+    search_path: &Option<String>,
+    db: &Option<String>,
+) {
+    for f in &mut c.foreign {
+        let parts = std::mem::take(&mut f.table);
+        f.table = vec![qualify(parts, dialect, search_path, db)];
+    }
+}
+
 fn first_schema(v: &str) -> Option<String> {
     let s = v.split(',').next()?.trim().trim_matches('"');
     (!s.is_empty()).then(|| s.to_string())
@@ -411,8 +461,8 @@ pub fn encoding_label(name: &str) -> Option<&'static str> {
 /// `CREATE [UNLOGGED|TEMPORARY] TABLE [IF NOT EXISTS] name ( col type …, constraint … )`:
 /// the name and each column with its declared type. `None` for other CREATE statements and
 /// for tables defined without a column list (`AS SELECT`, `PARTITION OF`).
-/// A table definition: name parts and `(column, type)` pairs.
-type TableDef = (Vec<String>, Vec<(String, String)>);
+/// A table definition: name parts, `(column, type)` pairs and its constraints.
+type TableDef = (Vec<String>, Vec<(String, String)>, ddl::Constraints);
 
 fn create_table(toks: &[Tok], dialect: Dialect) -> Option<TableDef> {
     let mut i = 1;
@@ -443,6 +493,7 @@ fn create_table(toks: &[Tok], dialect: Dialect) -> Option<TableDef> {
     }
     // Split the body at top-level commas.
     let mut cols = Vec::new();
+    let mut cons = ddl::Constraints::default();
     let mut depth = 0usize;
     let mut item: Vec<&Tok> = Vec::new();
     for t in &toks[next + 1..] {
@@ -450,11 +501,13 @@ fn create_table(toks: &[Tok], dialect: Dialect) -> Option<TableDef> {
             Tok::Punct('(') => depth += 1,
             Tok::Punct(')') if depth == 0 => {
                 column_def(&item, dialect, &mut cols);
-                return Some((name, cols));
+                ddl::table_item(&item, dialect, &mut cons);
+                return Some((name, cols, cons));
             }
             Tok::Punct(')') => depth -= 1,
             Tok::Punct(',') if depth == 0 => {
                 column_def(&item, dialect, &mut cols);
+                ddl::table_item(&item, dialect, &mut cons);
                 item.clear();
                 continue;
             }
@@ -514,8 +567,10 @@ fn column_def(item: &[&Tok], dialect: Dialect, cols: &mut Vec<(String, String)>)
         return;
     };
     let mut ty = String::new();
-    for t in &item[1..] {
-        if TYPE_END.iter().any(|k| t.is(k)) {
+    for (k, t) in item.iter().enumerate().skip(1) {
+        // `character varying(10)` is a type; only `CHARACTER SET x` ends one.
+        let charset = t.is("CHARACTER") && item.get(k + 1).is_some_and(|n| n.is("SET"));
+        if charset || (!t.is("CHARACTER") && TYPE_END.iter().any(|w| t.is(w))) {
             break;
         }
         let piece = match t {

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 pub mod buf;
 pub mod copy;
+pub mod ddl;
 pub mod index;
 pub mod lexer;
 pub mod table;

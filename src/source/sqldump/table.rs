@@ -129,7 +129,18 @@ impl DumpTableSource {
                 }
             });
         }
-        let schema = text_schema(&columns);
+        let schema = {
+            let plain = text_schema(&columns);
+            let names: Vec<String> = columns.iter().map(|(n, _)| n.clone()).collect();
+            let keys = super::ddl::column_keys(&table.constraints, &names);
+            let fields: Vec<arrow_schema::Field> = plain
+                .fields()
+                .iter()
+                .zip(keys)
+                .map(|(f, k)| k.annotate(f.as_ref().clone()))
+                .collect();
+            Arc::new(arrow_schema::Schema::new(fields))
+        };
         let tasks = plan(&table, sample_rows);
         Ok(DumpTableSource {
             batcher: RowBatcher::new(schema.clone(), batch_rows),
