@@ -241,7 +241,8 @@ impl Default for ScanSpec {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SuppressSpec {
-    /// The list: one identifier (or pseudonym token) per line, `#` comments.
+    /// The list: one identifier (or pseudonym token) per line, `#` comments; a relative path
+    /// is relative to the pipeline file's folder.
     pub list: PathBuf,
     /// Category of the identifier the list holds (default `kosovo_personal_number`); rows
     /// are matched on the dataset's columns of that category.
@@ -391,7 +392,15 @@ impl Pipeline {
             key: raw.key,
             scan: raw.scan,
             rules,
-            suppress: raw.suppress,
+            suppress: raw.suppress.map(|mut s| {
+                // Like hierarchy files, the list belongs with the pipeline: a relative path
+                // means the same whatever the working directory.
+                if s.list.is_relative() {
+                    let dir = path.parent().unwrap_or(Path::new(""));
+                    s.list = dir.join(&s.list);
+                }
+                s
+            }),
             privacy: raw.privacy,
         })
     }

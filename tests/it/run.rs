@@ -304,6 +304,30 @@ fn objection_list_suppresses_every_row_of_the_listed_people() {
     );
 }
 
+/// The objection list's relative path is the pipeline's, not the working directory's.
+#[test]
+fn objection_list_is_found_from_any_working_directory() {
+    let d = TestDir::new();
+    let key = keygen(&d);
+    let out = d.path().join("share");
+    let o = anonkos()
+        .current_dir(d.path())
+        .args(["run", &pipeline("pseudonymised-share"), "--format", "json"])
+        .args([
+            "--input",
+            &root()
+                .join("sample-data/patients.csv")
+                .display()
+                .to_string(),
+        ])
+        .args(["--out-dir", &out.display().to_string(), "--key-file", &key])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let r: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(r["outputs"][0]["rows_suppressed"], 2, "{r}");
+}
+
 #[test]
 fn strict_pipeline_without_rules_writes_nothing_and_names_the_columns() {
     let d = TestDir::new();
