@@ -332,4 +332,129 @@ mod tests {
         assert_eq!(sniff(b"id,query\n1,\"INSERT INTO t VALUES (1)\"\n"), None);
         assert_eq!(sniff(b"emri,mbiemri\nArta,Krasniqi\n"), None);
     }
+
+    /// A table read back: name, cells, and the row count the source reports.
+    pub(crate) type ReadTable = (
+        String,
+        Vec<Vec<Option<String>>>,
+        Option<super::super::RowCount>,
+    );
+
+    /// Every table of the dump `sql`.
+    pub(crate) fn read_dump(sql: &[u8], sample_rows: Option<usize>) -> Vec<ReadTable> {
+        use arrow_array::{Array, StringArray};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.sql");
+        #[allow(clippy::disallowed_methods)] // a test fixture, not an output
+        std::fs::write(&path, sql).unwrap();
+        let opts = ReadOptions {
+            sample_rows,
+            batch_rows: 1000,
+            ..ReadOptions::default()
+        };
+        let mut out = Vec::new();
+        for mut src in open(&path, "d.sql", &opts).unwrap() {
+            let mut rows = Vec::new();
+            while let Some(b) = src.next_batch().unwrap() {
+                for r in 0..b.data.num_rows() {
+                    rows.push(
+                        (0..b.data.num_columns())
+                            .map(|c| {
+                                let a = b.data.column(c);
+                                let a = a.as_any().downcast_ref::<StringArray>().unwrap();
+                                (!a.is_null(r)).then(|| a.value(r).to_string())
+                            })
+                            .collect(),
+                    );
+                }
+            }
+            let name = src.info().table.clone().unwrap_or_default();
+            out.push((name, rows, src.rows_total()));
+        }
+        out
+    }
+
+    #[test]
+    fn procedure_bodies_are_neither_tables_nor_rows() {
+        let sql = "-- MariaDB dump 10.19\n/*!40101 SET NAMES utf8mb4 */;\nCREATE TABLE `t` (`a` int, `b` varchar(10));\nINSERT INTO `t` VALUES (1,'x'),(2,'y');\nDELIMITER ;;\nCREATE DEFINER=`root`@`localhost` PROCEDURE `p`()\nBEGIN\n  CREATE TEMPORARY TABLE tmp (a int);\n  INSERT INTO t VALUES (99,'phantom');\n  INSERT INTO tmp SELECT a FROM t;\nEND ;;\n/*!50003 CREATE*/ /*!50017 DEFINER=`root`@`localhost`*/ /*!50003 TRIGGER `tr` BEFORE INSERT ON `t` FOR EACH ROW BEGIN INSERT INTO t VALUES (98,'z'); END */;;\nDELIMITER ;\nINSERT INTO `t` VALUES (3,'w');\n";
+        let t = read_dump(sql.as_bytes(), None);
+        assert_eq!(
+            t.len(),
+            1,
+            "{:?}",
+            t.iter().map(|x| &x.0).collect::<Vec<_>>()
+        );
+        assert_eq!(t[0].0, "t");
+        let ids: Vec<_> = t[0].1.iter().map(|r| r[0].clone().unwrap()).collect();
+        assert_eq!(ids, ["1", "2", "3"]);
+        assert_eq!(t[0].2, Some(super::super::RowCount::Exact(3)));
+    }
+
+    /// `n` rows with unique ids in the given style: one row per INSERT, multi-row INSERTs of
+    /// 7 rows, or COPY.
+    fn styled_dump(style: &str, n: usize) -> Vec<u8> {
+        let mut s = String::new();
+        let pad = "p".repeat(60);
+        match style {
+            "copy" => {
+                s.push_str("-- PostgreSQL database dump\nSET client_encoding = 'UTF8';\nCREATE TABLE public.t (id integer, pad text);\nCOPY public.t (id, pad) FROM stdin;\n");
+                for i in 0..n {
+                    s.push_str(&format!("{i}\t{pad}\n"));
+                }
+                s.push_str("\\.\n");
+            }
+            "single" => {
+                s.push_str("-- MariaDB dump\nCREATE TABLE `t` (`id` int, `pad` text);\n");
+                for i in 0..n {
+                    s.push_str(&format!("INSERT INTO `t` VALUES ({i},'{pad}');\n"));
+                }
+            }
+            _ => {
+                s.push_str("-- MariaDB dump\nCREATE TABLE `t` (`id` int, `pad` text);\n");
+                for chunk in (0..n).collect::<Vec<_>>().chunks(7) {
+                    let rows: Vec<String> =
+                        chunk.iter().map(|i| format!("({i},'{pad}')")).collect();
+                    s.push_str(&format!("INSERT INTO `t` VALUES {};\n", rows.join(",")));
+                }
+            }
+        }
+        s.into_bytes()
+    }
+
+    #[test]
+    fn sampling_windows_read_each_row_at_most_once() {
+        // 4,581 rows (the size that showed the bug) and samples whose window quotas add up to
+        // more rows than the table has, and to fewer.
+        for style in ["single", "multi", "copy"] {
+            let n = 4581;
+            let sql = styled_dump(style, n);
+            for sample in [100, 1000, 5000, 20_000] {
+                let t = read_dump(&sql, Some(sample));
+                let mut ids: Vec<u64> = t[0]
+                    .1
+                    .iter()
+                    .map(|r| r[0].as_deref().unwrap().parse().unwrap())
+                    .collect();
+                let read = ids.len();
+                ids.sort_unstable();
+                ids.dedup();
+                assert_eq!(
+                    ids.len(),
+                    read,
+                    "{style}, sample {sample}: a row was read twice"
+                );
+                assert!(
+                    read <= n.min(sample),
+                    "{style}, sample {sample}: {read} rows"
+                );
+                assert!(
+                    read * 10 >= n.min(sample) * 9,
+                    "{style}, sample {sample}: only {read} rows"
+                );
+            }
+            let t = read_dump(&sql, None);
+            assert_eq!(t[0].1.len(), n, "{style} --full");
+            assert_eq!(t[0].2, Some(super::super::RowCount::Exact(n as u64)));
+        }
+    }
 }

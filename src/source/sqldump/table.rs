@@ -42,6 +42,8 @@ pub struct DumpShared {
 struct Task {
     seg: usize,
     from: u64,
+    /// Rows starting at or after this absolute offset belong to the next window.
+    until: u64,
     /// `None`: to the segment's end.
     quota: Option<u64>,
     /// Starts mid-segment: the reader must find a row boundary first.
@@ -69,6 +71,8 @@ pub struct DumpTableSource {
     sampled: bool,
     finished: bool,
     binary_seen: bool,
+    /// Some rows were left unread (sampling windows, quotas): the row count is an estimate.
+    partial: bool,
 }
 
 impl DumpTableSource {
@@ -131,6 +135,11 @@ impl DumpTableSource {
         }
         let schema = text_schema(&columns);
         let tasks = plan(&table, sample_rows);
+        let covers_all = tasks.len() == table.segments.len()
+            && tasks.iter().all(|t| {
+                let s = &table.segments[t.seg];
+                t.from == s.start && t.until == s.end
+            });
         Ok(DumpTableSource {
             batcher: RowBatcher::new(schema.clone(), batch_rows),
             info,
@@ -145,6 +154,7 @@ impl DumpTableSource {
             sampled: sample_rows.is_some(),
             finished: false,
             binary_seen: false,
+            partial: !covers_all,
         })
     }
 
@@ -155,8 +165,15 @@ impl DumpTableSource {
     fn open_reader(&self, task: &Task) -> Result<Option<Reader>> {
         let seg = &self.table.segments[task.seg];
         let file = File::open(&self.shared.path).map_err(|e| Error::io(&self.shared.path, e))?;
+        // A resynchronising window starts one byte early so that a row (line or statement)
+        // starting exactly at `from` is recognised by the newline before it.
+        let open_at = if task.resync {
+            task.from.saturating_sub(1).max(seg.start)
+        } else {
+            task.from
+        };
         let win =
-            Window::new(file, task.from, seg.end).map_err(|e| Error::io(&self.shared.path, e))?;
+            Window::new(file, open_at, seg.end).map_err(|e| Error::io(&self.shared.path, e))?;
         // Lines are only known at a segment's start; resynchronised windows report the
         // segment's line as the nearest known place.
         let line = seg.line;
@@ -187,6 +204,7 @@ impl DumpTableSource {
                     self.shared.standard_strings,
                     self.shared.max_value,
                 );
+                r.stop = task.until;
                 if task.resync {
                     let kw: &[u8] = b"INSERT ";
                     match r.resync_to_statement(kw) {
@@ -248,7 +266,9 @@ impl DumpTableSource {
                 let mut spare: Vec<Option<Cow<'static, str>>> = Vec::with_capacity(width);
                 let mut owned = String::new();
                 while self.batcher.room() > 0 && task.quota != Some(0) {
-                    if win.at_end().map_err(|e| Error::io(&self.shared.path, e))? {
+                    if win.offset() >= task.until
+                        || win.at_end().map_err(|e| Error::io(&self.shared.path, e))?
+                    {
                         more = false;
                         break;
                     }
@@ -389,6 +409,9 @@ impl DumpTableSource {
             self.reader = Some((reader, task));
             return Ok(true);
         }
+        // The quota ran out before the window's end (maybe exactly at it: then the count is
+        // merely called an estimate).
+        self.partial |= more;
         self.pass_on_quota(task.quota);
         Ok(false)
     }
@@ -455,10 +478,16 @@ fn first_row_width(shared: &DumpShared, table: &TableIndex, loc: &Location) -> R
 }
 
 /// Reading plan: every segment whole, or sampling windows spread over the table's bytes.
+///
+/// Windows are disjoint by construction: a window starting mid-segment owns the rows (COPY
+/// lines, INSERT statements) that *start* at or after its `from`, and reads only those starting
+/// before its `until`, which is the next window's `from` in the same segment (else the
+/// segment's end). So no row is read twice, whatever the quotas and however rows are laid out.
 fn plan(table: &TableIndex, sample_rows: Option<usize>) -> VecDeque<Task> {
     let whole = |i: usize, s: &super::index::Segment| Task {
         seg: i,
         from: s.start,
+        until: s.end,
         quota: None,
         resync: false,
     };
@@ -489,25 +518,37 @@ fn plan(table: &TableIndex, sample_rows: Option<usize>) -> VecDeque<Task> {
     }
     let k = WINDOWS.min(n.div_ceil(64)).max(1);
     let per = (n / k).max(1) as u64;
-    let mut tasks = VecDeque::new();
+    // Window starts as (segment, absolute offset), in file order, without duplicates.
+    let mut starts: Vec<(usize, u64)> = Vec::with_capacity(k);
     for w in 0..k {
         let target = total / k as u64 * w as u64;
-        // Map the byte position to a segment.
         let mut acc = 0u64;
         for (i, s) in table.segments.iter().enumerate() {
             let len = s.end - s.start;
             if target < acc + len || i + 1 == table.segments.len() {
-                let off = target.saturating_sub(acc).min(len);
-                tasks.push_back(Task {
-                    seg: i,
-                    from: s.start + off,
-                    quota: Some(per),
-                    resync: off > 0,
-                });
+                let at = (i, s.start + target.saturating_sub(acc).min(len));
+                if starts.last() != Some(&at) {
+                    starts.push(at);
+                }
                 break;
             }
             acc += len;
         }
+    }
+    let mut tasks = VecDeque::with_capacity(starts.len());
+    for (w, &(seg, from)) in starts.iter().enumerate() {
+        let s = &table.segments[seg];
+        let until = match starts.get(w + 1) {
+            Some(&(next_seg, next_from)) if next_seg == seg => next_from,
+            _ => s.end,
+        };
+        tasks.push_back(Task {
+            seg,
+            from,
+            until,
+            quota: Some(per),
+            resync: from > s.start,
+        });
     }
     tasks
 }
@@ -534,6 +575,7 @@ impl Source for DumpTableSource {
                     break;
                 };
                 if task.quota == Some(0) {
+                    self.partial = true;
                     continue;
                 }
                 match self.open_reader(&task)? {
@@ -563,7 +605,7 @@ impl Source for DumpTableSource {
         if let Some(n) = self.table.known_rows() {
             return Some(RowCount::Exact(n));
         }
-        if !self.sampled {
+        if !self.sampled || (self.finished && !self.partial) {
             return Some(RowCount::Exact(self.rows_read));
         }
         if self.rows_read == 0 || self.bytes_read == 0 {
