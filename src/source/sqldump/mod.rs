@@ -457,4 +457,53 @@ mod tests {
             assert_eq!(t[0].2, Some(super::super::RowCount::Exact(n as u64)));
         }
     }
+
+    #[test]
+    fn binary_columns_read_as_bytea_hex() {
+        // Raw bytes in a '…' literal (mariadb-dump's default): \0 ' \ newline, invalid UTF-8.
+        let mut sql = b"-- MariaDB dump\n/*!40101 SET NAMES utf8mb4 */;\nCREATE TABLE `p` (`id` int, `photo` mediumblob, `b` binary(2), `v` varbinary(8), `note` varchar(9));\nINSERT INTO `p` VALUES (1,'".to_vec();
+        sql.extend_from_slice(b"\\0\\'\\\\\\n\xff\xfe\x1a");
+        sql.extend_from_slice(b"',_binary 'ok',0xC3AB,'plain'),(2,_binary '\xff',NULL,'',0x4869),(3,0xDEADbeef,'ab','\xc3\xab',X'ff');\n");
+        let t = read_dump(&sql, None);
+        let rows = &t[0].1;
+        let s = |v: &str| Some(v.to_string());
+        assert_eq!(
+            rows[0],
+            vec![
+                s("1"),
+                s("\\x00275c0afffe1a"),
+                s("\\x6f6b"),
+                s("\\xc3ab"),
+                s("plain")
+            ]
+        );
+        // A hex literal in a text column: UTF-8 gives the text, other bytes the \x form.
+        assert_eq!(rows[1], vec![s("2"), s("\\xff"), None, s("\\x"), s("Hi")]);
+        assert_eq!(
+            rows[2],
+            vec![
+                s("3"),
+                s("\\xdeadbeef"),
+                s("\\x6162"),
+                s("\\xc3ab"),
+                s("\\xff")
+            ]
+        );
+        // Near miss: raw invalid UTF-8 in a text column is still an error.
+        let bad = b"-- MariaDB dump\nCREATE TABLE `q` (`a` varchar(3));\nINSERT INTO `q` VALUES ('\xff');\n";
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("q.sql");
+        #[allow(clippy::disallowed_methods)] // a test fixture, not an output
+        std::fs::write(&path, bad).unwrap();
+        let mut src = open(&path, "q.sql", &ReadOptions::default()).unwrap();
+        assert!(src[0].next_batch().is_err());
+    }
+
+    #[test]
+    fn postgres_bytea_text_is_kept() {
+        let sql = b"-- PostgreSQL database dump\nSET standard_conforming_strings = on;\nCREATE TABLE public.p (id integer, photo bytea, tags bytea[]);\nCOPY public.p (id, photo, tags) FROM stdin;\n1\t\\\\x00ff27\t\\N\n2\t\\\\000abc\t\\N\n\\.\nINSERT INTO public.p VALUES (3, '\\x0a5c', NULL);\n";
+        let t = read_dump(sql, None);
+        let photos: Vec<_> = t[0].1.iter().map(|r| r[1].clone().unwrap()).collect();
+        assert_eq!(photos, ["\\x00ff27", "\\000abc", "\\x0a5c"]);
+    }
 }

@@ -15,7 +15,7 @@ use super::copy::{CopyError, split_line};
 use super::index::{SegKind, TableIndex};
 use super::values::{InsertReader, RowError};
 use crate::error::{Error, Location, Result};
-use crate::source::rows::{RowBatcher, text_schema};
+use crate::source::rows::{RowBatcher, bytea_hex, is_binary_sql_type, text_schema};
 use crate::source::{DatasetInfo, RowCount, Source};
 use crate::value::Batch;
 
@@ -71,6 +71,8 @@ pub struct DumpTableSource {
     sampled: bool,
     finished: bool,
     binary_seen: bool,
+    /// Per schema column: its declared type holds raw bytes (see [`is_binary_sql_type`]).
+    binary_cols: Vec<bool>,
     /// Some rows were left unread (sampling windows, quotas): the row count is an estimate.
     partial: bool,
 }
@@ -134,6 +136,10 @@ impl DumpTableSource {
             });
         }
         let schema = text_schema(&columns);
+        let binary_cols = columns
+            .iter()
+            .map(|(_, t)| t.as_deref().is_some_and(is_binary_sql_type))
+            .collect();
         let tasks = plan(&table, sample_rows);
         let covers_all = tasks.len() == table.segments.len()
             && tasks.iter().all(|t| {
@@ -155,6 +161,7 @@ impl DumpTableSource {
             finished: false,
             binary_seen: false,
             partial: !covers_all,
+            binary_cols,
         })
     }
 
@@ -227,12 +234,25 @@ impl DumpTableSource {
         }
     }
 
-    /// Decode a value's bytes as text in the dump's encoding.
-    fn text<'a>(&self, bytes: &'a [u8], binary: bool) -> std::result::Result<Cow<'a, str>, ()> {
-        if binary {
+    /// A value's bytes as text. Columns declared binary hold raw bytes: MySQL dumps write
+    /// them as (escaped) string or hex literals, which become [`bytea_hex`] text; PostgreSQL
+    /// dumps already write bytea as `\x…` (or the old escape format) text, kept as it is.
+    /// Binary literals (`_binary '…'`, `0x…`, `X'…'`) elsewhere are text when they are UTF-8,
+    /// else bytea hex. Other values are decoded in the dump's encoding (`Err` if invalid).
+    fn text<'a>(
+        &self,
+        bytes: &'a [u8],
+        literal_binary: bool,
+        column_binary: bool,
+    ) -> std::result::Result<Cow<'a, str>, ()> {
+        let mysql = self.shared.dialect == Dialect::MySql;
+        if column_binary && mysql {
+            return Ok(Cow::Owned(bytea_hex(bytes)));
+        }
+        if literal_binary || column_binary {
             return Ok(match std::str::from_utf8(bytes) {
                 Ok(s) => Cow::Borrowed(s),
-                Err(_) => Cow::Owned(crate::digest::hex(bytes)),
+                Err(_) => Cow::Owned(bytea_hex(bytes)),
             });
         }
         match self.shared.encoding {
@@ -373,9 +393,11 @@ impl DumpTableSource {
                         match &v.bytes {
                             None => decoded.push(None),
                             Some(range) => {
-                                self.binary_seen |= v.binary
-                                    && std::str::from_utf8(&r.arena[range.clone()]).is_err();
-                                match self.text(&r.arena[range.clone()], v.binary) {
+                                let column_binary = self.binary_cols[map[k]];
+                                self.binary_seen |= column_binary
+                                    || (v.binary
+                                        && std::str::from_utf8(&r.arena[range.clone()]).is_err());
+                                match self.text(&r.arena[range.clone()], v.binary, column_binary) {
                                     Ok(t) => decoded.push(Some(t)),
                                     Err(()) => {
                                         let col = self.schema.field(map[k]).name().clone();
@@ -592,7 +614,7 @@ impl Source for DumpTableSource {
         if self.binary_seen {
             self.info
                 .notes
-                .push("binary values that are not text are read as hexadecimal".into());
+                .push("binary values are read as \\x followed by lower-case hexadecimal".into());
         }
         if let Some(b) = self.batcher.take()? {
             // The table's own truncation error comes after its readable rows.
