@@ -94,43 +94,224 @@ fn starts_like_sql(text: &str) -> bool {
     .any(|k| word.starts_with(k))
 }
 
-/// Open every selected table of a dump file.
-pub fn open(path: &Path, display: &str, opts: &ReadOptions) -> Result<Vec<Box<dyn Source>>> {
-    let loc = Location::dataset(display);
-    let mut head = [0u8; 5];
-    {
-        use std::io::Read;
-        let mut f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        let n = f.read(&mut head).map_err(|e| Error::io(path, e))?;
-        if n == 5 && &head == b"PGDMP" {
-            let temp = restore_custom(path, &loc)?;
-            let plain = temp.to_path_buf();
-            return open_plain(
-                &plain,
-                display,
-                opts,
-                Some(Arc::new(temp)),
-                Format::PgDump,
-                true,
-            );
+/// How a dump input was turned into the plain SQL file that is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conversion {
+    /// The input is plain SQL already; it is read in place.
+    None,
+    /// gzip-compressed plain SQL, decompressed to a temporary file.
+    Gzip,
+    /// zstd-compressed plain SQL, decompressed to a temporary file.
+    Zstd,
+    /// A `pg_dump -Fc` / `-Fd` / `-Ft` archive, converted with `pg_restore -f`.
+    PgRestore(ArchiveKind),
+}
+
+/// The pg_dump archive formats `pg_restore` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArchiveKind {
+    /// `-Fc`: one file starting `PGDMP`.
+    Custom,
+    /// `-Fd`: a directory holding `toc.dat` and one data file per table.
+    Directory,
+    /// `-Ft`: a tar archive holding `toc.dat`.
+    Tar,
+}
+
+impl Conversion {
+    /// A note for reports (`None` when nothing was converted).
+    pub fn note(self) -> Option<&'static str> {
+        match self {
+            Conversion::None => None,
+            Conversion::Gzip => Some("gzip-compressed dump, decompressed to a temporary file"),
+            Conversion::Zstd => Some("zstd-compressed dump, decompressed to a temporary file"),
+            Conversion::PgRestore(ArchiveKind::Custom) => {
+                Some("custom-format dump read through pg_restore")
+            }
+            Conversion::PgRestore(ArchiveKind::Directory) => {
+                Some("directory-format dump read through pg_restore")
+            }
+            Conversion::PgRestore(ArchiveKind::Tar) => {
+                Some("tar-format dump read through pg_restore")
+            }
         }
     }
-    let mut buf = vec![0u8; 64 * 1024];
-    let n = {
-        use std::io::Read;
-        let mut f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        let mut n = 0;
-        while n < buf.len() {
-            let k = f.read(&mut buf[n..]).map_err(|e| Error::io(path, e))?;
-            if k == 0 {
-                break;
-            }
-            n += k;
+}
+
+/// A dump input as a plain, seekable SQL file.
+#[derive(Debug, Clone)]
+pub struct PlainDump {
+    /// The plain SQL file: the input itself, or a temporary file.
+    pub path: std::path::PathBuf,
+    /// Keeps a temporary plain file alive (deleted when the last clone is dropped).
+    pub keep: Option<Arc<tempfile::TempPath>>,
+    /// [`Format::PgDump`] or [`Format::MysqlDump`] (the dialect of the plain SQL).
+    pub format: Format,
+    /// How the input was converted.
+    pub conversion: Conversion,
+}
+
+impl PlainDump {
+    /// The SQL dialect of the plain file.
+    pub fn dialect(&self) -> Dialect {
+        if self.format == Format::MysqlDump {
+            Dialect::MySql
+        } else {
+            Dialect::Pg
         }
-        n
+    }
+}
+
+/// Whether `path` is a `pg_dump -Fd` directory (it holds `toc.dat`).
+pub fn is_pg_directory_dump(path: &Path) -> bool {
+    path.is_dir() && path.join("toc.dat").is_file()
+}
+
+/// Turn any dump input into a plain, seekable SQL file: plain SQL as it is; `.sql.gz` /
+/// `.sql.zst` (recognised by magic bytes, whatever the name) decompressed to a temporary file;
+/// `pg_dump -Fc`, `-Fd` (a directory with `toc.dat`) and `-Ft` (tar) converted with
+/// `pg_restore -f`. Readers and writers read tables from byte ranges of the result, so it must
+/// be a real file. `loc` names the input in errors. Errors: unreadable input, not a dump,
+/// `pg_restore` missing or failing.
+pub fn plain_dump(path: &Path, loc: &Location) -> Result<PlainDump> {
+    if path.is_dir() {
+        if !is_pg_directory_dump(path) {
+            return Err(Error::input(
+                loc.clone(),
+                "a directory that is not a pg_dump directory-format dump (no toc.dat)",
+            ));
+        }
+        return restored(path, loc, ArchiveKind::Directory);
+    }
+    let head = read_head(path, 64 * 1024)?;
+    if head.starts_with(b"PGDMP") {
+        return restored(path, loc, ArchiveKind::Custom);
+    }
+    if is_pg_tar(&head) {
+        return restored(path, loc, ArchiveKind::Tar);
+    }
+    let compression = if head.starts_with(&[0x1f, 0x8b]) {
+        Some(Conversion::Gzip)
+    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        Some(Conversion::Zstd)
+    } else {
+        None
     };
-    let format = sniff(&buf[..n]).ok_or_else(|| Error::input(loc.clone(), "not an SQL dump"))?;
-    open_plain(path, display, opts, None, format, false)
+    let Some(conversion) = compression else {
+        let format = sniff(&head).ok_or_else(|| Error::input(loc.clone(), "not an SQL dump"))?;
+        return Ok(PlainDump {
+            path: path.to_path_buf(),
+            keep: None,
+            format,
+            conversion: Conversion::None,
+        });
+    };
+    let temp = decompress(path, loc, conversion)?;
+    let head = read_head(&temp, 64 * 1024)?;
+    if head.starts_with(b"PGDMP") {
+        // `pg_dump -Fc | gzip`: restore the decompressed archive.
+        return restored(&temp, loc, ArchiveKind::Custom);
+    }
+    let format = sniff(&head)
+        .ok_or_else(|| Error::input(loc.clone(), "a compressed file that is not an SQL dump"))?;
+    Ok(PlainDump {
+        path: temp.to_path_buf(),
+        keep: Some(Arc::new(temp)),
+        format,
+        conversion,
+    })
+}
+
+/// Recognise a dump file from its first bytes `head`: what [`sniff`] recognises, pg_dump tar
+/// archives, and gzip/zstd files whose decompressed start is a dump (only the start is
+/// decompressed, so this stays cheap on large files).
+pub fn sniff_file(path: &Path, head: &[u8]) -> Option<Format> {
+    use std::io::Read;
+    if is_pg_tar(head) {
+        return Some(Format::PgDump);
+    }
+    let gzip = head.starts_with(&[0x1f, 0x8b]);
+    let zstd = head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]);
+    if !gzip && !zstd {
+        return sniff(head);
+    }
+    let f = std::io::BufReader::new(std::fs::File::open(path).ok()?);
+    let reader: Box<dyn Read> = if gzip {
+        Box::new(flate2::read::MultiGzDecoder::new(f))
+    } else {
+        Box::new(zstd::stream::read::Decoder::new(f).ok()?)
+    };
+    let mut start = Vec::with_capacity(64 * 1024);
+    // A truncated or corrupt stream still yields what decompressed before the fault.
+    let _ = reader.take(64 * 1024).read_to_end(&mut start);
+    if start.starts_with(b"PGDMP") {
+        return Some(Format::PgDump);
+    }
+    sniff(&start)
+}
+
+/// The first `cap` bytes of a file (fewer if it is shorter).
+fn read_head(path: &Path, cap: usize) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut head = Vec::with_capacity(cap);
+    f.take(cap as u64)
+        .read_to_end(&mut head)
+        .map_err(|e| Error::io(path, e))?;
+    Ok(head)
+}
+
+/// A tar archive (ustar magic at 257) whose first member is pg_dump's `toc.dat`.
+fn is_pg_tar(head: &[u8]) -> bool {
+    head.len() >= 512
+        && &head[257..262] == b"ustar"
+        && head[..100].split(|b| *b == 0).next() == Some(&b"toc.dat"[..])
+}
+
+/// Decompress a gzip/zstd file into a temporary file.
+fn decompress(path: &Path, loc: &Location, how: Conversion) -> Result<tempfile::TempPath> {
+    let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let raw = std::io::BufReader::new(f);
+    let mut reader: Box<dyn std::io::Read> = match how {
+        Conversion::Zstd => {
+            Box::new(zstd::stream::read::Decoder::new(raw).map_err(|e| Error::io(path, e))?)
+        }
+        _ => Box::new(flate2::read::MultiGzDecoder::new(raw)),
+    };
+    let mut temp = tempfile::Builder::new()
+        .prefix("anonkos-dump-")
+        .suffix(".sql")
+        .tempfile()
+        .map_err(|e| Error::io(std::env::temp_dir(), e))?;
+    let mut out = std::io::BufWriter::new(temp.as_file_mut());
+    std::io::copy(&mut reader, &mut out).map_err(|e| {
+        Error::input(
+            loc.clone(),
+            format!("the compressed dump could not be decompressed: {e}"),
+        )
+    })?;
+    std::io::Write::flush(&mut out).map_err(|e| Error::io(std::env::temp_dir(), e))?;
+    drop(out);
+    Ok(temp.into_temp_path())
+}
+
+/// A pg_dump archive restored to a temporary plain file.
+fn restored(path: &Path, loc: &Location, kind: ArchiveKind) -> Result<PlainDump> {
+    let temp = restore_archive(path, loc, kind)?;
+    Ok(PlainDump {
+        path: temp.to_path_buf(),
+        keep: Some(Arc::new(temp)),
+        format: Format::PgDump,
+        conversion: Conversion::PgRestore(kind),
+    })
+}
+
+/// Open every selected table of a dump file (any input [`plain_dump`] accepts).
+pub fn open(path: &Path, display: &str, opts: &ReadOptions) -> Result<Vec<Box<dyn Source>>> {
+    let loc = Location::dataset(display);
+    let plain = plain_dump(path, &loc)?;
+    let note = plain.conversion.note();
+    open_plain(&plain.path, display, opts, plain.keep, plain.format, note)
 }
 
 /// Open a plain-text dump in a dialect the caller already knows (`Format::PgDump` or
@@ -149,7 +330,7 @@ pub fn open_as(
             format.name()
         )));
     }
-    open_plain(path, display, opts, None, format, false)
+    open_plain(path, display, opts, None, format, None)
 }
 
 fn open_plain(
@@ -158,7 +339,7 @@ fn open_plain(
     opts: &ReadOptions,
     keep: Option<Arc<tempfile::TempPath>>,
     format: Format,
-    restored: bool,
+    conversion_note: Option<&str>,
 ) -> Result<Vec<Box<dyn Source>>> {
     let dialect = if format == Format::MysqlDump {
         Dialect::MySql
@@ -173,8 +354,8 @@ fn open_plain(
         .as_deref()
         .and_then(|l| encoding_rs::Encoding::for_label(l.as_bytes()));
     let mut notes = ix.notes.clone();
-    if restored {
-        notes.push("custom-format dump read through pg_restore".into());
+    if let Some(n) = conversion_note {
+        notes.push(n.into());
     }
     if let Some(enc) = encoding {
         notes.push(format!("encoding {} (declared in the dump)", enc.name()));
@@ -219,8 +400,14 @@ fn open_plain(
     Ok(out)
 }
 
-/// Turn a custom-format dump into a temporary plain one with `pg_restore -f`.
-fn restore_custom(path: &Path, loc: &Location) -> Result<tempfile::TempPath> {
+/// Turn a pg_dump archive (custom, directory or tar format) into a temporary plain SQL file
+/// with `pg_restore -f` (no database involved).
+fn restore_archive(path: &Path, loc: &Location, kind: ArchiveKind) -> Result<tempfile::TempPath> {
+    let (flag, what) = match kind {
+        ArchiveKind::Custom => ("-Fc", "custom-format pg_dump (-Fc)"),
+        ArchiveKind::Directory => ("-Fd", "directory-format pg_dump (-Fd)"),
+        ArchiveKind::Tar => ("-Ft", "tar-format pg_dump (-Ft)"),
+    };
     let temp = tempfile::Builder::new()
         .prefix("anonkos-pgrestore-")
         .suffix(".sql")
@@ -229,6 +416,7 @@ fn restore_custom(path: &Path, loc: &Location) -> Result<tempfile::TempPath> {
         .into_temp_path();
     let out = std::process::Command::new("pg_restore")
         .arg("--no-owner")
+        .arg(flag)
         .arg("-f")
         .arg(&*temp)
         .arg(path)
@@ -236,7 +424,9 @@ fn restore_custom(path: &Path, loc: &Location) -> Result<tempfile::TempPath> {
     match out {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::input(
             loc.clone(),
-            "this is a custom-format pg_dump (-Fc) and pg_restore is not installed; install the PostgreSQL client tools, or convert it with `pg_restore -f dump.sql FILE` and scan dump.sql",
+            format!(
+                "this is a {what} and pg_restore is not installed; install the PostgreSQL client tools, or convert it with `pg_restore -f dump.sql INPUT` and scan dump.sql"
+            ),
         )),
         Err(e) => Err(Error::input(
             loc.clone(),
@@ -253,7 +443,7 @@ fn restore_custom(path: &Path, loc: &Location) -> Result<tempfile::TempPath> {
                 .collect::<String>();
             Err(Error::input(
                 loc.clone(),
-                format!("pg_restore could not read this custom-format dump: {first}"),
+                format!("pg_restore could not read this {what}: {first}"),
             ))
         }
         Ok(_) => Ok(temp),
@@ -505,5 +695,56 @@ mod tests {
         let t = read_dump(sql, None);
         let photos: Vec<_> = t[0].1.iter().map(|r| r[1].clone().unwrap()).collect();
         assert_eq!(photos, ["\\x00ff27", "\\000abc", "\\x0a5c"]);
+    }
+
+    #[test]
+    #[allow(clippy::disallowed_methods)] // test fixtures, not outputs
+    fn plain_dump_decompresses_by_magic_bytes() {
+        use std::io::Write;
+        let sql =
+            b"-- MariaDB dump\nCREATE TABLE `t` (`a` int);\nINSERT INTO `t` VALUES (1),(2);\n";
+        let dir = tempfile::tempdir().unwrap();
+        let loc = Location::dataset("x");
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(sql).unwrap();
+        // A misleading name: the magic bytes decide.
+        let gz_path = dir.path().join("dump.txt");
+        std::fs::write(&gz_path, gz.finish().unwrap()).unwrap();
+        let zst_path = dir.path().join("dump.sql.zst");
+        std::fs::write(&zst_path, zstd::encode_all(&sql[..], 3).unwrap()).unwrap();
+        for (p, how) in [(&gz_path, Conversion::Gzip), (&zst_path, Conversion::Zstd)] {
+            let plain = plain_dump(p, &loc).unwrap();
+            assert_eq!(plain.conversion, how);
+            assert_eq!(plain.format, Format::MysqlDump);
+            assert_eq!(std::fs::read(&plain.path).unwrap(), sql);
+            let temp = plain.path.clone();
+            drop(plain);
+            assert!(
+                !temp.exists(),
+                "the temporary plain file is removed with its guard"
+            );
+        }
+        let plain_path = dir.path().join("p.sql");
+        std::fs::write(&plain_path, sql).unwrap();
+        let plain = plain_dump(&plain_path, &loc).unwrap();
+        assert_eq!(
+            (plain.conversion, plain.path.as_path()),
+            (Conversion::None, plain_path.as_path())
+        );
+        assert!(plain.keep.is_none());
+        // Near misses: compressed CSV, a corrupt gzip stream, a directory without toc.dat.
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(b"emri,mbiemri\nArta,Krasniqi\n").unwrap();
+        let csv_gz = dir.path().join("a.csv.gz");
+        std::fs::write(&csv_gz, gz.finish().unwrap()).unwrap();
+        assert!(plain_dump(&csv_gz, &loc).is_err());
+        assert_eq!(sniff_file(&csv_gz, &[0x1f, 0x8b]), None);
+        let bad = dir.path().join("bad.sql.gz");
+        std::fs::write(&bad, [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xff, 0xff]).unwrap();
+        assert!(plain_dump(&bad, &loc).is_err());
+        let sub = dir.path().join("sub");
+        std::fs::create_dir(&sub).unwrap();
+        assert!(plain_dump(&sub, &loc).is_err());
+        assert!(!is_pg_directory_dump(&sub));
     }
 }
