@@ -10,6 +10,7 @@ mod fault;
 mod fuzz_replay;
 mod leak;
 mod privacy;
+mod realdump;
 mod report;
 mod run;
 mod samples;
