@@ -446,6 +446,7 @@ fn delimiter_arg(rest: &[u8]) -> Vec<u8> {
 }
 
 /// What [`step`] needs to know about the dump and the statement.
+#[derive(Clone, Copy)]
 struct Ctx<'a> {
     dialect: Dialect,
     standard_strings: bool,
@@ -475,6 +476,126 @@ fn is_ident_byte(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80
 }
 
+/// Where [`step_normal`] leaves the scan.
+enum Next {
+    /// Go on at this index in this state.
+    Go(usize, State),
+    /// Stop this step: bytes consumed, state, whether the statement ended.
+    Return(usize, State, bool),
+}
+
+impl Next {
+    /// Remember byte `c` as the last one seen (for `E'…'` and `$tag$` starts).
+    fn after(self, prev: &mut [u8; 2], c: u8) -> Self {
+        *prev = [prev[1], c];
+        self
+    }
+}
+
+/// One byte (or word) of [`step`] outside quotes and comments, at `b[i]`.
+#[allow(clippy::too_many_arguments)]
+fn step_normal(
+    b: &[u8],
+    i: usize,
+    limit: usize,
+    at_end: bool,
+    cx: &Ctx<'_>,
+    prev: &mut [u8; 2],
+    tag: &mut Vec<u8>,
+    track: &mut Track,
+) -> Next {
+    let Ctx {
+        dialect,
+        standard_strings,
+        delimiter,
+        line,
+    } = *cx;
+    let c = b[i];
+    // The delimiter is checked first, as the mysql client does (it may start with
+    // a quote or comment character).
+    if c == delimiter[0] {
+        if b[i..].starts_with(delimiter) {
+            if track.begin_depth == 0 {
+                return Next::Return(i + delimiter.len(), State::Normal, true);
+            }
+        } else if i + delimiter.len() > b.len() && !at_end {
+            // It may straddle the window's end: ask for more bytes.
+            return Next::Return(i, State::Normal, false);
+        }
+    }
+    if !track.off && (c.is_ascii_alphabetic() || c == b'_' || c >= 0x80) && !is_ident_byte(prev[1])
+    {
+        // A word (psql's BEGIN ATOMIC tracking); it must be wholly in view.
+        let len = b[i..].iter().position(|c| !is_ident_byte(*c) && *c != b'$');
+        let Some(len) = len.or(at_end.then(|| b.len() - i)) else {
+            return Next::Return(i, State::Normal, false);
+        };
+        track.word(&b[i..i + len]);
+        *prev = if len >= 2 {
+            [b[i + len - 2], b[i + len - 1]]
+        } else {
+            [prev[1], c]
+        };
+        return Next::Go(i + len, State::Normal);
+    }
+    if !track.off {
+        match c {
+            b'(' => track.paren_depth += 1,
+            b')' => track.paren_depth = track.paren_depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    match c {
+        b'\'' => {
+            let e_string =
+                dialect == Dialect::Pg && matches!(prev[1], b'E' | b'e') && !is_ident_byte(prev[0]);
+            let esc = dialect == Dialect::MySql || !standard_strings || e_string;
+            return Next::Go(i + 1, State::Quote { q: c, esc, line }).after(prev, c);
+        }
+        b'"' => {
+            let esc = dialect == Dialect::MySql;
+            return Next::Go(i + 1, State::Quote { q: c, esc, line }).after(prev, c);
+        }
+        b'`' if dialect == Dialect::MySql => {
+            let esc = false;
+            return Next::Go(i + 1, State::Quote { q: c, esc, line }).after(prev, c);
+        }
+        b'-' if b[i + 1..].first() == Some(&b'-') => {
+            return Next::Go(i + 1, State::LineComment).after(prev, c);
+        }
+        b'#' if dialect == Dialect::MySql => {
+            return Next::Go(i + 1, State::LineComment).after(prev, c);
+        }
+        b'/' if b[i + 1..].first() == Some(&b'*') => {
+            if dialect == Dialect::MySql && b.get(i + 2) == Some(&b'!') {
+                // Conditional comment: its content is SQL.
+            } else if i + 2 > limit && !at_end {
+                return Next::Return(i, State::Normal, false);
+            } else {
+                *prev = [b' ', b' '];
+                return Next::Go(i + 2, State::Block { depth: 1, line });
+            }
+        }
+        b'$' if dialect == Dialect::Pg && !is_ident_byte(prev[1]) => {
+            // `$tag$` opens a dollar-quoted string; needs the whole tag in view.
+            let rest = &b[i + 1..];
+            match rest.iter().position(|c| !is_ident_byte(*c)) {
+                Some(p)
+                    if rest[p] == b'$' && !rest[..p].first().is_some_and(u8::is_ascii_digit) =>
+                {
+                    tag.clear();
+                    tag.extend_from_slice(&b[i..i + p + 2]);
+                    return Next::Go(i + p + 2, State::Dollar { line });
+                }
+                None if !at_end => return Next::Return(i, State::Normal, false),
+                _ => {}
+            }
+        }
+        _ => {}
+    }
+    Next::Go(i + 1, State::Normal).after(prev, c)
+}
+
 /// Advance through `b` in `state`: returns bytes consumed, the new state and whether the
 /// statement ended (its `;` consumed). Needs one byte of lookahead, so it stops before the last
 /// byte unless `at_end`.
@@ -487,115 +608,19 @@ fn step(
     tag: &mut Vec<u8>,
     track: &mut Track,
 ) -> (usize, State, bool) {
-    let Ctx {
-        dialect,
-        standard_strings,
-        delimiter,
-        line,
-    } = cx;
+    let Ctx { dialect, .. } = cx;
     let limit = if at_end { b.len() } else { b.len() - 1 };
     let mut i = 0;
     let mut state = state;
     while i < limit {
         match state {
-            State::Normal => {
-                let c = b[i];
-                // The delimiter is checked first, as the mysql client does (it may start with
-                // a quote or comment character).
-                if c == delimiter[0] {
-                    if b[i..].starts_with(delimiter) {
-                        if track.begin_depth == 0 {
-                            return (i + delimiter.len(), State::Normal, true);
-                        }
-                    } else if i + delimiter.len() > b.len() && !at_end {
-                        // It may straddle the window's end: ask for more bytes.
-                        return (i, state, false);
-                    }
+            State::Normal => match step_normal(b, i, limit, at_end, &cx, prev, tag, track) {
+                Next::Go(next, st) => {
+                    i = next;
+                    state = st;
                 }
-                if !track.off
-                    && (c.is_ascii_alphabetic() || c == b'_' || c >= 0x80)
-                    && !is_ident_byte(prev[1])
-                {
-                    // A word (psql's BEGIN ATOMIC tracking); it must be wholly in view.
-                    let len = b[i..].iter().position(|c| !is_ident_byte(*c) && *c != b'$');
-                    let Some(len) = len.or(at_end.then(|| b.len() - i)) else {
-                        return (i, state, false);
-                    };
-                    track.word(&b[i..i + len]);
-                    *prev = if len >= 2 {
-                        [b[i + len - 2], b[i + len - 1]]
-                    } else {
-                        [prev[1], c]
-                    };
-                    i += len;
-                    continue;
-                }
-                if !track.off {
-                    match c {
-                        b'(' => track.paren_depth += 1,
-                        b')' => track.paren_depth = track.paren_depth.saturating_sub(1),
-                        _ => {}
-                    }
-                }
-                match c {
-                    b'\'' => {
-                        let e_string = dialect == Dialect::Pg
-                            && matches!(prev[1], b'E' | b'e')
-                            && !is_ident_byte(prev[0]);
-                        let esc = dialect == Dialect::MySql || !standard_strings || e_string;
-                        state = State::Quote { q: c, esc, line };
-                    }
-                    b'"' => {
-                        state = State::Quote {
-                            q: c,
-                            esc: dialect == Dialect::MySql,
-                            line,
-                        }
-                    }
-                    b'`' if dialect == Dialect::MySql => {
-                        state = State::Quote {
-                            q: c,
-                            esc: false,
-                            line,
-                        }
-                    }
-                    b'-' if b[i + 1..].first() == Some(&b'-') => state = State::LineComment,
-                    b'#' if dialect == Dialect::MySql => state = State::LineComment,
-                    b'/' if b[i + 1..].first() == Some(&b'*') => {
-                        if dialect == Dialect::MySql && b.get(i + 2) == Some(&b'!') {
-                            // Conditional comment: its content is SQL.
-                        } else if i + 2 > limit && !at_end {
-                            return (i, state, false);
-                        } else {
-                            state = State::Block { depth: 1, line };
-                            i += 2;
-                            *prev = [b' ', b' '];
-                            continue;
-                        }
-                    }
-                    b'$' if dialect == Dialect::Pg && !is_ident_byte(prev[1]) => {
-                        // `$tag$` opens a dollar-quoted string; needs the whole tag in view.
-                        let rest = &b[i + 1..];
-                        match rest.iter().position(|c| !is_ident_byte(*c)) {
-                            Some(p)
-                                if rest[p] == b'$'
-                                    && !rest[..p].first().is_some_and(u8::is_ascii_digit) =>
-                            {
-                                tag.clear();
-                                tag.extend_from_slice(&b[i..i + p + 2]);
-                                i += p + 2;
-                                state = State::Dollar { line };
-                                continue;
-                            }
-                            None if !at_end => return (i, state, false),
-                            _ => {}
-                        }
-                    }
-                    _ => {}
-                }
-                *prev = [prev[1], c];
-                i += 1;
-            }
+                Next::Return(n, st, done) => return (n, st, done),
+            },
             State::Quote { q, esc, .. } => {
                 let hit = if esc {
                     memchr::memchr2(q, b'\\', &b[i..limit])
