@@ -48,6 +48,9 @@ struct Task {
     quota: Option<u64>,
     /// Starts mid-segment: the reader must find a row boundary first.
     resync: bool,
+    /// Continues a window paused by its quota: `from` is just after a row read earlier, on
+    /// this line (for INSERTs: after a `)`, inside a statement).
+    resume: Option<u64>,
 }
 
 enum Reader {
@@ -73,6 +76,11 @@ pub struct DumpTableSource {
     binary_seen: bool,
     /// Per schema column: its declared type holds raw bytes (see [`is_binary_sql_type`]).
     binary_cols: Vec<bool>,
+    /// Windows stopped by their quota, to be continued if later windows leave quota unused
+    /// (e.g. an extended INSERT far longer than a window: later windows find no statement).
+    paused: VecDeque<Task>,
+    /// Quota left unused by the last window.
+    leftover: u64,
     /// Some rows were left unread (sampling windows, quotas): the row count is an estimate.
     partial: bool,
 }
@@ -162,6 +170,8 @@ impl DumpTableSource {
             binary_seen: false,
             partial: !covers_all,
             binary_cols,
+            paused: VecDeque::new(),
+            leftover: 0,
         })
     }
 
@@ -183,7 +193,7 @@ impl DumpTableSource {
             Window::new(file, open_at, seg.end).map_err(|e| Error::io(&self.shared.path, e))?;
         // Lines are only known at a segment's start; resynchronised windows report the
         // segment's line as the nearest known place.
-        let line = seg.line;
+        let line = task.resume.unwrap_or(seg.line);
         match seg.kind {
             SegKind::Copy => {
                 let mut win = win;
@@ -212,7 +222,9 @@ impl DumpTableSource {
                     self.shared.max_value,
                 );
                 r.stop = task.until;
-                if task.resync {
+                if task.resume.is_some() {
+                    r.resume_after_row();
+                } else if task.resync {
                     let kw: &[u8] = b"INSERT ";
                     match r.resync_to_statement(kw) {
                         Ok(true) => {}
@@ -265,11 +277,30 @@ impl DumpTableSource {
 
     /// A window that ended early (or could not start) passes its unused quota on to the next.
     fn pass_on_quota(&mut self, left: Option<u64>) {
-        if let (Some(left), Some(next)) = (left, self.tasks.front_mut())
-            && let Some(q) = next.quota.as_mut()
-        {
-            *q += left;
+        let Some(left) = left else { return };
+        match self.tasks.front_mut() {
+            Some(next) => {
+                if let Some(q) = next.quota.as_mut() {
+                    *q += left;
+                }
+            }
+            None => self.leftover += left,
         }
+    }
+
+    /// When every window is done and quota is left, continue the paused windows with it
+    /// (each still ends at its own `until`, so rows stay disjoint). False if there is nothing
+    /// to continue.
+    fn resume_paused(&mut self) -> bool {
+        if self.leftover == 0 || self.paused.is_empty() {
+            return false;
+        }
+        self.tasks = std::mem::take(&mut self.paused);
+        if let Some(first) = self.tasks.front_mut() {
+            first.quota = Some(self.leftover);
+        }
+        self.leftover = 0;
+        true
     }
 
     /// Read rows of the current task into the batcher until it is full or the task ends.
@@ -432,8 +463,21 @@ impl DumpTableSource {
             return Ok(true);
         }
         // The quota ran out before the window's end (maybe exactly at it: then the count is
-        // merely called an estimate).
+        // merely called an estimate). Keep where it stopped, to continue with unused quota.
         self.partial |= more;
+        if more {
+            let (from, line) = match &reader {
+                Reader::Copy { win, line } => (win.offset(), *line),
+                Reader::Insert(r) => (r.offset(), r.line),
+            };
+            self.paused.push_back(Task {
+                from,
+                quota: Some(0),
+                resync: false,
+                resume: Some(line),
+                ..task
+            });
+        }
         self.pass_on_quota(task.quota);
         Ok(false)
     }
@@ -512,6 +556,7 @@ fn plan(table: &TableIndex, sample_rows: Option<usize>) -> VecDeque<Task> {
         until: s.end,
         quota: None,
         resync: false,
+        resume: None,
     };
     let Some(n) = sample_rows else {
         return table
@@ -570,6 +615,7 @@ fn plan(table: &TableIndex, sample_rows: Option<usize>) -> VecDeque<Task> {
             until,
             quota: Some(per),
             resync: from > s.start,
+            resume: None,
         });
     }
     tasks
@@ -594,6 +640,9 @@ impl Source for DumpTableSource {
             }
             if self.reader.is_none() {
                 let Some(task) = self.tasks.pop_front() else {
+                    if self.resume_paused() {
+                        continue;
+                    }
                     break;
                 };
                 if task.quota == Some(0) {

@@ -582,6 +582,12 @@ impl InsertReader {
         Ok(())
     }
 
+    /// The reader starts just after a row's `)` inside a statement (a paused sampling window
+    /// continues where it stopped).
+    pub fn resume_after_row(&mut self) {
+        self.at = At::AfterTuple;
+    }
+
     /// Move to the first INSERT statement at or after absolute offset `pos` that starts a
     /// line (sampling). Returns false if there is none in the range.
     pub fn resync_to_statement(&mut self, upper_keyword: &[u8]) -> Result<bool, RowError> {
