@@ -745,6 +745,14 @@ mod tests {
         let bad = dir.path().join("bad.sql.gz");
         std::fs::write(&bad, [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xff, 0xff]).unwrap();
         assert!(plain_dump(&bad, &loc).is_err());
+        // A tar archive is a pg_dump -Ft only if its first member is toc.dat.
+        let mut tar = vec![0u8; 1024];
+        tar[..7].copy_from_slice(b"toc.dat");
+        tar[257..262].copy_from_slice(b"ustar");
+        assert!(is_pg_tar(&tar));
+        tar[..8].copy_from_slice(b"data.csv");
+        assert!(!is_pg_tar(&tar));
+        assert!(!is_pg_tar(&tar[..300]));
         let sub = dir.path().join("sub");
         std::fs::create_dir(&sub).unwrap();
         assert!(plain_dump(&sub, &loc).is_err());
