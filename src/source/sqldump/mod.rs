@@ -582,7 +582,7 @@ mod tests {
 
     /// `n` rows with unique ids in the given style: one row per INSERT, multi-row INSERTs of
     /// 7 rows, or COPY.
-    fn styled_dump(style: &str, n: usize) -> Vec<u8> {
+    pub(crate) fn styled_dump(style: &str, n: usize) -> Vec<u8> {
         let mut s = String::new();
         let pad = "p".repeat(60);
         match style {

@@ -697,3 +697,83 @@ impl DumpTableSource {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::Format;
+    use crate::source::sqldump::index;
+    use crate::source::sqldump::tests::styled_dump;
+    use arrow_array::{Array, StringArray};
+    use std::io::Write;
+
+    /// The ids each sampling window reads when its quota is lifted: windows must partition the
+    /// table's rows (disjoint, and together every row).
+    fn window_ids(sql: &[u8], dialect: Dialect, sample: usize) -> Vec<Vec<u64>> {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(sql).unwrap();
+        let file = File::open(f.path()).unwrap();
+        let ix = index::build(file, sql.len() as u64, dialect).unwrap();
+        let table = ix.tables.into_iter().next().unwrap();
+        let shared = Arc::new(DumpShared {
+            path: f.path().to_path_buf(),
+            keep: None,
+            dialect,
+            encoding: None,
+            standard_strings: true,
+            max_value: 1 << 20,
+        });
+        let tasks = plan(&table, Some(sample));
+        assert!(tasks.len() > 1, "the table is large enough to be windowed");
+        let mut out = Vec::new();
+        for task in tasks {
+            let info = DatasetInfo {
+                source: "d.sql".into(),
+                table: Some(table.name.clone()),
+                format: Format::PgDump,
+                notes: Vec::new(),
+            };
+            let mut src =
+                DumpTableSource::new(info, shared.clone(), table.clone(), None, 4096).unwrap();
+            src.tasks = VecDeque::from([Task {
+                quota: None,
+                ..task
+            }]);
+            let mut ids = Vec::new();
+            while let Some(b) = src.next_batch().unwrap() {
+                let a = b.data.column(0);
+                let a = a.as_any().downcast_ref::<StringArray>().unwrap();
+                ids.extend((0..a.len()).map(|r| a.value(r).parse::<u64>().unwrap()));
+            }
+            out.push(ids);
+        }
+        out
+    }
+
+    #[test]
+    fn sampling_windows_partition_the_rows() {
+        let n = 4581u64;
+        for (style, dialect) in [
+            ("single", Dialect::MySql),
+            ("multi", Dialect::MySql),
+            ("one", Dialect::MySql),
+            ("copy", Dialect::Pg),
+        ] {
+            let windows = window_ids(&styled_dump(style, n as usize), dialect, 1000);
+            let mut all: Vec<u64> = windows.iter().flatten().copied().collect();
+            all.sort_unstable();
+            assert_eq!(
+                all,
+                (0..n).collect::<Vec<_>>(),
+                "{style}: windows {:?}",
+                windows.iter().map(Vec::len).collect::<Vec<_>>()
+            );
+            if style != "one" {
+                assert!(
+                    windows.iter().all(|w| !w.is_empty()),
+                    "{style}: an empty window"
+                );
+            }
+        }
+    }
+}
