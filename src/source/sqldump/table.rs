@@ -425,7 +425,9 @@ impl DumpTableSource {
                             None => decoded.push(None),
                             Some(range) => {
                                 let column_binary = self.binary_cols[map[k]];
-                                self.binary_seen |= column_binary
+                                // (PostgreSQL bytea is text in the dump already.)
+                                self.binary_seen |= (column_binary
+                                    && self.shared.dialect == Dialect::MySql)
                                     || (v.binary
                                         && std::str::from_utf8(&r.arena[range.clone()]).is_err());
                                 match self.text(&r.arena[range.clone()], v.binary, column_binary) {
