@@ -338,7 +338,7 @@ impl Lexer {
         let b = self.win.buf();
         if got <= KW.len()
             || !b[..KW.len()].eq_ignore_ascii_case(KW)
-            || !matches!(b[KW.len()], b' ' | b'\t')
+            || !matches!(b[KW.len()], b' ' | b'\t' | b'\r' | b'\n')
         {
             return Ok(None);
         }
@@ -847,7 +847,7 @@ mod delimiter_tests {
     fn delimiter_arguments_like_the_client() {
         // Lower case, a tab, a quoted delimiter; an empty one and one with a backslash are
         // refused (the delimiter stays what it was).
-        let sql = "delimiter\t//\nSELECT 1; SELECT 2 //\nDELIMITER '$$'  trailing\nSELECT 3 $$\nDELIMITER \nSELECT 4 $$\nDELIMITER a\\b\nSELECT 5 $$\nDELIMITER ;\r\nSELECT 6;";
+        let sql = "delimiter\t//\nSELECT 1; SELECT 2 //\nDELIMITER '$$'  trailing\nSELECT 3 $$\nDELIMITER \nSELECT 4 $$\nDELIMITER a\\b\nSELECT 5 $$\nDELIMITER\nSELECT 7 $$\nDELIMITER ;\r\nSELECT 6;";
         let h = heads(sql.as_bytes(), Dialect::MySql);
         assert_eq!(
             h,
@@ -860,6 +860,8 @@ mod delimiter_tests {
                 "SELECT 4 $$",
                 "DELIMITER a\\b",
                 "SELECT 5 $$",
+                "DELIMITER",
+                "SELECT 7 $$",
                 "DELIMITER ;",
                 "SELECT 6;"
             ]
