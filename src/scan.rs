@@ -363,7 +363,8 @@ pub fn profile_array(col: &ArrayRef, prof: &mut ColumnProfile, set: &PatternSet)
 /// supported extensions.
 pub fn expand(path: &Path) -> Result<Vec<(PathBuf, String)>> {
     let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
-    if !meta.is_dir() {
+    // A `pg_dump -Fd` directory is one input (its files are not datasets of their own).
+    if !meta.is_dir() || source::sqldump::is_pg_directory_dump(path) {
         return Ok(vec![(path.to_path_buf(), path.display().to_string())]);
     }
     let mut out = Vec::new();
@@ -381,7 +382,9 @@ pub fn expand(path: &Path) -> Result<Vec<(PathBuf, String)>> {
             if hidden {
                 continue;
             }
-            if p.is_dir() {
+            if source::sqldump::is_pg_directory_dump(&p) {
+                out.push(p);
+            } else if p.is_dir() {
                 stack.push(p);
             } else if source::is_supported(&p) {
                 out.push(p);

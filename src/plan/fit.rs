@@ -52,9 +52,7 @@ pub fn sql_kind(ty: &str) -> SqlKind {
         b if b.starts_with("bigint") || b.starts_with("smallint") || b.starts_with("tinyint") => {
             SqlKind::Number
         }
-        "bytea" | "binary" | "varbinary" | "tinyblob" | "blob" | "mediumblob" | "longblob" => {
-            SqlKind::Binary
-        }
+        _ if crate::source::rows::is_binary_sql_type(&t) => SqlKind::Binary,
         _ => SqlKind::Restricted,
     }
 }

@@ -197,6 +197,11 @@ pub fn open_url(url: &str, opts: &ReadOptions) -> Result<Vec<Box<dyn Source>>> {
 
 /// Open every dataset in the file at `path`. `display` is how the path is named in messages.
 pub fn open(path: &Path, display: &str, opts: &ReadOptions) -> Result<Vec<Box<dyn Source>>> {
+    if path.is_dir() {
+        // A `pg_dump -Fd` directory is one dataset source; other directories are walked by
+        // the caller.
+        return sqldump::open(path, display, opts);
+    }
     let format = detect_format(path, display)?;
     Ok(match format {
         Format::Csv => vec![Box::new(csv::CsvSource::open(path, display, opts)?)],
@@ -249,7 +254,7 @@ pub fn glob_match(glob: &str, text: &str) -> bool {
 /// File extensions anonkos recognises when walking a directory.
 pub const KNOWN_EXTENSIONS: &[&str] = &[
     "csv", "tsv", "txt", "psv", "csv.gz", "csv.zst", "tsv.gz", "tsv.zst", "parquet", "pq", "sql",
-    "dump", "sqlite", "sqlite3", "db",
+    "sql.gz", "sql.zst", "dump", "tar", "sqlite", "sqlite3", "db",
 ];
 
 /// Whether a directory walk should pick up this file.
@@ -284,7 +289,7 @@ fn detect_format(path: &Path, display: &str) -> Result<Format> {
     if head.starts_with(b"SQLite format 3\0") {
         return Ok(Format::Sqlite);
     }
-    if let Some(dialect) = sqldump::sniff(&head) {
+    if let Some(dialect) = sqldump::sniff_file(path, &head) {
         return Ok(dialect);
     }
     let name = path.to_string_lossy().to_lowercase();

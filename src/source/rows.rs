@@ -101,6 +101,34 @@ pub fn text_schema<S: AsRef<str>>(columns: &[(S, Option<S>)]) -> SchemaRef {
     Arc::new(Schema::new(fields))
 }
 
+/// Whether a declared SQL type holds raw bytes: MySQL `binary(n)`, `varbinary(n)`,
+/// `tinyblob`, `blob`, `mediumblob`, `longblob`; PostgreSQL `bytea` (not arrays of them).
+/// Values of such columns are carried as [`bytea_hex`] text.
+pub fn is_binary_sql_type(ty: &str) -> bool {
+    let t = ty.trim().to_ascii_lowercase();
+    if t.contains('[') {
+        return false;
+    }
+    let base = t
+        .split(|c: char| c == '(' || c.is_ascii_whitespace())
+        .next()
+        .unwrap_or("");
+    matches!(
+        base,
+        "binary" | "varbinary" | "tinyblob" | "blob" | "mediumblob" | "longblob" | "bytea"
+    )
+}
+
+/// Raw bytes as text in PostgreSQL's bytea hex form: `\x` then two lower-case hex digits per
+/// byte. This is the contract between the dump readers and writers: a binary value read from
+/// any dump is exactly this string, and writers turn it back into `0x…` / bytea.
+pub fn bytea_hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(2 + bytes.len() * 2);
+    s.push_str("\\x");
+    s.push_str(&crate::digest::hex(bytes));
+    s
+}
+
 /// A double-quoted SQL identifier (PostgreSQL, SQLite), embedded quotes doubled.
 pub fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
@@ -255,5 +283,33 @@ mod tests {
         assert_eq!(batch.first_row, 10);
         assert_eq!(b.rows_pushed(), 10);
         assert!(b.take().unwrap().is_none());
+    }
+
+    #[test]
+    fn binary_types_and_their_text_form() {
+        for t in [
+            "blob",
+            "LONGBLOB",
+            "binary(16)",
+            "varbinary(255)",
+            "bytea",
+            "tinyblob",
+            "mediumblob",
+        ] {
+            assert!(is_binary_sql_type(t), "{t}");
+        }
+        for t in [
+            "bytea[]",
+            "varchar(10)",
+            "char(10) binary",
+            "text",
+            "blobby",
+            "",
+            "bit(8)",
+        ] {
+            assert!(!is_binary_sql_type(t), "{t}");
+        }
+        assert_eq!(bytea_hex(&[0, 0x27, 0x5c, 0xff]), "\\x00275cff");
+        assert_eq!(bytea_hex(&[]), "\\x");
     }
 }

@@ -11,6 +11,7 @@ mod fault;
 mod fuzz_replay;
 mod leak;
 mod privacy;
+mod realdump;
 mod report;
 mod run;
 mod samples;

@@ -16,8 +16,15 @@ pub fn parse(s: &str) -> Option<NaiveDate> {
 /// Every accepted shape, with trimming and a time part (the reference for [`parse_plain`]).
 fn parse_general(s: &str) -> Option<NaiveDate> {
     let s = s.trim().trim_end_matches('.');
-    // Drop a time part: "1987-03-14T10:00:00", "1987-03-14 10:00".
-    let s = s.split(['T', ' ']).next().unwrap_or(s);
+    // A time part ("1987-03-14T10:00:00", "2006-02-15 04:34:33.5+02:00") must be a real time
+    // of day; then it is dropped.
+    let (s, time) = match s.split_once(['T', ' ']) {
+        Some((d, t)) => (d, Some(t)),
+        None => (s, None),
+    };
+    if time.is_some_and(|t| !valid_time(t)) {
+        return None;
+    }
     let sep = s.bytes().find(|b| matches!(b, b'.' | b'-' | b'/'))?;
     let mut parts = s.split(char::from(sep)).map(str::trim);
     let (a, b, c) = (parts.next()?, parts.next()?, parts.next()?);
@@ -44,6 +51,44 @@ fn parse_general(s: &str) -> Option<NaiveDate> {
         year += if year > now { 1900 } else { 2000 };
     }
     NaiveDate::from_ymd_opt(year, m.parse().ok()?, d.parse().ok()?)
+}
+
+/// `HH:MM[:SS[.fraction]]` then optionally `Z` or a UTC offset `±HH[[:]MM]` (PostgreSQL
+/// writes `+00`, `+02:00`, `+0530`): hours < 24, minutes < 60, seconds < 61 (leap second),
+/// offset hours <= 15 (PostgreSQL's range). Other text after a date is not a time.
+fn valid_time(t: &str) -> bool {
+    let (clock, offset) = match t.find(['Z', '+', '-']) {
+        Some(i) => (&t[..i], Some(&t[i..])),
+        None => (t, None),
+    };
+    let (hms, frac) = match clock.split_once('.') {
+        Some((a, f)) => (a, Some(f)),
+        None => (clock, None),
+    };
+    let two = |p: &str, max: u32| {
+        p.len() == 2
+            && p.bytes().all(|b| b.is_ascii_digit())
+            && p.parse::<u32>().is_ok_and(|v| v < max)
+    };
+    let parts: Vec<&str> = hms.split(':').collect();
+    let clock_ok = match parts.as_slice() {
+        [h, m] => two(h, 24) && two(m, 60) && frac.is_none(),
+        [h, m, s] => two(h, 24) && two(m, 60) && two(s, 61),
+        _ => false,
+    } && frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()));
+    let offset_ok = match offset {
+        None | Some("Z") => true,
+        Some(o) => {
+            let o = &o[1..];
+            let (h, m) = match o.split_once(':') {
+                Some((h, m)) => (h, Some(m)),
+                None if o.len() == 4 => (&o[..2], Some(&o[2..])),
+                None => (o, None),
+            };
+            two(h, 16) && m.is_none_or(|m| two(m, 60))
+        }
+    };
+    clock_ok && offset_ok
 }
 
 /// The common shapes `dd.mm.yyyy`, `yyyy-mm-dd` (any of `.` `-` `/`, one- or two-digit day
@@ -167,5 +212,32 @@ mod tests {
             assert!(!is_valid(v), "{v}");
         }
         assert!(!is_valid("01.01.1850"));
+    }
+
+    #[test]
+    fn postgres_timestamps_with_offsets() {
+        for s in [
+            "2006-02-15 04:34:33+00",
+            "2006-02-15 04:34:33+02:00",
+            "2006-02-15 04:34:33.123456+01",
+            "2006-02-15 04:34:33-0530",
+            "2006-02-15T04:34:33Z",
+            "2006-02-15 04:34",
+        ] {
+            assert_eq!(parse(s), NaiveDate::from_ymd_opt(2006, 2, 15), "{s}");
+        }
+        for s in [
+            "2006-02-15 24:34:33+00",
+            "2006-02-15 04:60:33+00",
+            "2006-02-15 04:34:33+16",
+            "2006-02-15 04:34:33+0",
+            "2006-02-15 04:34:33+02:",
+            "2006-02-15 04:34:33.+01",
+            "2006-02-15 4:34:33",
+            "2006-02-15 garbage",
+            "2006-02-30 04:34:33+00",
+        ] {
+            assert_eq!(parse(s), None, "{s}");
+        }
     }
 }

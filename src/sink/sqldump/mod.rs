@@ -27,8 +27,8 @@ use super::atomic::AtomicFile;
 use super::text::TextRows;
 use crate::error::{Error, Location, Result};
 use crate::plan::fit::{SqlKind, sql_kind};
-use crate::source::sqldump::Dialect;
 use crate::source::sqldump::index::{self, SegKind, TableIndex};
+use crate::source::sqldump::{Dialect, PlainDump, plain_dump};
 
 pub mod escape;
 
@@ -68,8 +68,8 @@ struct Current {
 pub struct SpliceWriter {
     out: PathBuf,
     input: PathBuf,
-    /// Keeps a temporary plain copy (of a custom-format input) alive until the commit.
-    _plain: Option<tempfile::TempPath>,
+    /// Keeps a temporary plain copy (of a compressed or archive input) alive until the commit.
+    _plain: PlainDump,
     dialect: Dialect,
     encoding: Option<&'static Encoding>,
     mariadb: bool,
@@ -81,20 +81,13 @@ pub struct SpliceWriter {
 }
 
 impl SpliceWriter {
-    /// Start the output `out` for the dump at `input` (plain SQL, or custom format read
-    /// through `pg_restore`, whose plain text is then the base of the output).
+    /// Start the output `out` for the dump at `input`: plain SQL, or anything
+    /// [`plain_dump`] turns into plain SQL (compressed dumps, `pg_dump -Fc`/`-Fd`/`-Ft`), whose
+    /// plain text is then the base of the output.
     pub fn create(out: &Path, input: &Path, dialect: Dialect) -> Result<Self> {
         let loc = Location::dataset(input.display().to_string());
-        let mut magic = [0u8; 5];
-        let n = File::open(input)
-            .and_then(|mut f| f.read(&mut magic))
-            .map_err(|e| Error::io(input, e))?;
-        let (plain_path, plain) = if n == 5 && &magic == b"PGDMP" {
-            let t = crate::source::sqldump::restore_custom(input, &loc)?;
-            (t.to_path_buf(), Some(t))
-        } else {
-            (input.to_path_buf(), None)
-        };
+        let plain = plain_dump(input, &loc)?;
+        let plain_path = plain.path.clone();
         let file = File::open(&plain_path).map_err(|e| Error::io(&plain_path, e))?;
         let len = file
             .metadata()
@@ -352,6 +345,11 @@ impl Writer for SpliceWriter {
                 }
                 SegKind::Insert => {
                     if cur.stmt_bytes == 0 {
+                        // Statements after the first start on their own line; the last ends
+                        // at its `;`, where the input's own line break follows.
+                        if cur.rows > 0 {
+                            cur.spill.write_all(b"\n").map_err(io)?;
+                        }
                         cur.spill.write_all(&cur.prefix).map_err(io)?;
                         cur.spill.write_all(b" (").map_err(io)?;
                     } else {
@@ -361,7 +359,7 @@ impl Writer for SpliceWriter {
                     cur.spill.write_all(b")").map_err(io)?;
                     cur.stmt_bytes += self.line.len() + 3;
                     if cur.stmt_bytes >= INSERT_BYTES {
-                        cur.spill.write_all(b";\n").map_err(io)?;
+                        cur.spill.write_all(b";").map_err(io)?;
                         cur.stmt_bytes = 0;
                     }
                 }
@@ -377,7 +375,7 @@ impl Writer for SpliceWriter {
         };
         let io = |e| Error::io(&self.out, e);
         if cur.kind == SegKind::Insert && cur.stmt_bytes > 0 {
-            cur.spill.write_all(b";\n").map_err(io)?;
+            cur.spill.write_all(b";").map_err(io)?;
         }
         let file = cur.spill.into_inner().map_err(|e| io(e.into_error()))?;
         self.spills[cur.table] = Some(file);

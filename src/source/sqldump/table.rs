@@ -15,7 +15,7 @@ use super::copy::{CopyError, split_line};
 use super::index::{SegKind, TableIndex};
 use super::values::{InsertReader, RowError};
 use crate::error::{Error, Location, Result};
-use crate::source::rows::{RowBatcher, text_schema};
+use crate::source::rows::{RowBatcher, bytea_hex, is_binary_sql_type, text_schema};
 use crate::source::{DatasetInfo, RowCount, Source};
 use crate::value::Batch;
 
@@ -42,10 +42,15 @@ pub struct DumpShared {
 struct Task {
     seg: usize,
     from: u64,
+    /// Rows starting at or after this absolute offset belong to the next window.
+    until: u64,
     /// `None`: to the segment's end.
     quota: Option<u64>,
     /// Starts mid-segment: the reader must find a row boundary first.
     resync: bool,
+    /// Continues a window paused by its quota: `from` is just after a row read earlier, on
+    /// this line (for INSERTs: after a `)`, inside a statement).
+    resume: Option<u64>,
 }
 
 enum Reader {
@@ -69,6 +74,15 @@ pub struct DumpTableSource {
     sampled: bool,
     finished: bool,
     binary_seen: bool,
+    /// Per schema column: its declared type holds raw bytes (see [`is_binary_sql_type`]).
+    binary_cols: Vec<bool>,
+    /// Windows stopped by their quota, to be continued if later windows leave quota unused
+    /// (e.g. an extended INSERT far longer than a window: later windows find no statement).
+    paused: VecDeque<Task>,
+    /// Quota left unused by the last window.
+    leftover: u64,
+    /// Some rows were left unread (sampling windows, quotas): the row count is an estimate.
+    partial: bool,
 }
 
 impl DumpTableSource {
@@ -141,7 +155,16 @@ impl DumpTableSource {
                 .collect();
             Arc::new(arrow_schema::Schema::new(fields))
         };
+        let binary_cols = columns
+            .iter()
+            .map(|(_, t)| t.as_deref().is_some_and(is_binary_sql_type))
+            .collect();
         let tasks = plan(&table, sample_rows);
+        let covers_all = tasks.len() == table.segments.len()
+            && tasks.iter().all(|t| {
+                let s = &table.segments[t.seg];
+                t.from == s.start && t.until == s.end
+            });
         Ok(DumpTableSource {
             batcher: RowBatcher::new(schema.clone(), batch_rows),
             info,
@@ -156,6 +179,10 @@ impl DumpTableSource {
             sampled: sample_rows.is_some(),
             finished: false,
             binary_seen: false,
+            partial: !covers_all,
+            binary_cols,
+            paused: VecDeque::new(),
+            leftover: 0,
         })
     }
 
@@ -166,11 +193,18 @@ impl DumpTableSource {
     fn open_reader(&self, task: &Task) -> Result<Option<Reader>> {
         let seg = &self.table.segments[task.seg];
         let file = File::open(&self.shared.path).map_err(|e| Error::io(&self.shared.path, e))?;
+        // A resynchronising window starts one byte early so that a row (line or statement)
+        // starting exactly at `from` is recognised by the newline before it.
+        let open_at = if task.resync {
+            task.from.saturating_sub(1).max(seg.start)
+        } else {
+            task.from
+        };
         let win =
-            Window::new(file, task.from, seg.end).map_err(|e| Error::io(&self.shared.path, e))?;
+            Window::new(file, open_at, seg.end).map_err(|e| Error::io(&self.shared.path, e))?;
         // Lines are only known at a segment's start; resynchronised windows report the
         // segment's line as the nearest known place.
-        let line = seg.line;
+        let line = task.resume.unwrap_or(seg.line);
         match seg.kind {
             SegKind::Copy => {
                 let mut win = win;
@@ -198,7 +232,10 @@ impl DumpTableSource {
                     self.shared.standard_strings,
                     self.shared.max_value,
                 );
-                if task.resync {
+                r.stop = task.until;
+                if task.resume.is_some() {
+                    r.resume_after_row();
+                } else if task.resync {
                     let kw: &[u8] = b"INSERT ";
                     match r.resync_to_statement(kw) {
                         Ok(true) => {}
@@ -220,12 +257,25 @@ impl DumpTableSource {
         }
     }
 
-    /// Decode a value's bytes as text in the dump's encoding.
-    fn text<'a>(&self, bytes: &'a [u8], binary: bool) -> std::result::Result<Cow<'a, str>, ()> {
-        if binary {
+    /// A value's bytes as text. Columns declared binary hold raw bytes: MySQL dumps write
+    /// them as (escaped) string or hex literals, which become [`bytea_hex`] text; PostgreSQL
+    /// dumps already write bytea as `\x…` (or the old escape format) text, kept as it is.
+    /// Binary literals (`_binary '…'`, `0x…`, `X'…'`) elsewhere are text when they are UTF-8,
+    /// else bytea hex. Other values are decoded in the dump's encoding (`Err` if invalid).
+    fn text<'a>(
+        &self,
+        bytes: &'a [u8],
+        literal_binary: bool,
+        column_binary: bool,
+    ) -> std::result::Result<Cow<'a, str>, ()> {
+        let mysql = self.shared.dialect == Dialect::MySql;
+        if column_binary && mysql {
+            return Ok(Cow::Owned(bytea_hex(bytes)));
+        }
+        if literal_binary || column_binary {
             return Ok(match std::str::from_utf8(bytes) {
                 Ok(s) => Cow::Borrowed(s),
-                Err(_) => Cow::Owned(crate::digest::hex(bytes)),
+                Err(_) => Cow::Owned(bytea_hex(bytes)),
             });
         }
         match self.shared.encoding {
@@ -238,11 +288,30 @@ impl DumpTableSource {
 
     /// A window that ended early (or could not start) passes its unused quota on to the next.
     fn pass_on_quota(&mut self, left: Option<u64>) {
-        if let (Some(left), Some(next)) = (left, self.tasks.front_mut())
-            && let Some(q) = next.quota.as_mut()
-        {
-            *q += left;
+        let Some(left) = left else { return };
+        match self.tasks.front_mut() {
+            Some(next) => {
+                if let Some(q) = next.quota.as_mut() {
+                    *q += left;
+                }
+            }
+            None => self.leftover += left,
         }
+    }
+
+    /// When every window is done and quota is left, continue the paused windows with it
+    /// (each still ends at its own `until`, so rows stay disjoint). False if there is nothing
+    /// to continue.
+    fn resume_paused(&mut self) -> bool {
+        if self.leftover == 0 || self.paused.is_empty() {
+            return false;
+        }
+        self.tasks = std::mem::take(&mut self.paused);
+        if let Some(first) = self.tasks.front_mut() {
+            first.quota = Some(self.leftover);
+        }
+        self.leftover = 0;
+        true
     }
 
     /// Read rows of the current task into the batcher until it is full or the task ends.
@@ -259,7 +328,9 @@ impl DumpTableSource {
                 let mut spare: Vec<Option<Cow<'static, str>>> = Vec::with_capacity(width);
                 let mut owned = String::new();
                 while self.batcher.room() > 0 && task.quota != Some(0) {
-                    if win.at_end().map_err(|e| Error::io(&self.shared.path, e))? {
+                    if win.offset() >= task.until
+                        || win.at_end().map_err(|e| Error::io(&self.shared.path, e))?
+                    {
                         more = false;
                         break;
                     }
@@ -364,9 +435,13 @@ impl DumpTableSource {
                         match &v.bytes {
                             None => decoded.push(None),
                             Some(range) => {
-                                self.binary_seen |= v.binary
-                                    && std::str::from_utf8(&r.arena[range.clone()]).is_err();
-                                match self.text(&r.arena[range.clone()], v.binary) {
+                                let column_binary = self.binary_cols[map[k]];
+                                // (PostgreSQL bytea is text in the dump already.)
+                                self.binary_seen |= (column_binary
+                                    && self.shared.dialect == Dialect::MySql)
+                                    || (v.binary
+                                        && std::str::from_utf8(&r.arena[range.clone()]).is_err());
+                                match self.text(&r.arena[range.clone()], v.binary, column_binary) {
                                     Ok(t) => decoded.push(Some(t)),
                                     Err(()) => {
                                         let col = self.schema.field(map[k]).name().clone();
@@ -399,6 +474,22 @@ impl DumpTableSource {
         if more && task.quota != Some(0) {
             self.reader = Some((reader, task));
             return Ok(true);
+        }
+        // The quota ran out before the window's end (maybe exactly at it: then the count is
+        // merely called an estimate). Keep where it stopped, to continue with unused quota.
+        self.partial |= more;
+        if more {
+            let (from, line) = match &reader {
+                Reader::Copy { win, line } => (win.offset(), *line),
+                Reader::Insert(r) => (r.offset(), r.line),
+            };
+            self.paused.push_back(Task {
+                from,
+                quota: Some(0),
+                resync: false,
+                resume: Some(line),
+                ..task
+            });
         }
         self.pass_on_quota(task.quota);
         Ok(false)
@@ -466,12 +557,19 @@ fn first_row_width(shared: &DumpShared, table: &TableIndex, loc: &Location) -> R
 }
 
 /// Reading plan: every segment whole, or sampling windows spread over the table's bytes.
+///
+/// Windows are disjoint by construction: a window starting mid-segment owns the rows (COPY
+/// lines, INSERT statements) that *start* at or after its `from`, and reads only those starting
+/// before its `until`, which is the next window's `from` in the same segment (else the
+/// segment's end). So no row is read twice, whatever the quotas and however rows are laid out.
 fn plan(table: &TableIndex, sample_rows: Option<usize>) -> VecDeque<Task> {
     let whole = |i: usize, s: &super::index::Segment| Task {
         seg: i,
         from: s.start,
+        until: s.end,
         quota: None,
         resync: false,
+        resume: None,
     };
     let Some(n) = sample_rows else {
         return table
@@ -500,25 +598,38 @@ fn plan(table: &TableIndex, sample_rows: Option<usize>) -> VecDeque<Task> {
     }
     let k = WINDOWS.min(n.div_ceil(64)).max(1);
     let per = (n / k).max(1) as u64;
-    let mut tasks = VecDeque::new();
+    // Window starts as (segment, absolute offset), in file order, without duplicates.
+    let mut starts: Vec<(usize, u64)> = Vec::with_capacity(k);
     for w in 0..k {
         let target = total / k as u64 * w as u64;
-        // Map the byte position to a segment.
         let mut acc = 0u64;
         for (i, s) in table.segments.iter().enumerate() {
             let len = s.end - s.start;
             if target < acc + len || i + 1 == table.segments.len() {
-                let off = target.saturating_sub(acc).min(len);
-                tasks.push_back(Task {
-                    seg: i,
-                    from: s.start + off,
-                    quota: Some(per),
-                    resync: off > 0,
-                });
+                let at = (i, s.start + target.saturating_sub(acc).min(len));
+                if starts.last() != Some(&at) {
+                    starts.push(at);
+                }
                 break;
             }
             acc += len;
         }
+    }
+    let mut tasks = VecDeque::with_capacity(starts.len());
+    for (w, &(seg, from)) in starts.iter().enumerate() {
+        let s = &table.segments[seg];
+        let until = match starts.get(w + 1) {
+            Some(&(next_seg, next_from)) if next_seg == seg => next_from,
+            _ => s.end,
+        };
+        tasks.push_back(Task {
+            seg,
+            from,
+            until,
+            quota: Some(per),
+            resync: from > s.start,
+            resume: None,
+        });
     }
     tasks
 }
@@ -542,9 +653,13 @@ impl Source for DumpTableSource {
             }
             if self.reader.is_none() {
                 let Some(task) = self.tasks.pop_front() else {
+                    if self.resume_paused() {
+                        continue;
+                    }
                     break;
                 };
                 if task.quota == Some(0) {
+                    self.partial = true;
                     continue;
                 }
                 match self.open_reader(&task)? {
@@ -561,7 +676,7 @@ impl Source for DumpTableSource {
         if self.binary_seen {
             self.info
                 .notes
-                .push("binary values that are not text are read as hexadecimal".into());
+                .push("binary values are read as \\x followed by lower-case hexadecimal".into());
         }
         if let Some(b) = self.batcher.take()? {
             // The table's own truncation error comes after its readable rows.
@@ -574,7 +689,7 @@ impl Source for DumpTableSource {
         if let Some(n) = self.table.known_rows() {
             return Some(RowCount::Exact(n));
         }
-        if !self.sampled {
+        if !self.sampled || (self.finished && !self.partial) {
             return Some(RowCount::Exact(self.rows_read));
         }
         if self.rows_read == 0 || self.bytes_read == 0 {
@@ -592,6 +707,86 @@ impl DumpTableSource {
         match self.table.error.take() {
             Some((line, msg)) => Err(Error::input(self.loc(), format!("line {line}: {msg}"))),
             None => Ok(None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::Format;
+    use crate::source::sqldump::index;
+    use crate::source::sqldump::tests::styled_dump;
+    use arrow_array::{Array, StringArray};
+    use std::io::Write;
+
+    /// The ids each sampling window reads when its quota is lifted: windows must partition the
+    /// table's rows (disjoint, and together every row).
+    fn window_ids(sql: &[u8], dialect: Dialect, sample: usize) -> Vec<Vec<u64>> {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(sql).unwrap();
+        let file = File::open(f.path()).unwrap();
+        let ix = index::build(file, sql.len() as u64, dialect).unwrap();
+        let table = ix.tables.into_iter().next().unwrap();
+        let shared = Arc::new(DumpShared {
+            path: f.path().to_path_buf(),
+            keep: None,
+            dialect,
+            encoding: None,
+            standard_strings: true,
+            max_value: 1 << 20,
+        });
+        let tasks = plan(&table, Some(sample));
+        assert!(tasks.len() > 1, "the table is large enough to be windowed");
+        let mut out = Vec::new();
+        for task in tasks {
+            let info = DatasetInfo {
+                source: "d.sql".into(),
+                table: Some(table.name.clone()),
+                format: Format::PgDump,
+                notes: Vec::new(),
+            };
+            let mut src =
+                DumpTableSource::new(info, shared.clone(), table.clone(), None, 4096).unwrap();
+            src.tasks = VecDeque::from([Task {
+                quota: None,
+                ..task
+            }]);
+            let mut ids = Vec::new();
+            while let Some(b) = src.next_batch().unwrap() {
+                let a = b.data.column(0);
+                let a = a.as_any().downcast_ref::<StringArray>().unwrap();
+                ids.extend((0..a.len()).map(|r| a.value(r).parse::<u64>().unwrap()));
+            }
+            out.push(ids);
+        }
+        out
+    }
+
+    #[test]
+    fn sampling_windows_partition_the_rows() {
+        let n = 4581u64;
+        for (style, dialect) in [
+            ("single", Dialect::MySql),
+            ("multi", Dialect::MySql),
+            ("one", Dialect::MySql),
+            ("copy", Dialect::Pg),
+        ] {
+            let windows = window_ids(&styled_dump(style, n as usize), dialect, 1000);
+            let mut all: Vec<u64> = windows.iter().flatten().copied().collect();
+            all.sort_unstable();
+            assert_eq!(
+                all,
+                (0..n).collect::<Vec<_>>(),
+                "{style}: windows {:?}",
+                windows.iter().map(Vec::len).collect::<Vec<_>>()
+            );
+            if style != "one" {
+                assert!(
+                    windows.iter().all(|w| !w.is_empty()),
+                    "{style}: an empty window"
+                );
+            }
         }
     }
 }

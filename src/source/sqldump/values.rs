@@ -62,6 +62,9 @@ pub struct InsertReader {
     pub row: Vec<Value>,
     /// Line the current row started on.
     pub row_line: u64,
+    /// Statements starting at or after this absolute offset are not read (the next sampling
+    /// window owns them).
+    pub stop: u64,
 }
 
 impl InsertReader {
@@ -83,6 +86,7 @@ impl InsertReader {
             arena: Vec::new(),
             row: Vec::new(),
             row_line: line,
+            stop: u64::MAX,
         }
     }
 
@@ -161,7 +165,13 @@ impl InsertReader {
             match self.at {
                 At::Statement => {
                     self.skip_ws()?;
-                    if self.win.at_end()? {
+                    // An INSERT inside a MySQL `DELIMITER ;;` region ends with `;;`: the
+                    // extra `;` is an empty statement.
+                    while self.peek(0)? == Some(b';') {
+                        self.adv(1);
+                        self.skip_ws()?;
+                    }
+                    if self.win.at_end()? || self.offset() >= self.stop {
                         return Ok(false);
                     }
                     self.skip_to_values()?;
@@ -542,6 +552,12 @@ impl InsertReader {
         self.arena.truncate(start);
         self.arena.extend_from_slice(&bytes);
         Ok(())
+    }
+
+    /// The reader starts just after a row's `)` inside a statement (a paused sampling window
+    /// continues where it stopped).
+    pub fn resume_after_row(&mut self) {
+        self.at = At::AfterTuple;
     }
 
     /// Move to the first INSERT statement at or after absolute offset `pos` that starts a
