@@ -5,7 +5,8 @@
 //!   still resolves;
 //! - when the output keeps the input's schema (a dump), a key column may only get an action
 //!   that keeps distinct values distinct (`keep`, `pseudonymise`, `fpe`): anything else
-//!   would give many rows one value and break the key, so the plan refuses it by name.
+//!   would give many rows one value and break the key, so the plan refuses it by name; and a
+//!   partition key may only be kept (a changed value could leave its partition's range).
 use std::collections::HashMap;
 
 use super::{Conflict, DatasetPlan, Plan};
@@ -153,6 +154,20 @@ fn refuse_broken_keys(
         };
         for (c, col) in d.columns.iter().zip(&scan.columns) {
             let k = &col.keys;
+            if k.partition && !matches!(c.spec, ActionSpec::Keep {}) {
+                plan.conflicts.push(Conflict {
+                    dataset: super::plan_label(d),
+                    column: c.name.clone(),
+                    problem: format!(
+                        "is a partition key: `{}` changes values, so a row could leave the \
+                         range of its partition and the load would fail. Keep it (a rule with \
+                         column = \"{}\" and action = \"keep\" says so explicitly) or write the \
+                         output as CSV, Parquet or SQLite",
+                        c.action, c.name
+                    ),
+                });
+                continue;
+            }
             if !k.is_key() || keeps_values_distinct(&c.spec) {
                 continue;
             }

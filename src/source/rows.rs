@@ -36,6 +36,9 @@ pub struct ColumnKeys {
     /// Declared NOT NULL.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub not_null: bool,
+    /// Part of the partition key (rows are placed in partitions by it).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub partition: bool,
 }
 
 impl ColumnKeys {
@@ -50,6 +53,7 @@ impl ColumnKeys {
         let kinds = m.get(KEY_KEY).map(String::as_str).unwrap_or("");
         ColumnKeys {
             primary: kinds.split(',').any(|k| k == "primary"),
+            partition: kinds.split(',').any(|k| k == "partition"),
             unique: kinds.split(',').any(|k| k == "unique"),
             references: m
                 .get(REFERENCES_KEY)
@@ -68,6 +72,9 @@ impl ColumnKeys {
         }
         if self.unique {
             kinds.push("unique");
+        }
+        if self.partition {
+            kinds.push("partition");
         }
         if let Some((t, c)) = &self.references {
             kinds.push("foreign");

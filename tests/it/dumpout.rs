@@ -17,14 +17,14 @@ use crate::db::{env_url, unique};
 use crate::util::{TestDir, anonkos, root, run, stderr, stdout};
 
 /// Host, port and user of a test URL such as `postgres://postgres@127.0.0.1:5432/postgres`.
-struct Server {
-    host: String,
-    port: String,
-    user: String,
+pub(crate) struct Server {
+    pub(crate) host: String,
+    pub(crate) port: String,
+    pub(crate) user: String,
 }
 
 impl Server {
-    fn parse(url: &str) -> Server {
+    pub(crate) fn parse(url: &str) -> Server {
         let rest = url.split_once("://").map_or(url, |(_, r)| r);
         let (auth, hostpart) = rest.split_once('@').unwrap_or(("root", rest));
         let user = auth.split(':').next().unwrap_or("root").to_string();
@@ -38,7 +38,7 @@ impl Server {
     }
 
     /// `psql` on `db` with ON_ERROR_STOP, reading `sql` from stdin; `env` adds settings.
-    fn psql(&self, db: &str, sql: &str, env: &[(&str, &str)], dir: &Path) -> Output {
+    pub(crate) fn psql(&self, db: &str, sql: &str, env: &[(&str, &str)], dir: &Path) -> Output {
         let port = if self.port.is_empty() {
             "5432"
         } else {
@@ -62,7 +62,7 @@ impl Server {
     }
 
     /// The `mariadb` client on `db` (may be empty), reading `sql` from stdin.
-    fn mariadb(&self, db: &str, sql: &[u8], extra: &[&str], dir: &Path) -> Output {
+    pub(crate) fn mariadb(&self, db: &str, sql: &[u8], extra: &[&str], dir: &Path) -> Output {
         let port = if self.port.is_empty() {
             "3306"
         } else {
@@ -131,7 +131,7 @@ fn patients(d: &TestDir, n: usize) -> (Vec<String>, Vec<Vec<String>>) {
 }
 
 /// A test key file.
-fn keygen(d: &TestDir) -> String {
+pub(crate) fn keygen(d: &TestDir) -> String {
     let key = d.path().join("test.key").display().to_string();
     let o = run(&["keygen", "--out", &key]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -139,7 +139,7 @@ fn keygen(d: &TestDir) -> String {
 }
 
 /// Run a shipped pipeline on one input into `out`; returns the written dump's path.
-fn run_on(pipeline: &str, input: &Path, out: &Path, key: &str) -> PathBuf {
+pub(crate) fn run_on(pipeline: &str, input: &Path, out: &Path, key: &str) -> PathBuf {
     let o = anonkos()
         .current_dir(root())
         .args(["run", &format!("pipelines/{pipeline}.toml"), "--quiet"])
@@ -246,7 +246,7 @@ fn pg_schema(header: &[String], rows: &[Vec<String>], marker: &str) -> String {
 }
 
 /// Counts of schema objects by kind in the non-system schemas of the connected database.
-const PG_OBJECTS: &str = "SELECT 'rel ' || c.relkind::text, count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+pub(crate) const PG_OBJECTS: &str = "SELECT 'rel ' || c.relkind::text, count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
      WHERE n.nspname NOT IN ('pg_catalog','information_schema','pg_toast') AND c.relname <> 'canary' GROUP BY 1 \
      UNION ALL SELECT 'type ' || t.typtype::text, count(*) FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
      WHERE n.nspname NOT IN ('pg_catalog','information_schema','pg_toast') AND t.typtype IN ('e','d') GROUP BY 1 \
@@ -260,10 +260,10 @@ const PG_OBJECTS: &str = "SELECT 'rel ' || c.relkind::text, count(*) FROM pg_cla
      ORDER BY 1;";
 
 /// Drops the databases it names when dropped.
-struct PgDbs<'a> {
-    server: &'a Server,
-    names: Vec<String>,
-    dir: PathBuf,
+pub(crate) struct PgDbs<'a> {
+    pub(crate) server: &'a Server,
+    pub(crate) names: Vec<String>,
+    pub(crate) dir: PathBuf,
 }
 
 impl Drop for PgDbs<'_> {
@@ -518,7 +518,7 @@ fn my_schema(header: &[String], rows: &[Vec<String>], marker: &str) -> String {
 }
 
 /// Counts of schema objects by kind in database `db`.
-fn my_objects(db: &str) -> String {
+pub(crate) fn my_objects(db: &str) -> String {
     let w = format!("'{db}'");
     format!(
         "SELECT 'table', table_type, count(*) FROM information_schema.tables WHERE table_schema = {w} AND table_name <> 'canary' GROUP BY table_type \
@@ -535,10 +535,10 @@ fn my_objects(db: &str) -> String {
 }
 
 /// Drops the MariaDB databases it names when dropped.
-struct MyDbs<'a> {
-    server: &'a Server,
-    names: Vec<String>,
-    dir: PathBuf,
+pub(crate) struct MyDbs<'a> {
+    pub(crate) server: &'a Server,
+    pub(crate) names: Vec<String>,
+    pub(crate) dir: PathBuf,
 }
 
 impl Drop for MyDbs<'_> {

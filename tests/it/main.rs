@@ -13,6 +13,7 @@ mod leak;
 mod privacy;
 mod realdump;
 mod report;
+mod restore;
 mod run;
 mod samples;
 mod shard;

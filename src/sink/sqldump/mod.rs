@@ -47,6 +47,35 @@ enum Slot {
     },
     /// A column the pipeline dropped: written as NULL.
     Null,
+    /// A generated column: in an INSERT the server computes it (from the rewritten values).
+    Default,
+}
+
+/// Where column `name` of the written rows comes from.
+fn slot(
+    name: &str,
+    schema: &SchemaRef,
+    declared: &[(String, String)],
+    generated: &[String],
+) -> Slot {
+    if generated.iter().any(|g| g == name) {
+        return Slot::Default;
+    }
+    let Some(idx) = schema.fields().iter().position(|f| f.name() == name) else {
+        return Slot::Null;
+    };
+    let kind = declared
+        .iter()
+        .find(|(d, _)| d == name)
+        .map(|(_, t)| sql_kind(t));
+    Slot::Col {
+        idx,
+        binary: kind == Some(SqlKind::Binary),
+        max_chars: match kind {
+            Some(SqlKind::Text(limit)) => limit,
+            _ => None,
+        },
+    }
 }
 
 /// The table being written.
@@ -138,25 +167,7 @@ impl SpliceWriter {
         };
         let slots = names
             .iter()
-            .map(
-                |n| match schema.fields().iter().position(|f| f.name() == n) {
-                    Some(idx) => {
-                        let ty = declared
-                            .iter()
-                            .find(|(d, _)| d == n)
-                            .map(|(_, t)| t.as_str());
-                        Slot::Col {
-                            idx,
-                            binary: ty.map(sql_kind) == Some(SqlKind::Binary),
-                            max_chars: match ty.map(sql_kind) {
-                                Some(SqlKind::Text(limit)) => limit,
-                                _ => None,
-                            },
-                        }
-                    }
-                    None => Slot::Null,
-                },
-            )
+            .map(|n| slot(n, schema, &declared, &t.constraints.generated))
             .collect();
         Ok((names, slots))
     }
@@ -190,7 +201,11 @@ impl SpliceWriter {
                 line.extend_from_slice(sep);
             }
             let (value, binary) = match slot {
-                Slot::Null => (None, false),
+                Slot::Default if cur.kind == SegKind::Insert => {
+                    line.extend_from_slice(b"DEFAULT");
+                    continue;
+                }
+                Slot::Null | Slot::Default => (None, false),
                 Slot::Col { idx, binary, .. } => (rows.cell(*idx), *binary),
             };
             if let (

@@ -28,6 +28,15 @@ pub struct Constraints {
     pub foreign: Vec<ForeignKey>,
     /// Columns declared NOT NULL (primary key columns are NOT NULL too).
     pub not_null: Vec<String>,
+    /// Generated columns (`GENERATED ALWAYS AS (…)`, MySQL `AS (…)`): their values are
+    /// computed by the server, and an INSERT may only give them `DEFAULT`.
+    pub generated: Vec<String>,
+    /// Columns the table is partitioned by (its own `PARTITION BY`, or its parent's).
+    pub partition_key: Vec<String>,
+    /// The partitioned table this one is a partition of (qualified like the index's names).
+    pub partition_of: Option<String>,
+    /// While parsing `ALTER TABLE parent ATTACH PARTITION child`: the child's name parts.
+    pub attached: Option<Vec<String>>,
 }
 
 impl Constraints {
@@ -57,6 +66,13 @@ impl Constraints {
             if !self.not_null.contains(&c) {
                 self.not_null.push(c);
             }
+        }
+        self.generated.extend(other.generated);
+        if !other.partition_key.is_empty() {
+            self.partition_key = other.partition_key;
+        }
+        if other.partition_of.is_some() {
+            self.partition_of = other.partition_of;
         }
     }
 }
@@ -92,6 +108,14 @@ fn column_constraints(toks: &[Tok], column: &str, dialect: Dialect) -> Constrain
             t if depth == 0 && t.is("NOT") && toks.get(i + 1).is_some_and(|n| n.is("NULL")) => {
                 c.not_null.push(column.to_string());
                 i += 1;
+            }
+            // `GENERATED ALWAYS AS (expr)`, or MySQL's short `AS (expr)`; not identity columns.
+            t if depth == 0
+                && t.is("AS")
+                && toks.get(i + 1) == Some(&Tok::Punct('('))
+                && !c.generated.iter().any(|g| g == column) =>
+            {
+                c.generated.push(column.to_string());
             }
             t if depth == 0 && t.is("PRIMARY") => c.primary = vec![column.to_string()],
             t if depth == 0 && t.is("UNIQUE") => c.unique.push(vec![column.to_string()]),
@@ -215,6 +239,14 @@ pub fn alter_table(toks: &[Tok], dialect: Dialect) -> Option<(Vec<String>, Const
                     c.merge(table_constraint(toks, start, dialect));
                 }
             }
+            // `ATTACH PARTITION child FOR VALUES …` (pg_dump's way of making partitions)
+            t if depth == 0 && t.is("ATTACH") => {
+                if toks.get(k + 1).is_some_and(|p| p.is("PARTITION"))
+                    && let Some((child, _)) = qualified_name(toks, k + 2, dialect)
+                {
+                    c.attached = Some(child);
+                }
+            }
             // `ALTER COLUMN x SET NOT NULL`
             t if depth == 0 && t.is("ALTER") => {
                 let mut j = k + 1;
@@ -249,6 +281,7 @@ pub fn column_keys(c: &Constraints, columns: &[String]) -> Vec<crate::source::ro
                 Some((table, column))
             });
             crate::source::rows::ColumnKeys {
+                partition: c.partition_key.iter().any(|x| x == col),
                 primary: c.primary.iter().any(|x| x == col),
                 unique: c.unique.iter().any(|u| u.iter().any(|x| x == col)),
                 references,
@@ -256,6 +289,84 @@ pub fn column_keys(c: &Constraints, columns: &[String]) -> Vec<crate::source::ro
             }
         })
         .collect()
+}
+
+/// After a table's column list: the columns named in `PARTITION BY RANGE|LIST|HASH|KEY
+/// [COLUMNS] (…)` (PostgreSQL, MySQL; expressions such as `YEAR(born)` count the columns they
+/// use), among `columns`.
+pub fn partition_key(rest: &[Tok], dialect: Dialect, columns: &[&str]) -> Vec<String> {
+    let Some(p) = rest
+        .windows(2)
+        .position(|w| w[0].is("PARTITION") && w[1].is("BY"))
+    else {
+        return Vec::new();
+    };
+    let Some(open) = rest[p..].iter().position(|t| *t == Tok::Punct('(')) else {
+        return Vec::new();
+    };
+    let mut depth = 0usize;
+    let mut out: Vec<String> = Vec::new();
+    for t in &rest[p + open..] {
+        match t {
+            Tok::Punct('(') => depth += 1,
+            Tok::Punct(')') => {
+                depth -= 1;
+                if depth == 0 {
+                    break;
+                }
+            }
+            t => {
+                if let Some(name) = t.ident(dialect)
+                    && columns.contains(&name.as_str())
+                    && !out.contains(&name)
+                {
+                    out.push(name);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `CREATE TABLE child PARTITION OF parent …`: the child's and the parent's name parts.
+pub fn partition_of(toks: &[Tok], dialect: Dialect) -> Option<(Vec<String>, Vec<String>)> {
+    let at = toks.iter().position(|t| t.is("TABLE"))?;
+    let mut i = at + 1;
+    if toks.get(i).is_some_and(|t| t.is("IF")) {
+        i += 3;
+    }
+    let (child, next) = qualified_name(toks, i, dialect)?;
+    if !(toks.get(next)?.is("PARTITION") && toks.get(next + 1)?.is("OF")) {
+        return None;
+    }
+    let (parent, _) = qualified_name(toks, next + 2, dialect)?;
+    Some((child, parent))
+}
+
+/// Partitions are partitioned by their parent's key (through any depth of nesting).
+pub fn inherit_partition_keys(tables: &mut [super::index::TableIndex]) {
+    for _ in 0..8 {
+        let keys: Vec<(String, Vec<String>)> = tables
+            .iter()
+            .map(|t| (t.name.clone(), t.constraints.partition_key.clone()))
+            .collect();
+        let mut changed = false;
+        for t in tables.iter_mut() {
+            let Some(parent) = &t.constraints.partition_of else {
+                continue;
+            };
+            if let Some((_, key)) = keys.iter().find(|(n, _)| n == parent)
+                && !key.is_empty()
+                && t.constraints.partition_key != *key
+            {
+                t.constraints.partition_key = key.clone();
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
 }
 
 /// Add `other` to the constraints already known for a table.
@@ -307,6 +418,22 @@ mod tests {
         assert_eq!(c.foreign[1].columns, vec!["a", "b"]);
         assert_eq!(c.foreign[1].references, vec!["x", "y"]);
         assert!(c.is_key("a") && c.is_key("p") && !c.is_key("note"));
+        assert!(c.generated.is_empty());
+    }
+
+    #[test]
+    fn generated_columns_but_not_identities() {
+        let c = items(
+            "id integer GENERATED ALWAYS AS IDENTITY, e text, u text GENERATED ALWAYS AS (upper(e)) STORED, \
+             n int GENERATED BY DEFAULT AS IDENTITY (START WITH 5)",
+            Dialect::Pg,
+        );
+        assert_eq!(c.generated, vec!["u"]);
+        let c = items(
+            "`e` varchar(9), `u` varchar(9) AS (upper(`e`)) STORED, `v` int GENERATED ALWAYS AS (length(`e`)) VIRTUAL",
+            Dialect::MySql,
+        );
+        assert_eq!(c.generated, vec!["u", "v"]);
     }
 
     #[test]

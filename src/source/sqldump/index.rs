@@ -167,7 +167,12 @@ pub fn build(file: File, len: u64, dialect: Dialect) -> std::io::Result<DumpInde
         let prev_insert = last_insert.take();
         match kw.as_str() {
             "CREATE" => {
-                if let Some((name, cols, mut cons)) = create_table(&toks, dialect) {
+                if let Some((child, parent)) = ddl::partition_of(&toks, dialect) {
+                    let child = qualify(child, dialect, &search_path, &database);
+                    let parent = qualify(parent, dialect, &search_path, &database);
+                    let t = table_slot(&mut ix, &child);
+                    ix.tables[t].constraints.partition_of = Some(parent);
+                } else if let Some((name, cols, mut cons)) = create_table(&toks, dialect) {
                     let full = qualify(name, dialect, &search_path, &database);
                     qualify_references(&mut cons, dialect, &search_path, &database);
                     let t = table_slot(&mut ix, &full);
@@ -180,6 +185,12 @@ pub fn build(file: File, len: u64, dialect: Dialect) -> std::io::Result<DumpInde
                 if let Some((name, mut cons)) = ddl::alter_table(&toks, dialect) {
                     let full = qualify(name, dialect, &search_path, &database);
                     qualify_references(&mut cons, dialect, &search_path, &database);
+                    if let Some(child) = cons.attached.take() {
+                        let child = qualify(child, dialect, &search_path, &database);
+                        if let Some(t) = ix.tables.iter_mut().find(|t| t.name == child) {
+                            t.constraints.partition_of = Some(full.clone());
+                        }
+                    }
                     if let Some(t) = ix.tables.iter_mut().find(|t| t.name == full) {
                         ddl::add(&mut t.constraints, cons);
                     }
@@ -294,6 +305,7 @@ pub fn build(file: File, len: u64, dialect: Dialect) -> std::io::Result<DumpInde
         last_insert = this_insert;
     }
     resolve_primary_references(&mut ix.tables);
+    ddl::inherit_partition_keys(&mut ix.tables);
     if unknown > 5 {
         ix.notes.push(format!(
             "{} more unrecognised statements skipped",
@@ -496,12 +508,14 @@ fn create_table(toks: &[Tok], dialect: Dialect) -> Option<TableDef> {
     let mut cons = ddl::Constraints::default();
     let mut depth = 0usize;
     let mut item: Vec<&Tok> = Vec::new();
-    for t in &toks[next + 1..] {
+    for (k, t) in toks.iter().enumerate().skip(next + 1) {
         match t {
             Tok::Punct('(') => depth += 1,
             Tok::Punct(')') if depth == 0 => {
                 column_def(&item, dialect, &mut cols);
                 ddl::table_item(&item, dialect, &mut cons);
+                let names: Vec<&str> = cols.iter().map(|(n, _)| n.as_str()).collect();
+                cons.partition_key = ddl::partition_key(&toks[k + 1..], dialect, &names);
                 return Some((name, cols, cons));
             }
             Tok::Punct(')') => depth -= 1,
