@@ -360,6 +360,15 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
                 )
             })
     };
+    if let Some(spec) = opts.shard
+        && plan.datasets.iter().any(keeps_schema)
+    {
+        return Err(Error::Usage(format!(
+            "--shard {spec}: a dump output is one file, the input dump with its rows rewritten, \
+             so it cannot be written in parts; run without --shard, or set [output] format to \
+             parquet, csv or sqlite"
+        )));
+    }
     crate::plan::fit_output(&mut plan, &scans, &keeps_schema);
     report.plan = Some(plan.clone());
     if !plan.conflicts.is_empty() {

@@ -827,3 +827,18 @@ fn actions_that_break_keys_or_types_are_refused_by_name() {
         "a dropped column is NULL in the kept schema"
     );
 }
+
+#[test]
+fn dump_outputs_are_not_sharded() {
+    let d = TestDir::new();
+    let input = keyed_dump(&d);
+    let rules = "[[rules]]\ncategory = \"kosovo_personal_number\"\naction = \"fpe\"\n";
+    let o = run_rules(&d, &input, rules, &["--shard", "1/2"]);
+    assert_eq!(o.status.code(), Some(2), "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stderr(&o).contains("cannot be written in parts"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!d.path().join("out/keyed.sql").exists());
+}
