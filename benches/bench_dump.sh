@@ -47,7 +47,7 @@ time_of() {
 }
 fresh_pg() { "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS anonkos_load" -c "CREATE DATABASE anonkos_load"; }
 fresh_my() { "${MY[@]}" -e "DROP DATABASE IF EXISTS anonkos_load; CREATE DATABASE anonkos_load"; }
-my_load() { "${MY[@]}" anonkos_load < "$1"; }
+# (/usr/bin/time runs programs, not shell functions: MariaDB loads go through sh -c.)
 
 rm -f "$DATA/times"
 for _ in $(seq "$REPS"); do
@@ -57,12 +57,12 @@ for _ in $(seq "$REPS"); do
   time_of pg-run "$BIN" run pipelines/test-copy.toml --quiet --input "$DATA/real.pg.sql" \
     --out-dir "$DATA/out-pg" --key-file "$DATA/bench.key"
   fresh_pg; time_of pg-reload "${PSQL[@]}" -d anonkos_load -f "$DATA/out-pg/real.sql"
-  fresh_my; time_of my-restore my_load "$DATA/real.my.sql"
+  fresh_my; time_of my-restore sh -c "mariadb -h 127.0.0.1 -u root anonkos_load < '$DATA/real.my.sql'"
   time_of my-scan "$BIN" scan --full "$DATA/real.my.sql" --format json --output "$DATA/scan.json"
   rm -rf "$DATA/out-my"
   time_of my-run "$BIN" run pipelines/test-copy.toml --quiet --input "$DATA/real.my.sql" \
     --out-dir "$DATA/out-my" --key-file "$DATA/bench.key"
-  fresh_my; time_of my-reload my_load "$DATA/out-my/real.sql"
+  fresh_my; time_of my-reload sh -c "mariadb -h 127.0.0.1 -u root anonkos_load < '$DATA/out-my/real.sql'"
 done
 "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS anonkos_load" -c "DROP DATABASE IF EXISTS anonkos_bench"
 "${MY[@]}" -e "DROP DATABASE IF EXISTS anonkos_load; DROP DATABASE IF EXISTS anonkos_bench"

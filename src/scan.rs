@@ -38,6 +38,10 @@ pub struct ColumnScan {
     pub sketch: crate::detect::sketch::Sketch,
     /// Keys the source declares on the column (dumps: from the DDL).
     pub keys: source::rows::ColumnKeys,
+    /// Non-empty cells examined.
+    pub non_empty: u64,
+    /// Distinct non-empty values among them (a lower bound past 50,000).
+    pub distinct: u64,
 }
 
 /// The result for one dataset.
@@ -217,6 +221,8 @@ impl Scanner {
                     examples: prof.examples.clone(),
                     sketch: prof.sketch.clone(),
                     keys: source::rows::ColumnKeys::of(field),
+                    non_empty: prof.non_empty,
+                    distinct: prof.distinct(),
                 })
                 .collect();
             let mut all_notes = info.notes.clone();

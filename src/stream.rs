@@ -326,6 +326,8 @@ pub fn thaw(pipeline: &Pipeline, frozen: &FrozenPlan, schema: &Schema) -> Result
                 examples: Vec::new(),
                 sketch: Default::default(),
                 keys: Default::default(),
+                non_empty: 0,
+                distinct: 0,
             })
             .collect(),
         error: None,

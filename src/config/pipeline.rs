@@ -206,12 +206,18 @@ pub enum KeyMode {
 pub struct KeySpec {
     /// Where the key comes from.
     pub mode: KeyMode,
+    /// With an ephemeral key: give every table of the release the same tokens, so its tables
+    /// join (default false: each table gets its own, and the privacy model measured per table
+    /// holds for the release). With a kept key tokens always join.
+    #[serde(default)]
+    pub link_tables: bool,
 }
 
 impl Default for KeySpec {
     fn default() -> Self {
         KeySpec {
             mode: KeyMode::Required,
+            link_tables: false,
         }
     }
 }

@@ -24,7 +24,7 @@
 //! Finding codes: `undeclared_category`, `declared_not_found`, `unknown_declared_category`,
 //! `special_categories`, `health_connecting_code_only`, `linkable_filing_systems`,
 //! `unmapped_dataset`, `registration_required`, `dpia_required`, `source_matches_nothing`,
-//! `dataset_mapped_twice`, `dataset_failed`, `art9_fit`, `art9_not_fit`, `art9_undetermined`.
+//! `dataset_mapped_twice`, `dataset_failed`, `art9_anonymised`, `art9_pseudonymised`, `art9_not_fit`.
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
@@ -863,9 +863,9 @@ pub fn build(scan: &ScanInput, cat: &Catalogue, run: Option<&RunReport>) -> Resu
             });
             let art9 = o.art9();
             let (code, severity) = match art9.verdict {
-                "fit" => ("art9_fit", Severity::Info),
-                "not_fit" => ("art9_not_fit", Severity::High),
-                _ => ("art9_undetermined", Severity::Medium),
+                "anonymised" => ("art9_anonymised", Severity::Info),
+                "pseudonymised" => ("art9_pseudonymised", Severity::Medium),
+                _ => ("art9_not_fit", Severity::High),
             };
             findings.push(Finding {
                 code,
@@ -879,19 +879,19 @@ pub fn build(scan: &ScanInput, cat: &Catalogue, run: Option<&RunReport>) -> Resu
                     .unwrap_or_default(),
                 categories: vec![],
                 message: format!(
-                    "output {} is {} for reuse under Art. 9: {}",
+                    "output {} is {}: {}",
                     o.path,
                     match art9.verdict {
-                        "fit" => "fit",
-                        "not_fit" => "NOT fit",
-                        _ => "not shown fit",
+                        "anonymised" => "anonymised (the technical checks of Art. 2(1.15) are met)",
+                        "pseudonymised" => "pseudonymised and still personal data, not anonymised",
+                        _ => "NOT fit for release as anonymised data",
                     },
                     art9.reasons.join("; ")
                 ),
                 action: match art9.verdict {
-                    "fit" => "keep the run report and the processing log with the release".into(),
-                    "not_fit" => "do not release: change the pipeline and run it again".into(),
-                    _ => "verify the output (`anonkos verify`) and measure the privacy models before release".into(),
+                    "anonymised" => "keep the run report and the processing log with the release".into(),
+                    "pseudonymised" => "share it only as personal data (a legal basis, a recipient bound by the law); for Art. 9 reuse use a release without keyed, reversible or record-key columns".into(),
+                    _ => "do not release: change the pipeline and run it again".into(),
                 },
                 cites: vec![l172("Art. 9(2)", "art-9"), l172("Art. 2(1.15)", "art-2")],
             });

@@ -85,8 +85,8 @@ summary{cursor:pointer;font-weight:600}
 .legend i{display:inline-block;width:10px;height:10px;margin-right:4px;border-radius:2px}
 blockquote{margin:8px 0;padding:8px 14px;border-left:4px solid #1f3a5f;background:var(--card);white-space:pre-wrap}
 #appendix article{margin:18px 0}
-.verdict-fit{color:#1e8449;font-weight:700}.verdict-not_fit{color:var(--high);font-weight:700}
-.verdict-undetermined{color:var(--medium);font-weight:700}
+.verdict-anonymised{color:#1e8449;font-weight:700}.verdict-not_fit{color:var(--high);font-weight:700}
+.verdict-pseudonymised{color:var(--medium);font-weight:700}
 footer{color:var(--muted);font-size:12px;margin-top:32px}
 "#;
 

@@ -22,6 +22,7 @@ pub mod markdown;
 pub mod processing_log;
 pub mod run;
 pub mod table;
+pub mod verdict;
 
 /// The contract's schema name.
 pub const SCAN_SCHEMA: &str = "anonkos.scan/v1";

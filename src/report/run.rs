@@ -67,6 +67,9 @@ pub struct RunOutput {
     /// Utility measures before and after.
     #[serde(default)]
     pub utility: Option<BeforeAfter>,
+    /// The verdict `anonkos run` reached, with its reasons.
+    #[serde(default)]
+    pub verdict: Option<super::verdict::Verdict>,
 }
 
 /// Verification of an output.
@@ -107,71 +110,36 @@ pub struct BeforeAfter {
     pub after: BTreeMap<String, f64>,
 }
 
-/// Art. 9 fitness, derived only from measured facts.
+/// The release verdict of an output as the filing-system report shows it.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Art9Assessment {
-    /// `fit`, `not_fit` or `undetermined`.
+    /// `anonymised`, `pseudonymised` (still personal data) or `not_fit`.
     pub verdict: &'static str,
     /// The facts it rests on.
     pub reasons: Vec<String>,
 }
 
 impl RunOutput {
-    /// Whether this output may be reused for Art. 9 purposes as anonymised data: verified
-    /// with no direct identifier left, and every privacy model that has a target met. Missing
-    /// measurements make the verdict `undetermined`, never `fit`.
+    /// The verdict `anonkos run` reached from its measurements ([`super::verdict::judge`]).
+    /// A run report without one (an older anonkos, or edited) is `not_fit`: the report never
+    /// upgrades a verdict it cannot trace to measurements.
     pub fn art9(&self) -> Art9Assessment {
-        let mut reasons = Vec::new();
-        let mut fail = false;
-        let mut unknown = false;
-        match &self.verification {
-            None => {
-                unknown = true;
-                reasons.push("not verified (no re-scan result in the run report)".into());
-            }
-            Some(v) => {
-                if !v.remaining_direct_identifiers.is_empty() {
-                    fail = true;
-                    reasons.push(format!(
-                        "direct identifiers left: {}",
-                        v.remaining_direct_identifiers.join(", ")
-                    ));
-                }
-                if v.passed {
-                    reasons.push("verification passed".into());
-                } else {
-                    fail = true;
-                    reasons.push("verification failed".into());
-                }
-            }
+        use super::verdict::{ANONYMISED, NOT_FIT, PSEUDONYMISED};
+        match &self.verdict {
+            Some(v) => Art9Assessment {
+                verdict: match v.outcome.as_str() {
+                    ANONYMISED => ANONYMISED,
+                    PSEUDONYMISED => PSEUDONYMISED,
+                    _ => NOT_FIT,
+                },
+                reasons: v.reasons.clone(),
+            },
+            None => Art9Assessment {
+                verdict: NOT_FIT,
+                reasons: vec![
+                    "the run report holds no verdict (made by an older anonkos?): run the pipeline again".into(),
+                ],
+            },
         }
-        if let Some(p) = &self.privacy {
-            for (name, target, got) in [
-                ("k-anonymity", p.k_target, p.k_achieved),
-                ("l-diversity", p.l_target, p.l_achieved),
-            ] {
-                match (target, got) {
-                    (Some(t), Some(g)) if g >= t => reasons.push(format!("{name}: {g} ≥ {t}")),
-                    (Some(t), Some(g)) => {
-                        fail = true;
-                        reasons.push(format!("{name}: {g} < {t} required"));
-                    }
-                    (Some(t), None) => {
-                        unknown = true;
-                        reasons.push(format!("{name}: target {t} but not measured"));
-                    }
-                    (None, Some(g)) => reasons.push(format!("{name}: {g} measured")),
-                    (None, None) => {}
-                }
-            }
-        }
-        let verdict = if fail {
-            "not_fit"
-        } else if unknown {
-            "undetermined"
-        } else {
-            "fit"
-        };
-        Art9Assessment { verdict, reasons }
     }
 }

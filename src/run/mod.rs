@@ -649,9 +649,17 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
                     )
                     .as_mut(),
             };
+            // A key thrown away after the run still joins the release's tables through
+            // equal tokens; unless the pipeline asks for that, each table gets its own.
+            let table_key = match (&key, key_source, pipeline.key.link_tables) {
+                (Some(k), KeySource::Ephemeral, false) => Some(Key::from_bytes(k.derive(
+                    &format!("anonkos.release-table/{}", crate::plan::plan_label(dp)),
+                ))),
+                _ => None,
+            };
             let ctx = Ctx {
                 dp,
-                key: key.as_ref(),
+                key: table_key.as_ref().or(key.as_ref()),
                 patterns: &patterns,
                 suppression: suppression.as_ref(),
                 meter: meter.as_ref(),
@@ -731,6 +739,7 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
         false,
     );
     let passed = v.passed;
+    let linked = linked_outputs(&report.outputs, &plan, key_source, pipeline.key.link_tables);
     for o in report.outputs.iter_mut() {
         let full = out_dir.join(&o.path).display().to_string();
         let short = o
@@ -754,17 +763,26 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
             .filter(|f| f.reason.contains("direct identifier"))
             .map(|f| f.column.clone())
             .collect();
-        if let Some(p) = o.privacy.as_mut() {
-            let models_met = p.k_achieved >= p.k_target
-                && p.l_target
-                    .is_none_or(|l| p.l_achieved.is_some_and(|a| a >= l));
-            p.verdict = if models_met && remaining.is_empty() && mine.is_empty() {
-                "fit for Art. 9 release".into()
-            } else if !models_met {
-                "not fit: a privacy model is not met".into()
-            } else {
-                "not fit: personal data remains (see verification)".into()
-            };
+        let keys_of_mine: Vec<(String, String)> = v
+            .record_keys
+            .iter()
+            .filter(|f| f.output == full && same_table(f.table.as_deref(), short.as_deref()))
+            .map(|f| (f.column.clone(), f.reason.clone()))
+            .collect();
+        let mut facts = verdict_facts(
+            o,
+            &plan,
+            &scans,
+            (mine.is_empty(), remaining.clone()),
+            keys_of_mine,
+            key_source,
+        );
+        if linked.contains(&o.path) {
+            facts.linked_with = linked.iter().filter(|p| **p != o.path).cloned().collect();
+        }
+        o.verdict = Some(crate::report::verdict::judge(&facts));
+        if let (Some(p), Some(verdict)) = (o.privacy.as_mut(), &o.verdict) {
+            p.verdict = verdict.outcome.clone();
         }
         o.verification = Some(report::OutputVerification {
             passed: mine.is_empty(),
@@ -812,6 +830,107 @@ fn unique(used: &mut BTreeMap<String, usize>, name: String) -> String {
 pub struct Suppression {
     list: SubjectList,
     category: Category,
+}
+
+/// Whether a finding's table (full or short name) is the output's.
+fn same_table(found: Option<&str>, short: Option<&str>) -> bool {
+    let last = |t: &str| t.rsplit('.').next().unwrap_or(t).to_string();
+    short.is_none() || found.map(last) == short.map(last)
+}
+
+/// The measured facts the release verdict of output `o` rests on.
+fn verdict_facts(
+    o: &report::OutputResult,
+    plan: &crate::plan::Plan,
+    scans: &[DatasetScan],
+    (verified, remaining): (bool, Vec<String>),
+    record_keys: Vec<(String, String)>,
+    key_source: KeySource,
+) -> crate::report::verdict::Facts {
+    let mut f = crate::report::verdict::Facts {
+        verified: Some(verified),
+        remaining_direct: remaining,
+        key_discarded: key_source == KeySource::Ephemeral,
+        record_keys,
+        ..Default::default()
+    };
+    if let Some(p) = &o.privacy {
+        f.models.push((
+            "k-anonymity",
+            Some(p.k_target as f64),
+            Some(p.k_achieved as f64),
+        ));
+        if let Some(l) = p.l_target {
+            f.models.push((
+                "l-diversity",
+                Some(l as f64),
+                p.l_achieved.map(|a| a as f64),
+            ));
+        }
+    }
+    let dp = plan
+        .datasets
+        .iter()
+        .find(|d| d.source == o.input && d.table == o.table);
+    let scan = scans
+        .iter()
+        .find(|s| s.source == o.input && s.table == o.table);
+    for c in dp.map(|d| d.columns.as_slice()).unwrap_or_default() {
+        match &c.spec {
+            crate::transform::ActionSpec::Fpe { .. } => f.reversible.push(c.name.clone()),
+            s if s.needs_key() => f.keyed.push((c.name.clone(), c.action.clone())),
+            crate::transform::ActionSpec::Keep {} => {
+                let declared = scan
+                    .and_then(|s| s.columns.iter().find(|x| x.name == c.name))
+                    .map(|x| &x.keys)
+                    .filter(|k| k.primary || k.unique);
+                if let Some(k) = declared
+                    && !f.record_keys.iter().any(|(n, _)| *n == c.name)
+                {
+                    let kind = if k.primary {
+                        "primary key"
+                    } else {
+                        "unique key"
+                    };
+                    f.record_keys.push((
+                        c.name.clone(),
+                        format!("declared {kind} of the source table"),
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    f
+}
+
+/// Outputs whose keyed tokens join them to each other: with an ephemeral key only when the
+/// pipeline shares it across tables (`link_tables`); a kept key makes them pseudonymised
+/// anyway.
+fn linked_outputs(
+    outputs: &[report::OutputResult],
+    plan: &crate::plan::Plan,
+    key_source: KeySource,
+    link_tables: bool,
+) -> Vec<String> {
+    if key_source != KeySource::Ephemeral || !link_tables {
+        return Vec::new();
+    }
+    let linked: Vec<String> = outputs
+        .iter()
+        .filter(|o| {
+            plan.datasets
+                .iter()
+                .filter(|d| d.source == o.input && d.table == o.table)
+                .flat_map(|d| &d.columns)
+                .any(|c| {
+                    c.spec.needs_key()
+                        && !matches!(c.spec, crate::transform::ActionSpec::Fpe { .. })
+                })
+        })
+        .map(|o| o.path.clone())
+        .collect();
+    if linked.len() < 2 { Vec::new() } else { linked }
 }
 
 /// Load the pipeline's objection list; its identifiers are matched through keyed tokens, so

@@ -43,7 +43,8 @@ pub struct PrivacyResult {
     pub levels: BTreeMap<String, [usize; 2]>,
     /// Lattice nodes, transformations checked, search time.
     pub search: Search,
-    /// `fit for Art. 9 release` only when every model is met and no direct identifier remains.
+    /// The release verdict's outcome (`anonymised`, `pseudonymised`, `not_fit`; see
+    /// [`crate::report::verdict`]).
     pub verdict: String,
     /// Observations (fallback hierarchies).
     #[serde(skip_serializing_if = "Vec::is_empty")]

@@ -95,6 +95,9 @@ pub struct OutputResult {
     /// `[privacy]`: utility (information loss) before and after.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub utility: Option<crate::report::run::BeforeAfter>,
+    /// The release verdict (anonymised / pseudonymised / not fit) and the facts behind it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<crate::report::verdict::Verdict>,
 }
 
 /// The whole run report.

@@ -47,6 +47,45 @@ pub struct Verification {
     pub manifest: bool,
     /// What is left.
     pub findings: Vec<Finding>,
+    /// Kept columns that look like record keys of the source: unique in every row the re-scan
+    /// read, under a name that says identifier (`id`, `*_id`, `nr`, `kod`, …). Not a failure of
+    /// verification; the release verdict counts them as personal data.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub record_keys: Vec<Finding>,
+}
+
+/// Name tokens that mark a column as an identifier of records.
+const KEY_TOKENS: &[&str] = &[
+    "id", "key", "nr", "no", "code", "kod", "kodi", "br", "broj", "sifra", "šifra", "badge",
+    "uuid", "guid", "ref",
+];
+
+/// Whether a kept column is a record key by its re-scan: at least 20 values, all distinct, and
+/// a name made of identifier words.
+fn looks_like_record_key(col: &crate::scan::ColumnScan) -> bool {
+    col.non_empty >= 20
+        && col.distinct >= col.non_empty
+        && name_words(&col.name)
+            .iter()
+            .any(|w| KEY_TOKENS.contains(&w.as_str()))
+}
+
+/// The lower-cased words of a column name: `employeeId`, `employee_id` → `employee`, `id`.
+fn name_words(name: &str) -> Vec<String> {
+    let mut spaced = String::with_capacity(name.len() + 4);
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if c.is_uppercase() && prev_lower {
+            spaced.push(' ');
+        }
+        prev_lower = c.is_lowercase() || c.is_ascii_digit();
+        spaced.extend(c.to_lowercase());
+    }
+    spaced
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(String::from)
+        .collect()
 }
 
 /// (output path relative to the out dir, table short name, column) → (action, chosen by a rule).
@@ -124,6 +163,7 @@ pub fn verify(
         (dir.to_path_buf(), manifest_from_json(&v))
     });
     let mut findings = Vec::new();
+    let mut record_keys = Vec::new();
     let mut datasets_checked = 0;
     let mut columns_checked = 0;
     let mut used_manifest = given.is_some();
@@ -167,6 +207,15 @@ pub fn verify(
                         .or_else(|| m.get(&(rel.clone(), String::new(), col.name.clone())))
                 });
                 let (action, by_rule) = planned.map_or(("", false), |(a, r)| (a.as_str(), *r));
+                if action == "keep" && looks_like_record_key(col) {
+                    record_keys.push(Finding {
+                        output: display.clone(),
+                        table: ds.table.clone(),
+                        column: col.name.clone(),
+                        category: cls.category.name().to_string(),
+                        reason: format!("unique in all {} values the re-scan read", col.non_empty),
+                    });
+                }
                 let reason = match cls.role {
                     Role::DirectIdentifier
                         if !matches!(
@@ -216,5 +265,6 @@ pub fn verify(
         full,
         manifest: used_manifest,
         findings,
+        record_keys,
     }
 }

@@ -9,9 +9,11 @@ const RUN_JSON: &str = r#"{"schema": "anonkos.run/v1", "pipeline": "pipelines/re
         {"input": "sample-data/patients.csv", "path": "out/patients.csv", "sha256": "ab",
          "rows": 300, "verification": {"passed": true, "remaining_direct_identifiers": []},
          "privacy": {"k_target": 5, "k_achieved": 6},
-         "risk": {"before": {"max_prosecutor_risk": 1.0}, "after": {"max_prosecutor_risk": 0.17}}},
+         "risk": {"before": {"max_prosecutor_risk": 1.0}, "after": {"max_prosecutor_risk": 0.17}},
+         "verdict": {"outcome": "anonymised", "reasons": ["verification passed", "k-anonymity: 6 ≥ 5 required"]}},
         {"input": "sample-data/zaposleni_cp1250.csv", "path": "out/zaposleni.csv",
-         "verification": {"passed": false, "remaining_direct_identifiers": ["JMBG"]}},
+         "verification": {"passed": false, "remaining_direct_identifiers": ["JMBG"]},
+         "verdict": {"outcome": "not_fit", "reasons": ["direct identifiers left: JMBG"]}},
         {"input": "sample-data/employees.parquet", "path": "out/employees.parquet",
          "privacy": {"k_target": 5, "k_achieved": 9}}
       ]}"#;
@@ -391,7 +393,14 @@ fn run_reports_give_art9_verdicts_from_measured_facts() {
         .iter()
         .map(|x| x["art9"]["verdict"].as_str().unwrap())
         .collect();
-    assert_eq!(verdicts, ["fit", "not_fit", "undetermined"]);
+    // The run's own verdicts pass through; a run report without one is never upgraded.
+    assert_eq!(verdicts, ["anonymised", "not_fit", "not_fit"]);
+    assert!(
+        r["runs"][2]["art9"]["reasons"][0]
+            .as_str()
+            .unwrap()
+            .contains("no verdict")
+    );
     assert_eq!(r["runs"][0]["filing_system"], "health-register");
     let nf = findings(&r, "art9_not_fit");
     assert!(nf[0]["message"].as_str().unwrap().contains("JMBG"));

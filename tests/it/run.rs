@@ -804,3 +804,161 @@ fn dump_tables_to_parquet_files_verify() {
     let v = run(&["verify", &out.display().to_string()]);
     assert_eq!(v.status.code(), Some(0), "{}", stdout(&v));
 }
+
+/// The release verdict rests on measured facts: test copies and pseudonymised shares are never
+/// "anonymised"; a research release that keeps a per-row-unique source key is pseudonymised;
+/// a research release of patients (tokens with a discarded key, k and l met) is anonymised.
+#[test]
+fn verdicts_are_anonymised_only_when_they_are() {
+    let d = TestDir::new();
+    let key = keygen(&d);
+    let verdicts = |name: &str| -> Vec<(String, String, Vec<String>)> {
+        let out = d.path().join(name);
+        let o = run_pipeline(name, &out, &key, &["--quiet"]);
+        assert_eq!(o.status.code(), Some(0), "{name}: {}", stderr(&o));
+        let r: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("anonkos-run.json")).unwrap())
+                .unwrap();
+        r["outputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| {
+                let v = &o["verdict"];
+                (
+                    o["path"].as_str().unwrap().to_string(),
+                    v["outcome"].as_str().unwrap().to_string(),
+                    v["reasons"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|r| r.as_str().unwrap().to_string())
+                        .collect(),
+                )
+            })
+            .collect()
+    };
+    for name in ["test-copy", "pseudonymised-share"] {
+        for (path, outcome, reasons) in verdicts(name) {
+            assert_ne!(outcome, "anonymised", "{name} {path}: {reasons:?}");
+        }
+    }
+    let tc = verdicts("test-copy");
+    let (_, outcome, reasons) = tc.iter().find(|(p, _, _)| p == "patients.csv").unwrap();
+    assert_eq!(outcome, "pseudonymised");
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("fpe") && r.contains("nr_personal")),
+        "{reasons:?}"
+    );
+    let rr = verdicts("research-release");
+    let by = |p: &str| rr.iter().find(|(x, _, _)| x == p).unwrap().clone();
+    let (_, outcome, reasons) = by("employees.parquet");
+    assert_eq!(outcome, "pseudonymised", "{reasons:?}");
+    assert!(
+        reasons[0].contains("employee_id is a record key"),
+        "{reasons:?}"
+    );
+    let (_, outcome, reasons) = by("patients.parquet");
+    assert_eq!(outcome, "anonymised", "{reasons:?}");
+    assert!(
+        reasons.iter().any(|r| r.starts_with("k-anonymity")),
+        "{reasons:?}"
+    );
+}
+
+/// With an ephemeral key each table gets its own tokens, so the release's tables do not join;
+/// `link_tables = true` shares them, and the verdict then says the model was per table.
+#[test]
+fn release_tables_do_not_join_unless_asked() {
+    let d = TestDir::new();
+    let shipped = std::fs::read_to_string(root().join("pipelines/research-release.toml")).unwrap();
+    // Two tables about the same people (a register and a copy of it, under other names).
+    let patients = std::fs::read(root().join("sample-data/patients.csv")).unwrap();
+    let (a, b) = (
+        d.path().join("klinika_a.csv"),
+        d.path().join("klinika_b.csv"),
+    );
+    std::fs::write(&a, &patients).unwrap();
+    std::fs::write(&b, &patients).unwrap();
+    let release = |linked: bool| -> (BTreeSet<String>, BTreeSet<String>, serde_json::Value) {
+        let text = if linked {
+            shipped.replace(
+                "mode = \"ephemeral\"",
+                "mode = \"ephemeral\"\nlink_tables = true",
+            )
+        } else {
+            shipped.clone()
+        };
+        let p = d.file(&format!("rr-{linked}.toml"), text.as_bytes());
+        let out = d.path().join(format!("rr-{linked}"));
+        let o = anonkos()
+            .current_dir(root())
+            .args([
+                "run",
+                &p,
+                "--quiet",
+                "--out-dir",
+                &out.display().to_string(),
+            ])
+            .args(["--input", &a.display().to_string()])
+            .args(["--input", &b.display().to_string()])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let r: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("anonkos-run.json")).unwrap())
+                .unwrap();
+        let column = |file: &str, col: &str| -> BTreeSet<String> {
+            let mut s = anonkos::source::open(
+                &out.join(file),
+                file,
+                &anonkos::source::ReadOptions::default(),
+            )
+            .unwrap()
+            .remove(0);
+            let k = s.schema().index_of(col).unwrap();
+            let mut tokens = BTreeSet::new();
+            while let Some(b) = s.next_batch().unwrap() {
+                let a = b
+                    .data
+                    .column(k)
+                    .as_any()
+                    .downcast_ref::<arrow_array::StringArray>()
+                    .unwrap()
+                    .clone();
+                tokens.extend(a.iter().flatten().map(String::from));
+            }
+            tokens
+        };
+        (
+            column("klinika_a.parquet", "nr_personal"),
+            column("klinika_b.parquet", "nr_personal"),
+            r,
+        )
+    };
+    let (p, e, separate) = release(false);
+    assert!(
+        p.is_disjoint(&e),
+        "tokens join the tables without link_tables"
+    );
+    for o in separate["outputs"].as_array().unwrap() {
+        let reasons = o["verdict"]["reasons"].to_string();
+        assert!(!reasons.contains("join"), "{reasons}");
+    }
+    let (p, e, linked) = release(true);
+    assert!(
+        !p.is_disjoint(&e),
+        "with link_tables the same people share tokens"
+    );
+    for o in linked["outputs"].as_array().unwrap() {
+        assert_eq!(o["verdict"]["outcome"], "not_fit", "{}", o["verdict"]);
+        assert!(
+            o["verdict"]["reasons"][0]
+                .as_str()
+                .unwrap()
+                .contains("join")
+        );
+    }
+}

@@ -99,6 +99,9 @@ fn share_pipeline(d: &TestDir) -> String {
     let text = std::fs::read_to_string(root().join("pipelines/pseudonymised-share.toml"))
         .unwrap()
         .replace("format = \"same\"", "format = \"parquet\"");
+    // The objection list is relative to the pipeline's folder: bring it along.
+    let list = std::fs::read(root().join("pipelines/objections.example.txt")).unwrap();
+    d.file("objections.example.txt", &list);
     d.file("share.toml", text.as_bytes())
 }
 

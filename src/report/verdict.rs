@@ -1,0 +1,193 @@
+//! The release verdict, from measured facts only. Three outcomes (Law 03/L-172, Art. 2(1.15)
+//! and Art. 9):
+//! - **anonymised**: verified with no direct identifier left, no keyed or reversible value
+//!   whose key anyone keeps, no source record key, the release's tables not linkable to each
+//!   other through shared tokens, and a privacy model measured and met;
+//! - **pseudonymised — still personal data**: the output holds values the key holder can
+//!   reverse (`fpe`) or link (keyed tokens, shifts, noise with a kept key), or a record key
+//!   of the source system; the law's duties for personal data still apply;
+//! - **not fit**: verification failed, a model was missed, no privacy model was measured, or
+//!   the tables of the release join through tokens while the model was measured per table.
+//!
+//! Each verdict lists the facts it rests on.
+use serde::{Deserialize, Serialize};
+
+/// `anonymised`.
+pub const ANONYMISED: &str = "anonymised";
+/// `pseudonymised` (still personal data).
+pub const PSEUDONYMISED: &str = "pseudonymised";
+/// `not_fit`.
+pub const NOT_FIT: &str = "not_fit";
+
+/// A verdict and the facts it rests on.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Verdict {
+    /// [`ANONYMISED`], [`PSEUDONYMISED`] or [`NOT_FIT`].
+    pub outcome: String,
+    /// The measured facts, one per line.
+    pub reasons: Vec<String>,
+}
+
+/// What a verdict is decided from, for one output.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    /// The re-scan: `None` when the output was not verified.
+    pub verified: Option<bool>,
+    /// Columns the re-scan still calls direct identifiers.
+    pub remaining_direct: Vec<String>,
+    /// Privacy models: name, target, achieved.
+    pub models: Vec<(&'static str, Option<f64>, Option<f64>)>,
+    /// Columns written with `fpe` (reversible with the key).
+    pub reversible: Vec<String>,
+    /// Columns written by other keyed actions (tokens, shifts, noise), with the action.
+    pub keyed: Vec<(String, String)>,
+    /// Whether the key was made for this run and thrown away.
+    pub key_discarded: bool,
+    /// Kept columns that identify a record of the source (declared keys, or unique per row),
+    /// with the evidence.
+    pub record_keys: Vec<(String, String)>,
+    /// Other outputs of the release that share this one's tokens.
+    pub linked_with: Vec<String>,
+}
+
+/// Decide the verdict for one output.
+pub fn judge(f: &Facts) -> Verdict {
+    let mut not_fit = Vec::new();
+    let mut personal = Vec::new();
+    let mut facts = Vec::new();
+    match f.verified {
+        None => not_fit.push("not verified (no re-scan of the output)".to_string()),
+        Some(false) => not_fit.push("verification failed: personal data is left".to_string()),
+        Some(true) => facts.push("verification passed (re-scan of the output)".to_string()),
+    }
+    if !f.remaining_direct.is_empty() {
+        not_fit.push(format!(
+            "direct identifiers left: {}",
+            f.remaining_direct.join(", ")
+        ));
+    }
+    let mut measured = false;
+    for (name, target, got) in &f.models {
+        match (target, got) {
+            (Some(t), Some(g)) if g >= t => {
+                measured = true;
+                facts.push(format!("{name}: {g} ≥ {t} required"));
+            }
+            (Some(t), Some(g)) => not_fit.push(format!("{name}: {g} < {t} required")),
+            (Some(t), None) => not_fit.push(format!("{name}: target {t} but not measured")),
+            (None, Some(g)) => facts.push(format!("{name}: {g} measured, no target")),
+            (None, None) => {}
+        }
+    }
+    if !f.reversible.is_empty() {
+        personal.push(format!(
+            "reversible with the key (fpe): {}",
+            f.reversible.join(", ")
+        ));
+    }
+    if !f.keyed.is_empty() {
+        let cols: Vec<String> = f.keyed.iter().map(|(c, a)| format!("{c} ({a})")).collect();
+        if f.key_discarded {
+            facts.push(format!(
+                "keyed values with a key thrown away after the run: {}",
+                cols.join(", ")
+            ));
+        } else {
+            personal.push(format!(
+                "keyed values whose key is kept, so they can be linked back: {}",
+                cols.join(", ")
+            ));
+        }
+    }
+    for (c, why) in &f.record_keys {
+        personal.push(format!("{c} is a record key of the source ({why})"));
+    }
+    if !f.linked_with.is_empty() && !f.keyed.is_empty() {
+        not_fit.push(format!(
+            "its tokens join it to {} while the privacy model was measured per table",
+            f.linked_with.join(", ")
+        ));
+    }
+    let outcome = if !not_fit.is_empty() {
+        NOT_FIT
+    } else if !personal.is_empty() {
+        PSEUDONYMISED
+    } else if !measured {
+        not_fit.push(
+            "no privacy model was measured (k-anonymity, l-diversity): not shown to be anonymised"
+                .to_string(),
+        );
+        NOT_FIT
+    } else {
+        ANONYMISED
+    };
+    let mut reasons = not_fit;
+    reasons.extend(personal);
+    reasons.extend(facts);
+    Verdict {
+        outcome: outcome.to_string(),
+        reasons,
+    }
+}
+
+/// The caveats every report shows beside a verdict.
+pub const CAVEATS: &[&str] = &[
+    "Pseudonymised data remain personal data: the law's duties still apply to them.",
+    "k-anonymity and l-diversity are evidence, not proof, of anonymity under Art. 2(1.15).",
+    "This report is not legal advice.",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> Facts {
+        Facts {
+            verified: Some(true),
+            models: vec![("k-anonymity", Some(5.0), Some(7.0))],
+            key_discarded: true,
+            ..Facts::default()
+        }
+    }
+
+    #[test]
+    fn anonymised_needs_a_met_model_and_nothing_linkable() {
+        let v = judge(&base());
+        assert_eq!(v.outcome, ANONYMISED, "{v:?}");
+        let mut f = base();
+        f.models.clear();
+        assert_eq!(judge(&f).outcome, NOT_FIT);
+        let mut f = base();
+        f.models = vec![("k-anonymity", Some(5.0), Some(3.0))];
+        assert_eq!(judge(&f).outcome, NOT_FIT);
+        let mut f = base();
+        f.verified = None;
+        assert_eq!(judge(&f).outcome, NOT_FIT);
+    }
+
+    #[test]
+    fn keyed_reversible_and_record_keys_are_still_personal_data() {
+        let mut f = base();
+        f.reversible = vec!["nr_personal".into()];
+        let v = judge(&f);
+        assert_eq!(v.outcome, PSEUDONYMISED);
+        assert!(
+            v.reasons
+                .iter()
+                .any(|r| r.contains("fpe") && r.contains("nr_personal"))
+        );
+        let mut f = base();
+        f.keyed = vec![("nr".into(), "pseudonymise".into())];
+        f.key_discarded = false;
+        assert_eq!(judge(&f).outcome, PSEUDONYMISED);
+        f.key_discarded = true;
+        assert_eq!(judge(&f).outcome, ANONYMISED);
+        f.linked_with = vec!["other.parquet".into()];
+        assert_eq!(judge(&f).outcome, NOT_FIT);
+        let mut f = base();
+        f.record_keys = vec![("employee_id".into(), "unique in 300 of 300 rows".into())];
+        let v = judge(&f);
+        assert_eq!(v.outcome, PSEUDONYMISED);
+        assert!(v.reasons[0].contains("employee_id"));
+    }
+}
