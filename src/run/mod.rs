@@ -197,6 +197,9 @@ fn expand_inputs(inputs: &[String]) -> Result<Vec<Input>> {
             });
             continue;
         }
+        if let Some((_, e)) = source::db::refuse_key_values(i) {
+            return Err(e);
+        }
         let files = if i.contains('*') || i.contains('?') {
             expand_glob(i)?
         } else {

@@ -5,6 +5,7 @@ mod bad_corpus;
 mod bad_input;
 mod cli;
 mod db;
+mod db_secrets;
 mod dumpout;
 mod dumps;
 mod fault;
