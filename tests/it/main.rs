@@ -10,6 +10,7 @@ mod dumpout;
 mod dumps;
 mod fault;
 mod fuzz_replay;
+mod keyfile;
 mod leak;
 mod privacy;
 mod report;
