@@ -12,6 +12,7 @@ mod fault;
 mod fuzz_replay;
 mod keyfile;
 mod leak;
+mod paths;
 mod privacy;
 mod report;
 mod run;
