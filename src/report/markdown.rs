@@ -3,9 +3,9 @@ use std::fmt::Write;
 
 use super::{ScanReport, evidence_summary};
 
-/// Escape a table cell.
+/// Text from the data in a table cell or heading: HTML and Markdown structure escaped.
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    super::escape::markdown(s)
 }
 
 /// Render the report as Markdown.

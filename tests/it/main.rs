@@ -14,6 +14,7 @@ mod keyfile;
 mod leak;
 mod paths;
 mod privacy;
+mod readers;
 mod report;
 mod run;
 mod samples;
