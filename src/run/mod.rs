@@ -658,7 +658,7 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
             let mut own: Option<Box<dyn Writer>> = None;
             if multi && shared.is_none() {
                 shared = Some(
-                    sink::create(&staged, format, input.path.as_deref())
+                    sink::create_for(&staged, format, input.path.as_deref(), &pipeline.output)
                         .map_err(Error::on_output)?,
                 );
                 finals.push((staged.clone(), out_dir.join(&rel), format));
@@ -667,7 +667,7 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
                 Some(w) if multi => w.as_mut(),
                 _ => own
                     .insert(
-                        sink::create(&staged, format, input.path.as_deref())
+                        sink::create_for(&staged, format, input.path.as_deref(), &pipeline.output)
                             .map_err(Error::on_output)?,
                     )
                     .as_mut(),

@@ -1,7 +1,7 @@
 //! Outputs read by people: names from the data never reach a terminal as control characters,
 //! never render as HTML or Markdown structure, and CSV cells that a spreadsheet would run as
 //! formulas are neutralised when the pipeline asks for it.
-use crate::util::{TestDir, anonkos, stderr, stdout};
+use crate::util::{TestDir, anonkos, files_under, stderr, stdout};
 
 /// A header with an escape sequence that clears the screen and a bidi override.
 const ESC_NAME: &str = "emri\u{1b}[2J\u{1b}[Hok";
@@ -104,3 +104,76 @@ fn html_in_names_is_escaped_in_markdown_reports() {
 
 /// A pipeline writing CSV, nothing keyed; `extra` goes into `[output]`.
 const PIPELINE: &str = "[pipeline]\nname = \"p\"\nstrict = false\n\n[output]\nformat = \"csv\"\n\n[key]\nmode = \"none\"\n";
+
+#[test]
+fn csv_formula_cells_are_neutralised_on_request() {
+    let d = TestDir::new();
+    let cells = ["=1+2", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "plain"];
+    let mut text = String::from("id,=HYPERLINK(\"http://x\")\n");
+    for (i, c) in cells.iter().enumerate() {
+        text.push_str(&format!("{i},\"{c}\"\n"));
+    }
+    let csv = d.file("formulas.csv", text.as_bytes());
+    let read = |extra: &str| {
+        let p = d.file(
+            "p.toml",
+            PIPELINE
+                .replace("format = \"csv\"\n", &format!("format = \"csv\"\n{extra}"))
+                .as_bytes(),
+        );
+        let out = d.path().join("out");
+        let _ = std::fs::remove_dir_all(&out);
+        let o = anonkos()
+            .args([
+                "run",
+                &p,
+                "--input",
+                &csv,
+                "--out-dir",
+                &out.display().to_string(),
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{extra}: {}", stderr(&o));
+        let f = files_under(&out)
+            .into_iter()
+            .find(|f| f.extension().is_some_and(|e| e == "csv"))
+            .unwrap();
+        let mut r = csv::Reader::from_path(&f).unwrap();
+        let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+        let col: Vec<String> = r.records().map(|x| x.unwrap()[1].to_string()).collect();
+        (header[1].clone(), col)
+    };
+    let (h, kept) = read("");
+    assert_eq!(h, "=HYPERLINK(\"http://x\")");
+    assert_eq!(kept, cells);
+    let (h, safe) = read("csv_formulas = \"neutralise\"\n");
+    assert_eq!(h, "'=HYPERLINK(\"http://x\")");
+    let want: Vec<String> = cells
+        .iter()
+        .map(|c| {
+            if *c == "plain" {
+                c.to_string()
+            } else {
+                format!("'{c}")
+            }
+        })
+        .collect();
+    assert_eq!(safe, want);
+    // An unknown value is a pipeline error listing the choices.
+    let p = d.file(
+        "bad.toml",
+        PIPELINE
+            .replace(
+                "format = \"csv\"\n",
+                "format = \"csv\"\ncsv_formulas = \"maybe\"\n",
+            )
+            .as_bytes(),
+    );
+    let o = anonkos()
+        .args(["run", &p, "--input", &csv, "--dry-run"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("neutralise"), "{}", stderr(&o));
+}
