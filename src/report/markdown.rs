@@ -59,7 +59,7 @@ pub fn render(r: &ScanReport) -> String {
             if d.sampled { " (sample)" } else { "" }
         );
         if !d.notes.is_empty() {
-            let _ = writeln!(o, "Read with: {}.", d.notes.join("; "));
+            let _ = writeln!(o, "Read with: {}.", cell(&d.notes.join("; ")));
         }
         let _ = writeln!(o);
         if d.columns.is_empty() {

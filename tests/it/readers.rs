@@ -45,8 +45,17 @@ fn control_characters_in_names_are_shown_as_escapes() {
         ])
         .output()
         .unwrap();
+    // Exit 1: the names are left in on purpose, and verification says so.
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
     assert!(!has_raw_controls(&stdout(&o)), "{:?}", stdout(&o));
     assert!(!has_raw_controls(&stderr(&o)), "{:?}", stderr(&o));
+    // The processing log names the input in its command line.
+    let log = out.join("anonkos-processing.jsonl").display().to_string();
+    for sub in ["show", "verify"] {
+        let o = anonkos().args(["log", sub, &log]).output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert!(!has_raw_controls(&stdout(&o)), "{:?}", stdout(&o));
+    }
     // JSON keeps the names exact (escaped by JSON itself).
     let o = anonkos()
         .args(["scan", &csv, "--format", "json"])
