@@ -80,9 +80,12 @@ impl Key {
     }
 
     /// Read a key file. Returns the key and a warning when the file is readable or writable
-    /// by others than its owner (mode looser than 0600).
+    /// by others than its owner (mode looser than 0600). Only a regular file of at most
+    /// [`MAX_KEY_FILE_BYTES`] is read: a device (`/dev/zero`) would be read until memory runs
+    /// out and a named pipe would block the run.
     pub fn from_file(path: &Path) -> Result<(Key, Option<String>)> {
-        let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+        let file = open_regular(path)?;
+        let meta = file.metadata().map_err(|e| Error::io(path, e))?;
         let mut warning = None;
         #[cfg(unix)]
         {
@@ -95,14 +98,26 @@ impl Key {
                 ));
             }
         }
-        if meta.len() > 1024 {
+        if meta.len() > MAX_KEY_FILE_BYTES {
             return Err(config(path, "not a key file (too large)"));
         }
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        let text =
-            std::str::from_utf8(&bytes).map_err(|_| config(path, "not a key file (not text)"))?;
-        let key = Key::from_hex(text).map_err(|m| config(path, &m))?;
-        Ok((key, warning))
+        let mut bytes = Vec::with_capacity(MAX_KEY_FILE_BYTES as usize + 1);
+        // The size can change after the check: never read past the limit.
+        std::io::Read::read_to_end(
+            &mut std::io::Read::take(&file, MAX_KEY_FILE_BYTES + 1),
+            &mut bytes,
+        )
+        .map_err(|e| Error::io(path, e))?;
+        if bytes.len() as u64 > MAX_KEY_FILE_BYTES {
+            bytes.fill(0);
+            return Err(config(path, "not a key file (too large)"));
+        }
+        let res = match std::str::from_utf8(&bytes) {
+            Ok(text) => Key::from_hex(text).map_err(|m| config(path, &m)),
+            Err(_) => Err(config(path, "not a key file (not text)")),
+        };
+        bytes.fill(0);
+        Ok((res?, warning))
     }
 
     /// Read the key from the environment variable `var` (normally `ANONKOS_KEY`).
@@ -206,6 +221,32 @@ fn hex_val(c: u8) -> Option<u8> {
         b'A'..=b'F' => Some(c - b'A' + 10),
         _ => None,
     }
+}
+
+/// The largest key file read (a key is 64 hex characters and a newline).
+pub const MAX_KEY_FILE_BYTES: u64 = 1024;
+
+/// Open `path` for reading without blocking on a named pipe (`O_NONBLOCK`), and refuse
+/// anything but a regular file, checked on the open file so it cannot be swapped in between.
+fn open_regular(path: &Path) -> Result<std::fs::File> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = opts.open(path).map_err(|e| Error::io(path, e))?;
+    let kind = file.metadata().map_err(|e| Error::io(path, e))?.file_type();
+    if !kind.is_file() {
+        let what = if kind.is_dir() {
+            "a directory"
+        } else {
+            "not a regular file (a device, pipe or socket)"
+        };
+        return Err(config(path, &format!("not a key file ({what})")));
+    }
+    Ok(file)
 }
 
 fn config(path: &Path, msg: &str) -> Error {

@@ -127,6 +127,10 @@ impl Scanner {
                 }
                 continue;
             }
+            if let Some((shown, e)) = source::db::refuse_key_values(input) {
+                out.push(DatasetScan::failed(&shown, &e));
+                continue;
+            }
             match expand(Path::new(input)) {
                 Ok(files) => {
                     for (path, display) in files {

@@ -81,7 +81,11 @@ pub fn run(c: LogCmd) -> Exit {
                 }
                 s
             };
-            let _ = output::out(&text);
+            let _ = if json {
+                output::out(&text)
+            } else {
+                output::out_text(&text)
+            };
             if r.ok() { Exit::Ok } else { Exit::Policy }
         }
         LogCmd::Show { file, json } => {
@@ -119,7 +123,13 @@ pub fn run(c: LogCmd) -> Exit {
                     verdict
                 );
             }
-            if let Err(e) = output::out(&s) {
+            // The command line names the inputs, which may be any file name.
+            let written = if json {
+                output::out(&s)
+            } else {
+                output::out_text(&s)
+            };
+            if let Err(e) = written {
                 output::err(&format!("stdout: {e}"));
                 return Exit::Output;
             }

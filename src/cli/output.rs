@@ -11,9 +11,17 @@ pub fn out(s: &str) -> std::io::Result<()> {
     }
 }
 
-/// Print an error or warning to stderr.
+/// Print an error or warning to stderr. Messages name files, tables and columns from the data:
+/// control and bidi characters are shown as escapes, never sent to the terminal.
 pub fn err(msg: &str) {
+    let msg = crate::report::escape::visible_lines(msg);
     let _ = writeln!(std::io::stderr().lock(), "anonkos: {msg}");
+}
+
+/// Write text meant for a person (not JSON or a binary stream) to stdout, with control and
+/// bidi characters shown as escapes (line breaks kept).
+pub fn out_text(s: &str) -> std::io::Result<()> {
+    out(&crate::report::escape::visible_lines(s))
 }
 
 /// Show a one-line progress message on stderr (the caller checks stderr is a terminal).

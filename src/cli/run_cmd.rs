@@ -6,6 +6,7 @@ use super::{Exit, KeygenArgs, RevealArgs, RunArgs, VerifyArgs, exit_for, load_pa
 use crate::config::pipeline::Pipeline;
 use crate::key::Key;
 use crate::plan::Plan;
+use crate::report::escape::visible;
 use crate::run::{self, RunOptions, Stop};
 
 /// Output of `run` and `verify` on stdout.
@@ -69,7 +70,10 @@ pub fn run(a: RunArgs) -> Exit {
         SummaryFormat::Text => summary(r, a.dry_run),
     };
     if !(a.quiet && a.format == SummaryFormat::Text) || outcome.stop.is_some() {
-        let _ = output::out(&text);
+        let _ = match a.format {
+            SummaryFormat::Json => output::out(&text),
+            SummaryFormat::Text => output::out_text(&text),
+        };
     }
     for n in &r.notes {
         output::err(&format!("warning: {n}"));
@@ -101,20 +105,20 @@ fn plan_text(plan: &Plan) -> String {
     let mut s = String::new();
     for d in &plan.datasets {
         match &d.table {
-            Some(t) => s.push_str(&format!("{} [{t}]\n", d.source)),
-            None => s.push_str(&format!("{}\n", d.source)),
+            Some(t) => s.push_str(&format!("{} [{}]\n", visible(&d.source), visible(t))),
+            None => s.push_str(&format!("{}\n", visible(&d.source))),
         }
         let w = d
             .columns
             .iter()
-            .map(|c| c.name.chars().count())
+            .map(|c| visible(&c.name).chars().count())
             .max()
             .unwrap_or(6)
             .max(6);
         for c in &d.columns {
             s.push_str(&format!(
                 "  {:<w$}  {:<24} {:<16} {}\n",
-                c.name,
+                visible(&c.name),
                 c.category.name(),
                 c.action,
                 c.reason,
@@ -125,7 +129,12 @@ fn plan_text(plan: &Plan) -> String {
     if !plan.conflicts.is_empty() {
         s.push_str("Actions the output cannot hold (nothing is written until they change):\n");
         for c in &plan.conflicts {
-            s.push_str(&format!("  {} / {}: {}\n", c.dataset, c.column, c.problem));
+            s.push_str(&format!(
+                "  {} / {}: {}\n",
+                visible(&c.dataset),
+                visible(&c.column),
+                visible(&c.problem)
+            ));
         }
     }
     if !plan.uncovered.is_empty() {
@@ -133,8 +142,8 @@ fn plan_text(plan: &Plan) -> String {
         for u in &plan.uncovered {
             s.push_str(&format!(
                 "  {} / {} ({})\n",
-                u.dataset,
-                u.column,
+                visible(&u.dataset),
+                visible(&u.column),
                 u.category.name()
             ));
         }
@@ -166,17 +175,20 @@ fn summary(r: &run::RunReport, dry_run: bool) -> String {
     s.push_str(&format!("pipeline {} — {}\n", r.pipeline_name, r.status));
     for d in &r.outputs {
         let name = match &d.table {
-            Some(t) => format!("{} [{t}]", d.input),
-            None => d.input.clone(),
+            Some(t) => format!("{} [{}]", visible(&d.input), visible(t)),
+            None => visible(&d.input).into_owned(),
         };
         s.push_str(&format!(
             "  {name} → {}: {} rows in, {} out, {} suppressed\n",
-            d.path, d.rows_in, d.rows, d.rows_suppressed
+            visible(&d.path),
+            d.rows_in,
+            d.rows,
+            d.rows_suppressed
         ));
         for c in d.columns.iter().filter(|c| c.problems > 0) {
             s.push_str(&format!(
                 "    {}: {} values {} could not handle (written as empty){}\n",
-                c.name,
+                visible(&c.name),
                 c.problems,
                 c.action,
                 c.problem_example
@@ -221,9 +233,9 @@ fn findings_text(v: &run::verify::Verification) -> String {
         .map(|f| {
             format!(
                 "  {} {} / {}: {} ({})\n",
-                f.output,
-                f.table.as_deref().unwrap_or(""),
-                f.column,
+                visible(&f.output),
+                visible(f.table.as_deref().unwrap_or("")),
+                visible(&f.column),
                 f.reason,
                 f.category
             )
@@ -276,7 +288,10 @@ pub fn verify(a: VerifyArgs) -> Exit {
             s
         }
     };
-    let _ = output::out(&text);
+    let _ = match a.format {
+        SummaryFormat::Json => output::out(&text),
+        SummaryFormat::Text => output::out_text(&text),
+    };
     if v.passed { Exit::Ok } else { Exit::Policy }
 }
 

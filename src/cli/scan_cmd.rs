@@ -102,6 +102,9 @@ pub fn run(a: ScanArgs) -> Exit {
     let text = render(&report, a.format);
     let written = match &a.output {
         Some(path) => write_atomic(path, text.as_bytes()).map_err(|e| e.to_string()),
+        None if a.format == crate::report::ReportFormat::Table => {
+            output::out_text(&text).map_err(|e| format!("stdout: {e}"))
+        }
         None => output::out(&text).map_err(|e| format!("stdout: {e}")),
     };
     if let Err(msg) = written {

@@ -172,6 +172,25 @@ pub struct OutputSpec {
     /// Output format.
     #[serde(default = "same")]
     pub format: FormatChoice,
+    /// What CSV outputs do with cells a spreadsheet would run as a formula.
+    #[serde(default)]
+    pub csv_formulas: CsvFormulas,
+}
+
+/// `[output] csv_formulas`: cells starting with `=`, `+`, `-`, `@`, TAB or CR are run as
+/// formulas by spreadsheets (`=HYPERLINK(…)` can send data away when a person opens the
+/// file). `keep` (the default) writes the values as they are, so outputs equal the data;
+/// `neutralise` prefixes such cells, the header included, with `'` (the OWASP rule), which
+/// changes them (`-5` becomes `'-5`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CsvFormulas {
+    /// Cells are written as they are.
+    #[default]
+    Keep,
+    /// Cells that start like a formula get a leading `'`.
+    #[serde(alias = "neutralize")]
+    Neutralise,
 }
 
 fn same() -> FormatChoice {
@@ -183,6 +202,7 @@ impl Default for OutputSpec {
         OutputSpec {
             dir: None,
             format: FormatChoice::Same,
+            csv_formulas: CsvFormulas::Keep,
         }
     }
 }

@@ -4,8 +4,20 @@ use std::fmt::Write;
 use super::catalogue::ITEMS;
 use super::filing::{CatalogueItems, FilingReport};
 
+/// Text in a table cell, heading or paragraph: HTML and Markdown structure escaped.
 fn esc(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    super::escape::markdown(s)
+}
+
+/// A name as a code span, or as escaped text when it holds a backtick, an HTML
+/// metacharacter or a character that [`super::escape::visible`] rewrites (a code span shows
+/// its content raw, and not every Markdown renderer keeps HTML out of code spans).
+fn code(s: &str) -> String {
+    if s.contains(['`', '<', '>', '&']) || super::escape::visible(s) != s {
+        esc(s)
+    } else {
+        format!("`{s}`")
+    }
 }
 
 fn list(v: &[String]) -> String {
@@ -53,12 +65,12 @@ pub fn render(r: &FilingReport) -> String {
     let _ = writeln!(s, "# Filing-system report (Art. 17 of Law No. 03/L-172)\n");
     let _ = writeln!(
         s,
-        "Generated {} by anonkos {} from a scan of {} datasets ({}) and the catalogue `{}`.\n",
+        "Generated {} by anonkos {} from a scan of {} datasets ({}) and the catalogue {}.\n",
         r.generated_at,
         r.tool.version,
         r.scan.datasets,
         r.scan.mode.as_deref().unwrap_or("unknown mode"),
-        r.catalogue
+        code(&r.catalogue)
     );
     let _ = writeln!(s, "## Findings\n");
     if r.findings.is_empty() {
@@ -90,9 +102,9 @@ pub fn render(r: &FilingReport) -> String {
     for fs in &r.filing_systems {
         let _ = writeln!(
             s,
-            "## {} `{}`{}\n",
+            "## {} {}{}\n",
             esc(&fs.title),
-            fs.id,
+            code(&fs.id),
             if fs.declared {
                 ""
             } else {
@@ -137,11 +149,11 @@ pub fn render(r: &FilingReport) -> String {
         for d in &fs.datasets {
             let _ = writeln!(
                 s,
-                "### `{}`{}\n",
-                d.label,
+                "### {}{}\n",
+                code(&d.label),
                 d.matched_by
                     .as_ref()
-                    .map(|m| format!(" (matched by `{m}`)"))
+                    .map(|m| format!(" (matched by {})", code(m)))
                     .unwrap_or_default()
             );
             let _ = writeln!(

@@ -3,9 +3,9 @@ use std::fmt::Write;
 
 use super::{ScanReport, evidence_summary};
 
-/// Escape a table cell.
+/// Text from the data in a table cell or heading: HTML and Markdown structure escaped.
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    super::escape::markdown(s)
 }
 
 /// Render the report as Markdown.
@@ -59,7 +59,7 @@ pub fn render(r: &ScanReport) -> String {
             if d.sampled { " (sample)" } else { "" }
         );
         if !d.notes.is_empty() {
-            let _ = writeln!(o, "Read with: {}.", d.notes.join("; "));
+            let _ = writeln!(o, "Read with: {}.", cell(&d.notes.join("; ")));
         }
         let _ = writeln!(o);
         if d.columns.is_empty() {

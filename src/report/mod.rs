@@ -13,6 +13,7 @@ use crate::scan::DatasetScan;
 use crate::source::RowCount;
 
 pub mod catalogue;
+pub mod escape;
 pub mod filing;
 pub mod filing_md;
 pub mod html;

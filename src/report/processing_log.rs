@@ -291,12 +291,7 @@ impl ProcessingLog {
     /// Refuses to extend a log whose chain is broken.
     pub fn append(path: &Path, record: &Record) -> Result<Entry> {
         let lock_path = lock_path(path);
-        let lock = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(|e| Error::io(&lock_path, e))?;
+        let lock = crate::sink::atomic::open_lock_file(&lock_path)?;
         lock.lock().map_err(|e| Error::io(&lock_path, e))?;
         let existing = match std::fs::metadata(path) {
             Ok(_) => read_log(path)?,

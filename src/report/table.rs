@@ -1,6 +1,7 @@
 //! The terminal table: one block per dataset, aligned columns, no colours (pipes stay clean).
 use std::fmt::Write;
 
+use super::escape::visible;
 use super::{ScanReport, evidence_summary};
 
 fn width(s: &str) -> usize {
@@ -22,13 +23,14 @@ fn clip(s: &str, max: usize) -> String {
     out
 }
 
-/// Render the report as an aligned text table.
+/// Render the report as an aligned text table. Names, messages and evidence come from the data:
+/// each goes through [`visible`], so no control character reaches the terminal.
 pub fn render(r: &ScanReport) -> String {
     let mut o = String::new();
     for d in &r.datasets {
         let name = match &d.table {
-            Some(t) => format!("{} [{}]", d.source, t),
-            None => d.source.clone(),
+            Some(t) => format!("{} [{}]", visible(&d.source), visible(t)),
+            None => visible(&d.source).into_owned(),
         };
         let rows = match d.rows_total {
             Some(t) if d.rows_total_estimated => format!("{} of ~{} rows", d.rows_scanned, t),
@@ -37,7 +39,7 @@ pub fn render(r: &ScanReport) -> String {
         };
         let _ = writeln!(o, "{name}  ({}, {rows})", d.format.unwrap_or("?"));
         if let Some(e) = &d.error {
-            let _ = writeln!(o, "  FAILED: {e}");
+            let _ = writeln!(o, "  FAILED: {}", visible(e));
         }
         let header = ["column", "category", "role", "conf", "evidence", "example"];
         let rows: Vec<[String; 6]> = d
@@ -45,7 +47,7 @@ pub fn render(r: &ScanReport) -> String {
             .iter()
             .map(|c| {
                 [
-                    clip(&c.name, 28),
+                    clip(&visible(&c.name), 28),
                     format!(
                         "{}{}",
                         c.category,
@@ -53,8 +55,8 @@ pub fn render(r: &ScanReport) -> String {
                     ),
                     c.role.name().to_string(),
                     format!("{:.2}", c.confidence),
-                    clip(&evidence_summary(c), 60),
-                    c.examples.first().cloned().unwrap_or_default(),
+                    clip(&visible(&evidence_summary(c)), 60),
+                    visible(c.examples.first().map_or("", String::as_str)).into_owned(),
                 ]
             })
             .collect();

@@ -121,12 +121,7 @@ pub const RUN_LOCK_NAME: &str = ".anonkos-run.lock";
 /// because a live run creates its own only after taking it.
 fn lock_out_dir(out_dir: &Path) -> Result<std::fs::File> {
     let path = out_dir.join(RUN_LOCK_NAME);
-    let lock = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|e| Error::io(&path, e).on_output())?;
+    let lock = crate::sink::atomic::open_lock_file(&path).map_err(Error::on_output)?;
     if lock.try_lock().is_ok() {
         let entries = std::fs::read_dir(out_dir).map_err(|e| Error::io(out_dir, e).on_output())?;
         for e in entries.flatten() {
@@ -196,6 +191,9 @@ fn expand_inputs(inputs: &[String]) -> Result<Vec<Input>> {
                 path: None,
             });
             continue;
+        }
+        if let Some((_, e)) = source::db::refuse_key_values(i) {
+            return Err(e);
         }
         let files = if i.contains('*') || i.contains('?') {
             expand_glob(i)?
@@ -283,9 +281,11 @@ fn stem(display: &str) -> String {
     }
 }
 
-/// Names used in file paths (tables may hold any character).
+/// Names used in file paths (tables may hold any character). A name never starts with `.`:
+/// a table named `.bashrc` or `..` must not become a hidden file or a path step.
 fn safe_name(name: &str) -> String {
-    name.chars()
+    let clean: String = name
+        .chars()
         .map(|c| {
             if c.is_alphanumeric() || c == '-' || c == '_' || c == '.' {
                 c
@@ -293,7 +293,39 @@ fn safe_name(name: &str) -> String {
                 '_'
             }
         })
-        .collect()
+        .collect();
+    if clean.is_empty() || clean.starts_with('.') {
+        format!("_{clean}")
+    } else {
+        clean
+    }
+}
+
+/// Refuse to write `rel` under `out_dir` when a folder on the way is a symbolic link (a link
+/// planted in the output directory would make the run write wherever it points). The last
+/// step may be a link: the output is renamed over it, which replaces the link itself.
+fn refuse_linked_folders(out_dir: &Path, rel: &Path) -> Result<()> {
+    let mut at = out_dir.to_path_buf();
+    let mut steps: Vec<_> = rel.components().collect();
+    steps.pop();
+    for step in steps {
+        at.push(step);
+        match std::fs::symlink_metadata(&at) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(Error::Output {
+                    path: at,
+                    source: std::io::Error::other(
+                        "is a symbolic link inside the output directory; anonkos does not write \
+                         through links (remove it or choose another --out-dir)",
+                    ),
+                });
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(Error::io(&at, e).on_output()),
+        }
+    }
+    Ok(())
 }
 
 /// Run a pipeline.
@@ -635,7 +667,7 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
             let mut own: Option<Box<dyn Writer>> = None;
             if multi && shared.is_none() {
                 shared = Some(
-                    sink::create(&staged, format, input.path.as_deref())
+                    sink::create_for(&staged, format, input.path.as_deref(), &pipeline.output)
                         .map_err(Error::on_output)?,
                 );
                 finals.push((staged.clone(), out_dir.join(&rel), format));
@@ -644,7 +676,7 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
                 Some(w) if multi => w.as_mut(),
                 _ => own
                     .insert(
-                        sink::create(&staged, format, input.path.as_deref())
+                        sink::create_for(&staged, format, input.path.as_deref(), &pipeline.output)
                             .map_err(Error::on_output)?,
                     )
                     .as_mut(),
@@ -701,7 +733,12 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
     }
     // The last moment an interrupt stops the run with nothing renamed into place.
     crate::interrupt::check()?;
+    // Every folder is checked before the first rename, so a refusal leaves no output behind.
+    for (_, fin, _) in &finals {
+        refuse_linked_folders(&out_dir, fin.strip_prefix(&out_dir).unwrap_or(fin))?;
+    }
     for (staged, fin, format) in &finals {
+        refuse_linked_folders(&out_dir, fin.strip_prefix(&out_dir).unwrap_or(fin))?;
         if let Some(parent) = fin.parent() {
             std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e).on_output())?;
         }

@@ -80,6 +80,32 @@ impl Write for AtomicFile {
     }
 }
 
+/// Open the lock file `path`, creating it if missing, without following a symbolic link
+/// (`O_NOFOLLOW`): a link planted in its place (say, to a system file) would otherwise make
+/// a run running as root create or lock a file anywhere. A link is an error (`ELOOP`,
+/// reported with a sentence that says so).
+pub fn open_lock_file(path: &Path) -> Result<std::fs::File> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.custom_flags(libc::O_NOFOLLOW);
+    }
+    opts.open(path).map_err(|e| {
+        if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+            Error::io(
+                path,
+                io::Error::other(
+                    "is a symbolic link; anonkos does not open lock files through links",
+                ),
+            )
+        } else {
+            Error::io(path, e)
+        }
+    })
+}
+
 /// Write `bytes` to `target` atomically.
 pub fn write_atomic(target: impl AsRef<Path>, bytes: &[u8]) -> Result<()> {
     let mut f = AtomicFile::create(target)?;

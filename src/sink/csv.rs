@@ -16,6 +16,28 @@ pub struct CsvWriter {
     out: Option<::csv::Writer<BufWriter<AtomicFile>>>,
     file: Option<AtomicFile>,
     started: bool,
+    /// Prefix cells that start like a spreadsheet formula with `'`.
+    neutralise: bool,
+}
+
+/// Whether a spreadsheet would read `cell` as a formula (OWASP CSV injection).
+fn starts_like_formula(cell: &[u8]) -> bool {
+    matches!(
+        cell.first(),
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+    )
+}
+
+/// `cell`, with a leading `'` when `neutralise` is set and it starts like a formula.
+fn field(cell: &[u8], neutralise: bool) -> std::borrow::Cow<'_, [u8]> {
+    if neutralise && starts_like_formula(cell) {
+        let mut v = Vec::with_capacity(cell.len() + 1);
+        v.push(b'\'');
+        v.extend_from_slice(cell);
+        std::borrow::Cow::Owned(v)
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
 }
 
 impl CsvWriter {
@@ -26,7 +48,14 @@ impl CsvWriter {
             out: None,
             file: Some(AtomicFile::create(path)?),
             started: false,
+            neutralise: false,
         })
+    }
+
+    /// Prefix cells (header included) that start like a spreadsheet formula with `'`.
+    pub fn neutralise_formulas(mut self, on: bool) -> Self {
+        self.neutralise = on;
+        self
     }
 
     fn csv_err(&self, e: ::csv::Error) -> Error {
@@ -46,8 +75,14 @@ impl Writer for CsvWriter {
             .ok_or_else(|| Error::Internal("CSV writer reused".into()))?;
         let mut w =
             ::csv::WriterBuilder::new().from_writer(BufWriter::with_capacity(1 << 20, file));
-        w.write_record(schema.fields().iter().map(|f| f.name().as_str()))
-            .map_err(|e| self.csv_err(e))?;
+        let neutralise = self.neutralise;
+        w.write_record(
+            schema
+                .fields()
+                .iter()
+                .map(|f| field(f.name().as_bytes(), neutralise)),
+        )
+        .map_err(|e| self.csv_err(e))?;
         self.out = Some(w);
         Ok(())
     }
@@ -60,7 +95,10 @@ impl Writer for CsvWriter {
             rows.load(r)?;
             record.clear();
             for j in 0..batch.num_columns() {
-                record.push_field(rows.cell(j).unwrap_or("").as_bytes());
+                record.push_field(&field(
+                    rows.cell(j).unwrap_or("").as_bytes(),
+                    self.neutralise,
+                ));
             }
             let res = match self.out.as_mut() {
                 Some(w) => w.write_byte_record(&record),

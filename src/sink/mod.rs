@@ -67,6 +67,23 @@ pub trait Writer: Send {
     fn commit(self: Box<Self>) -> Result<()>;
 }
 
+/// [`create`] with the pipeline's output options (`[output] csv_formulas`).
+pub fn create_for(
+    path: &Path,
+    format: OutFormat,
+    input: Option<&Path>,
+    spec: &crate::config::pipeline::OutputSpec,
+) -> Result<Box<dyn Writer>> {
+    use crate::config::pipeline::CsvFormulas;
+    match format {
+        OutFormat::Csv => Ok(Box::new(
+            csv::CsvWriter::create(path)?
+                .neutralise_formulas(spec.csv_formulas == CsvFormulas::Neutralise),
+        )),
+        _ => create(path, format, input),
+    }
+}
+
 /// A writer for `path` in `format`. Dump outputs are a copy of their input dump with the rows
 /// rewritten, so they need `input` (the dump file the tables come from).
 pub fn create(path: &Path, format: OutFormat, input: Option<&Path>) -> Result<Box<dyn Writer>> {

@@ -22,6 +22,9 @@ use crate::error::{Error, Location, Result};
 pub mod mysql;
 pub mod pgpass;
 pub mod postgres;
+mod url_secret;
+
+pub use url_secret::{redact_url, refuse_key_values};
 
 /// How long to wait for a server to accept a connection.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -38,43 +41,6 @@ pub fn open_url(url: &str, opts: &ReadOptions) -> Result<Vec<Box<dyn Source>>> {
             "not a database URL (expected postgres://, postgresql://, mysql:// or mariadb://)",
         ))
     }
-}
-
-/// The URL without its password (`postgres://user:secret@host/db` → `postgres://user@host/db`;
-/// a `password=` query parameter is dropped too).
-pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let (rest, query) = match rest.split_once('?') {
-        Some((r, q)) => (r, Some(q)),
-        None => (rest, None),
-    };
-    let (auth, host) = match rest.rsplit_once('@') {
-        Some((a, h)) => (Some(a), h),
-        None => (None, rest),
-    };
-    let mut out = match auth {
-        Some(a) => {
-            let user = a.split(':').next().unwrap_or("");
-            format!("{scheme}://{user}@{host}")
-        }
-        None => format!("{scheme}://{rest}"),
-    };
-    if let Some(q) = query {
-        let kept: Vec<&str> = q
-            .split('&')
-            .filter(|kv| {
-                let key = kv.split('=').next().unwrap_or("").to_ascii_lowercase();
-                !matches!(key.as_str(), "password" | "pass" | "passwd")
-            })
-            .collect();
-        if !kept.is_empty() {
-            out.push('?');
-            out.push_str(&kept.join("&"));
-        }
-    }
-    out
 }
 
 /// Decode `%xx` escapes (URL user-info); invalid escapes are kept as they are.
@@ -99,15 +65,6 @@ pub fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// The password part of a URL's user-info, as written (found the way [`redact_url`] finds the
-/// user-info, so whatever it removes is also scrubbed).
-fn url_password(url: &str) -> Option<String> {
-    let rest = url.split_once("://")?.1;
-    let rest = rest.split_once('?').map_or(rest, |(r, _)| r);
-    let (auth, _) = rest.rsplit_once('@')?;
-    auth.split_once(':').map(|(_, p)| p.to_string())
-}
-
 /// Every form of a password that must never be shown.
 #[derive(Debug, Clone, Default)]
 pub struct Secret {
@@ -115,23 +72,12 @@ pub struct Secret {
 }
 
 impl Secret {
-    /// The passwords found in `url` (user-info and `password=` parameters).
+    /// Every string that a driver could read as a password in `url` (user-info and password
+    /// parameters, under every grammar; see [`url_secret::secret_candidates`]).
     pub fn from_url(url: &str) -> Self {
         let mut s = Secret::default();
-        if let Some(p) = url_password(url) {
+        for p in url_secret::secret_candidates(url) {
             s.add(&p);
-        }
-        if let Some((_, q)) = url.split_once('?') {
-            for kv in q.split('&') {
-                if let Some((k, v)) = kv.split_once('=')
-                    && matches!(
-                        k.to_ascii_lowercase().as_str(),
-                        "password" | "pass" | "passwd"
-                    )
-                {
-                    s.add(v);
-                }
-            }
         }
         s
     }
@@ -313,7 +259,6 @@ mod tests {
         );
         let none = Secret::from_url("mysql://root@h:3306");
         assert_eq!(none.scrub("root@h"), "root@h");
-        assert_eq!(url_password("mysql://a:b@h/x").as_deref(), Some("b"));
     }
 
     #[test]
