@@ -380,6 +380,9 @@ CREATE TABLE visit_items (
   FOREIGN KEY (person_id, visit_no) REFERENCES visits (person_id, visit_no)
 );
 CREATE SEQUENCE invoice_seq START WITH 100;
+CREATE TABLE measurements (id int, taken date NOT NULL, value decimal(8,2))
+  PARTITION BY RANGE (YEAR(taken)) (PARTITION p2023 VALUES LESS THAN (2024), PARTITION p2024 VALUES LESS THAN (2025));
+INSERT INTO measurements VALUES (1, '2023-03-01', 1.5), (2, '2023-07-01', 2), (3, '2024-01-02', 3), (4, '2024-05-05', 4), (5, '2024-12-31', 5);
 CREATE VIEW v_persons AS SELECT id, emri FROM persons;
 DELIMITER ;;
 CREATE PROCEDURE log_visit(p int)
@@ -441,6 +444,7 @@ pub(crate) fn photo_thumb(id: usize) -> Vec<u8> {
 /// Rows per table as a MariaDB dump holds them (the sequence is not a table of rows).
 pub(crate) fn mariadb_expected_rows() -> BTreeMap<String, u64> {
     [
+        ("measurements", 5),
         ("persons", PERSONS as u64),
         ("visits", 80),
         ("visit_items", 120),

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::db::{env_url, unique};
-use crate::dumpout::{MyDbs, PG_OBJECTS, PgDbs, Server, keygen, my_objects, run_on};
+use crate::dumpout::{MyDbs, PG_OBJECTS, PgDbs, Server, keygen, my_objects};
 use crate::realdump::{
     MyStyle, PgStyle, mariadb_expected_rows, mariadb_rich_dumps, pg_expected_rows, pg_rich_dumps,
 };
@@ -68,14 +68,14 @@ fn pg_query(server: &Server, db: &str, sql: &str, dir: &Path) -> String {
     stdout(&o)
 }
 
-/// Run a shipped pipeline on a PostgreSQL dump. A pipeline that changes the partition key
+/// Run a shipped pipeline on a dump. A pipeline that changes the partition key
 /// (`measurements.taken`, a date) must be refused by name; the run is then repeated with the
 /// rule a user would add (keep that column), and that output is returned.
 fn run_keeping_partition_keys(
     d: &TestDir,
     pipeline: &str,
     dump: &Path,
-    style: PgStyle,
+    style: impl std::fmt::Debug,
     key: &str,
 ) -> std::path::PathBuf {
     let out = d.path().join(format!("{pipeline}-{style:?}"));
@@ -242,12 +242,7 @@ fn shipped_pipelines_on_real_mariadb_dumps_restore_whole() {
         let names = "SELECT emri FROM persons ORDER BY id;";
         let original: BTreeSet<String> = q(&src, names).lines().map(String::from).collect();
         for pipeline in PIPELINES {
-            let out = run_on(
-                pipeline,
-                dump,
-                &d.path().join(format!("{pipeline}-{style:?}")),
-                &key,
-            );
+            let out = run_keeping_partition_keys(&d, pipeline, dump, style, &key);
             reset(&dst);
             let load = server.mariadb(&dst, &std::fs::read(&out).unwrap(), &[], d.path());
             assert!(
