@@ -360,6 +360,11 @@ pub struct FilingReport {
     pub runs: Vec<RunEntry>,
     /// Quoted text of every cited article.
     pub articles: Vec<Article>,
+    /// Which law the report maps to (03/L-172, replaced by 06/L-082).
+    pub framing: &'static str,
+    /// Shown beside every verdict: pseudonymised data stay personal data, k-anonymity is
+    /// evidence not proof, not legal advice.
+    pub caveats: &'static [&'static str],
 }
 
 // ---------------------------------------------------------------- building
@@ -938,6 +943,8 @@ pub fn build(scan: &ScanInput, cat: &Catalogue, run: Option<&RunReport>) -> Resu
         findings,
         links,
         runs,
+        framing: super::verdict::FRAMING,
+        caveats: super::verdict::CAVEATS,
         articles,
     })
 }

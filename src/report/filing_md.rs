@@ -72,6 +72,7 @@ pub fn render(r: &FilingReport) -> String {
         r.scan.mode.as_deref().unwrap_or("unknown mode"),
         code(&r.catalogue)
     );
+    let _ = writeln!(s, "> {}\n", r.framing);
     let _ = writeln!(s, "## Findings\n");
     if r.findings.is_empty() {
         let _ = writeln!(s, "No findings.\n");
@@ -176,6 +177,10 @@ pub fn render(r: &FilingReport) -> String {
     }
     if !r.runs.is_empty() {
         let _ = writeln!(s, "## Run outputs (Art. 9)\n");
+        for c in r.caveats {
+            let _ = writeln!(s, "- {c}");
+        }
+        s.push('\n');
         let _ = writeln!(
             s,
             "| output | filing system | Art. 9 | reasons |\n| --- | --- | --- | --- |"

@@ -115,13 +115,14 @@ pub fn render(r: &FilingReport) -> String {
     );
     let _ = write!(
         h,
-        "<header><h1>Filing-system report</h1><p>Art. 17 of Law No. 03/L-172 · generated {} by anonkos {} · scan of {} datasets ({}) · catalogue <code>{}</code></p><nav>",
+        "<header><h1>Filing-system report</h1><p>Art. 17 of Law No. 03/L-172 · generated {} by anonkos {} · scan of {} datasets ({}) · catalogue <code>{}</code></p>",
         esc(&r.generated_at),
         esc(r.tool.version),
         r.scan.datasets,
         esc(r.scan.mode.as_deref().unwrap_or("unknown mode")),
         esc(&r.catalogue)
     );
+    let _ = write!(h, "<p class=\"framing\">{}</p><nav>", esc(r.framing));
     h.push_str("<a href=\"#findings\">Findings</a>");
     for fs in &r.filing_systems {
         let _ = write!(
@@ -226,7 +227,11 @@ pub fn render(r: &FilingReport) -> String {
 
     // Runs.
     if !r.runs.is_empty() {
-        h.push_str("<section id=\"runs\"><h2>Run outputs: fitness for Art. 9 reuse</h2>\n");
+        h.push_str("<section id=\"runs\"><h2>Run outputs: anonymised, pseudonymised or not fit</h2>\n<ul class=\"caveats\">");
+        for c in r.caveats {
+            let _ = write!(h, "<li>{}</li>", esc(c));
+        }
+        h.push_str("</ul>\n");
         for o in &r.runs {
             let _ = write!(
                 h,

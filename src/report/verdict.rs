@@ -130,6 +130,11 @@ pub fn judge(f: &Facts) -> Verdict {
     }
 }
 
+/// The framing every report states in its header: which law it maps to, and why.
+pub const FRAMING: &str = "Law No. 06/L-082 on the Protection of Personal Data (2019) replaced Law No. 03/L-172. \
+This report maps its findings to Law No. 03/L-172, the full text kept with the tool, and names the 06/L-082 \
+counterpart where the 06/L-082 overview (a secondary source, cited as \"06/L-082 overview §…\") gives one.";
+
 /// The caveats every report shows beside a verdict.
 pub const CAVEATS: &[&str] = &[
     "Pseudonymised data remain personal data: the law's duties still apply to them.",

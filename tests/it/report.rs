@@ -15,7 +15,10 @@ const RUN_JSON: &str = r#"{"schema": "anonkos.run/v1", "pipeline": "pipelines/re
          "verification": {"passed": false, "remaining_direct_identifiers": ["JMBG"]},
          "verdict": {"outcome": "not_fit", "reasons": ["direct identifiers left: JMBG"]}},
         {"input": "sample-data/employees.parquet", "path": "out/employees.parquet",
-         "privacy": {"k_target": 5, "k_achieved": 9}}
+         "privacy": {"k_target": 5, "k_achieved": 9}},
+        {"input": "sample-data/faturat.csv", "path": "out/faturat.csv",
+         "verification": {"passed": true, "remaining_direct_identifiers": []},
+         "verdict": {"outcome": "pseudonymised", "reasons": ["nr_fatures is a record key of the source"]}}
       ]}"#;
 
 fn scan_json(dir: &TestDir) -> String {
@@ -394,7 +397,10 @@ fn run_reports_give_art9_verdicts_from_measured_facts() {
         .map(|x| x["art9"]["verdict"].as_str().unwrap())
         .collect();
     // The run's own verdicts pass through; a run report without one is never upgraded.
-    assert_eq!(verdicts, ["anonymised", "not_fit", "not_fit"]);
+    assert_eq!(
+        verdicts,
+        ["anonymised", "not_fit", "not_fit", "pseudonymised"]
+    );
     assert!(
         r["runs"][2]["art9"]["reasons"][0]
             .as_str()
@@ -561,6 +567,11 @@ fn html_report_loads_in_a_headless_browser() {
   need('section#findings', 1); need('tr.finding', 5); need('article.card[data-fs]', 5);
   need('svg.chart', 4); need('section#appendix > article[id]', 5); need('section#links', 1);
   need('section#runs .run', 3); need('table.before-after svg.ba', 1);
+  need('.verdict-anonymised', 1); need('.verdict-not_fit', 2); need('.verdict-pseudonymised', 1); need('section#runs ul.caveats li', 3);
+  var framing = document.querySelector('header p.framing');
+  if (!framing || framing.textContent.indexOf('06/L-082') < 0 || framing.textContent.indexOf('replaced') < 0) errs.push('no 06/L-082 banner');
+  var cav = document.querySelector('section#runs ul.caveats');
+  if (!cav || cav.textContent.indexOf('remain personal data') < 0 || cav.textContent.indexOf('not legal advice') < 0) errs.push('caveats missing');
   document.querySelectorAll('a[href^="#"]').forEach(function(a){
     if (!document.getElementById(a.getAttribute('href').slice(1))) errs.push('dangling ' + a.getAttribute('href'));
   });
