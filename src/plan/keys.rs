@@ -191,3 +191,36 @@ fn refuse_broken_keys(
         }
     }
 }
+
+/// Keyed actions on columns with only a handful of values keep equality and frequency: one
+/// known record, or the known share of each value, decodes the whole column. Each such column
+/// gets a warning; in a release with a privacy model (an Art. 9 release) it is a conflict.
+pub fn tiny_domains(plan: &mut Plan, scans: &[DatasetScan], release: bool) -> Vec<String> {
+    const TINY: u64 = 10;
+    let mut warnings = Vec::new();
+    for d in &plan.datasets {
+        let Some(scan) = scan_of(scans, d) else {
+            continue;
+        };
+        for (c, col) in d.columns.iter().zip(&scan.columns) {
+            if !c.spec.needs_key() || col.non_empty < 20 || col.distinct > TINY {
+                continue;
+            }
+            let problem = format!(
+                "has only {} distinct values in {} read: `{}` keeps which rows are equal and how \
+                 often each value occurs, so one known record or the known share of each value \
+                 decodes the column; generalise, keep or drop it instead",
+                col.distinct, col.non_empty, c.action
+            );
+            warnings.push(format!("{} / {}: {problem}", super::plan_label(d), c.name));
+            if release {
+                plan.conflicts.push(Conflict {
+                    dataset: super::plan_label(d),
+                    column: c.name.clone(),
+                    problem,
+                });
+            }
+        }
+    }
+    warnings
+}

@@ -402,6 +402,8 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
         )));
     }
     crate::plan::fit_output(&mut plan, &scans, &keeps_schema);
+    let tiny = crate::plan::check_tiny_domains(&mut plan, &scans, pipeline.privacy.is_some());
+    report.notes.extend(tiny);
     report.plan = Some(plan.clone());
     if !plan.conflicts.is_empty() {
         report.status = "refused".into();

@@ -962,3 +962,48 @@ fn release_tables_do_not_join_unless_asked() {
         );
     }
 }
+
+/// Keyed actions on a column of a handful of values (gender) are warned about, and refused in
+/// a release with a privacy model: equality and frequency decode them.
+#[test]
+fn keyed_tokens_on_tiny_domains_are_warned_about_or_refused() {
+    let d = TestDir::new();
+    let key = keygen(&d);
+    let share = std::fs::read_to_string(root().join("pipelines/pseudonymised-share.toml"))
+        .unwrap()
+        .replace(
+            "\"objections.example.txt\"",
+            &format!(
+                "{:?}",
+                root()
+                    .join("pipelines/objections.example.txt")
+                    .display()
+                    .to_string()
+            ),
+        )
+        + "\n[[rules]]\ncolumn = \"gjinia\"\naction = \"pseudonymise\"\n";
+    let p = d.file("share.toml", share.as_bytes());
+    let o = anonkos()
+        .current_dir(root())
+        .args(["run", &p, "--dry-run", "--key-file", &key])
+        .args(["--input", "sample-data/patients.csv"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("gjinia") && stderr(&o).contains("distinct values"),
+        "{}",
+        stderr(&o)
+    );
+    let release = std::fs::read_to_string(root().join("pipelines/research-release.toml")).unwrap()
+        + "\n[[rules]]\ncolumn = \"gjinia\"\naction = \"pseudonymise\"\n";
+    let p = d.file("release.toml", release.as_bytes());
+    let o = anonkos()
+        .current_dir(root())
+        .args(["run", &p, "--dry-run"])
+        .args(["--input", "sample-data/patients.csv"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("gjinia: has only"), "{}", stdout(&o));
+}
