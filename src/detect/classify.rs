@@ -250,6 +250,27 @@ pub fn classify_with_header(
 ) -> Classification {
     let vs = value_scores(p, set);
     let mut evidence = Vec::new();
+    // Integers are never a name, an address or a municipality name: a header such as
+    // `address_id` or `emri_nr` over whole numbers names a key or a count, not the thing.
+    let integers = p.non_empty >= 5 && p.digits_only as f64 >= 0.95 * p.non_empty as f64;
+    let header = match header {
+        Some(h)
+            if integers
+                && matches!(
+                    h.category,
+                    Category::PersonName | Category::StreetAddress | Category::Municipality
+                ) =>
+        {
+            evidence.push(Evidence::Note {
+                detail: format!(
+                    "header suggests {} but the values are whole numbers, which never are one",
+                    h.category
+                ),
+            });
+            None
+        }
+        other => other,
+    };
     if let Some(h) = &header {
         evidence.push(Evidence::Header {
             detail: format!("synonym '{}' ({})", h.synonym, h.lang),
@@ -483,6 +504,45 @@ mod tests {
             .map(|s| s.to_string())
             .collect();
         assert_eq!(check(&set, "x", &places).category, Category::Municipality);
+    }
+
+    #[test]
+    fn whole_numbers_are_never_names_addresses_or_municipalities() {
+        let set = set();
+        let ids: Vec<String> = (1..=300).map(|i| i.to_string()).collect();
+        for header in [
+            "address_id",
+            "emri",
+            "adresa",
+            "komuna",
+            "city_id",
+            "first_name",
+        ] {
+            let c = check(&set, header, &ids);
+            assert!(
+                !matches!(
+                    c.category,
+                    Category::PersonName | Category::StreetAddress | Category::Municipality
+                ),
+                "{header}: {c:?}"
+            );
+        }
+        // Near miss: house numbers mixed with street names are still an address.
+        let streets: Vec<String> = (1..=300)
+            .map(|i| format!("Rruga Agim Ramadani {i}"))
+            .collect();
+        assert_eq!(
+            check(&set, "adresa", &streets).category,
+            Category::StreetAddress
+        );
+        // Names under the same header stay names.
+        let names: Vec<String> = ["Arta", "Besnik", "Dritë", "Milan"]
+            .iter()
+            .cycle()
+            .take(100)
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(check(&set, "emri", &names).category, Category::PersonName);
     }
 
     #[test]
