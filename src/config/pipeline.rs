@@ -50,6 +50,26 @@ pub struct Pipeline {
     pub suppress: Option<SuppressSpec>,
     /// `[privacy]`: privacy models enforced on every dataset (research releases).
     pub privacy: Option<PrivacySpec>,
+    /// `[disclosure]`: to whom the outputs go and on what legal basis (Art. 12(3)).
+    pub disclosure: Option<DisclosureSpec>,
+}
+
+/// `[disclosure]`: Art. 12(3) of Law 03/L-172 requires the controller to register, for every
+/// disclosure, which data went to whom, when and on what legal basis. The run report and the
+/// processing log record these with the outputs' columns and the time of the run.
+///
+/// ```toml
+/// [disclosure]
+/// recipient = "Kosovo Agency of Statistics, research unit"
+/// legal_basis = "Art. 9 of Law 03/L-172; data-sharing agreement 2026/14"
+/// ```
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DisclosureSpec {
+    /// Who receives the outputs.
+    pub recipient: String,
+    /// The legal basis of the disclosure.
+    pub legal_basis: String,
 }
 
 /// `[privacy]`: k-anonymity, l-diversity and t-closeness enforced by generalising the
@@ -347,6 +367,8 @@ struct RawFile {
     suppress: Option<SuppressSpec>,
     #[serde(default)]
     privacy: Option<PrivacySpec>,
+    #[serde(default)]
+    disclosure: Option<DisclosureSpec>,
 }
 
 const SELECTOR_KEYS: [&str; 5] = ["category", "role", "column", "dataset", "why"];
@@ -428,6 +450,7 @@ impl Pipeline {
                 s
             }),
             privacy: raw.privacy,
+            disclosure: raw.disclosure,
         })
     }
 }

@@ -96,6 +96,9 @@ pub struct Record {
     /// Verification of the outputs.
     #[serde(default)]
     pub verification: Option<LogVerification>,
+    /// Art. 12(3): recipient and legal basis of the outputs, when the pipeline names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disclosure: Option<crate::config::pipeline::DisclosureSpec>,
 }
 
 impl Record {
@@ -111,6 +114,7 @@ impl Record {
             inputs: Vec::new(),
             outputs: Vec::new(),
             verification: None,
+            disclosure: None,
         }
     }
 }

@@ -31,6 +31,7 @@ pub mod report;
 pub mod shard;
 mod spill;
 pub mod summary;
+mod verdict;
 pub mod verify;
 
 pub use batch::{BatchTransform, PrivacyStage};
@@ -778,7 +779,8 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
         false,
     );
     let passed = v.passed;
-    let linked = linked_outputs(&report.outputs, &plan, key_source, pipeline.key.link_tables);
+    let linked =
+        verdict::linked_outputs(&report.outputs, &plan, key_source, pipeline.key.link_tables);
     for o in report.outputs.iter_mut() {
         let full = out_dir.join(&o.path).display().to_string();
         let short = o
@@ -805,10 +807,12 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
         let keys_of_mine: Vec<(String, String)> = v
             .record_keys
             .iter()
-            .filter(|f| f.output == full && same_table(f.table.as_deref(), short.as_deref()))
+            .filter(|f| {
+                f.output == full && verdict::same_table(f.table.as_deref(), short.as_deref())
+            })
             .map(|f| (f.column.clone(), f.reason.clone()))
             .collect();
-        let mut facts = verdict_facts(
+        let mut facts = verdict::facts(
             o,
             &plan,
             &scans,
@@ -831,6 +835,22 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
                 .map(|f| f.column.clone())
                 .collect(),
         });
+    }
+    if report.disclosure.is_none()
+        && report.outputs.iter().any(|o| {
+            o.verdict
+                .as_ref()
+                .is_none_or(|v| v.outcome != crate::report::verdict::ANONYMISED)
+                || o.privacy.is_some()
+        })
+    {
+        report.notes.push(
+            "Art. 12(3) of Law 03/L-172: these outputs are personal data or a research release, \
+             and the pipeline names no [disclosure] recipient and legal_basis; add them so the \
+             run report and the processing log register to whom, when and on what basis the \
+             data went"
+                .into(),
+        );
     }
     report.verification = Some(v);
     report.status = if passed {
@@ -869,107 +889,6 @@ fn unique(used: &mut BTreeMap<String, usize>, name: String) -> String {
 pub struct Suppression {
     list: SubjectList,
     category: Category,
-}
-
-/// Whether a finding's table (full or short name) is the output's.
-fn same_table(found: Option<&str>, short: Option<&str>) -> bool {
-    let last = |t: &str| t.rsplit('.').next().unwrap_or(t).to_string();
-    short.is_none() || found.map(last) == short.map(last)
-}
-
-/// The measured facts the release verdict of output `o` rests on.
-fn verdict_facts(
-    o: &report::OutputResult,
-    plan: &crate::plan::Plan,
-    scans: &[DatasetScan],
-    (verified, remaining): (bool, Vec<String>),
-    record_keys: Vec<(String, String)>,
-    key_source: KeySource,
-) -> crate::report::verdict::Facts {
-    let mut f = crate::report::verdict::Facts {
-        verified: Some(verified),
-        remaining_direct: remaining,
-        key_discarded: key_source == KeySource::Ephemeral,
-        record_keys,
-        ..Default::default()
-    };
-    if let Some(p) = &o.privacy {
-        f.models.push((
-            "k-anonymity",
-            Some(p.k_target as f64),
-            Some(p.k_achieved as f64),
-        ));
-        if let Some(l) = p.l_target {
-            f.models.push((
-                "l-diversity",
-                Some(l as f64),
-                p.l_achieved.map(|a| a as f64),
-            ));
-        }
-    }
-    let dp = plan
-        .datasets
-        .iter()
-        .find(|d| d.source == o.input && d.table == o.table);
-    let scan = scans
-        .iter()
-        .find(|s| s.source == o.input && s.table == o.table);
-    for c in dp.map(|d| d.columns.as_slice()).unwrap_or_default() {
-        match &c.spec {
-            crate::transform::ActionSpec::Fpe { .. } => f.reversible.push(c.name.clone()),
-            s if s.needs_key() => f.keyed.push((c.name.clone(), c.action.clone())),
-            crate::transform::ActionSpec::Keep {} => {
-                let declared = scan
-                    .and_then(|s| s.columns.iter().find(|x| x.name == c.name))
-                    .map(|x| &x.keys)
-                    .filter(|k| k.primary || k.unique);
-                if let Some(k) = declared
-                    && !f.record_keys.iter().any(|(n, _)| *n == c.name)
-                {
-                    let kind = if k.primary {
-                        "primary key"
-                    } else {
-                        "unique key"
-                    };
-                    f.record_keys.push((
-                        c.name.clone(),
-                        format!("declared {kind} of the source table"),
-                    ));
-                }
-            }
-            _ => {}
-        }
-    }
-    f
-}
-
-/// Outputs whose keyed tokens join them to each other: with an ephemeral key only when the
-/// pipeline shares it across tables (`link_tables`); a kept key makes them pseudonymised
-/// anyway.
-fn linked_outputs(
-    outputs: &[report::OutputResult],
-    plan: &crate::plan::Plan,
-    key_source: KeySource,
-    link_tables: bool,
-) -> Vec<String> {
-    if key_source != KeySource::Ephemeral || !link_tables {
-        return Vec::new();
-    }
-    let linked: Vec<String> = outputs
-        .iter()
-        .filter(|o| {
-            plan.datasets
-                .iter()
-                .filter(|d| d.source == o.input && d.table == o.table)
-                .flat_map(|d| &d.columns)
-                .any(|c| {
-                    c.spec.needs_key()
-                        && !matches!(c.spec, crate::transform::ActionSpec::Fpe { .. })
-                })
-        })
-        .map(|o| o.path.clone())
-        .collect();
-    if linked.len() < 2 { Vec::new() } else { linked }
 }
 
 /// Load the pipeline's objection list; its identifiers are matched through keyed tokens, so
@@ -1252,6 +1171,7 @@ fn append_log(
     ));
     rec.pipeline = Some(report.pipeline.clone());
     rec.pipeline_sha256 = report.pipeline_sha256.clone();
+    rec.disclosure = report.disclosure.clone();
     rec.inputs = report
         .inputs
         .iter()

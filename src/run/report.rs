@@ -139,6 +139,10 @@ pub struct RunReport {
     /// For `--shard i/n`: which shard, and the work units it processed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shard: Option<ShardInfo>,
+    /// Art. 12(3): to whom and on what legal basis the outputs are disclosed (the data and the
+    /// time are the outputs' columns and `generated_at`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disclosure: Option<crate::config::pipeline::DisclosureSpec>,
 }
 
 /// What a sharded run did (`anonkos-run.shard-i-of-n.json`).
@@ -200,6 +204,7 @@ impl RunReport {
             seconds: 0.0,
             notes: Vec::new(),
             shard: None,
+            disclosure: pipeline.disclosure.clone(),
         }
     }
 

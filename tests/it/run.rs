@@ -1007,3 +1007,42 @@ fn keyed_tokens_on_tiny_domains_are_warned_about_or_refused() {
     assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
     assert!(stdout(&o).contains("gjinia: has only"), "{}", stdout(&o));
 }
+
+/// Art. 12(3): a pipeline's `[disclosure]` (recipient, legal basis) is registered in the run
+/// report and the processing log with the run's time and outputs; a research release without
+/// one is flagged.
+#[test]
+fn disclosures_are_registered_or_flagged() {
+    let d = TestDir::new();
+    let shipped = std::fs::read_to_string(root().join("pipelines/research-release.toml")).unwrap();
+    let with = format!(
+        "{shipped}\n[disclosure]\nrecipient = \"Instituti i Shëndetit Publik, njësia e kërkimit\"\nlegal_basis = \"Art. 9 of Law 03/L-172; agreement 2026/14\"\n"
+    );
+    for (name, text) in [("with", with.as_str()), ("without", shipped.as_str())] {
+        let p = d.file(&format!("{name}.toml"), text.as_bytes());
+        let out = d.path().join(name);
+        let o = anonkos()
+            .current_dir(root())
+            .args(["run", &p, "--out-dir", &out.display().to_string()])
+            .args(["--input", "sample-data/patients.csv"])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let r: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("anonkos-run.json")).unwrap())
+                .unwrap();
+        let log = std::fs::read_to_string(out.join("anonkos-processing.jsonl")).unwrap();
+        if name == "with" {
+            assert_eq!(
+                r["disclosure"]["recipient"],
+                "Instituti i Shëndetit Publik, njësia e kërkimit"
+            );
+            assert!(log.contains("agreement 2026/14"), "{log}");
+            assert!(!stderr(&o).contains("Art. 12(3)"), "{}", stderr(&o));
+        } else {
+            assert!(r["disclosure"].is_null());
+            assert!(stderr(&o).contains("Art. 12(3)"), "{}", stderr(&o));
+            assert!(r["notes"].to_string().contains("[disclosure]"));
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! The facts a release verdict rests on, gathered from a finished run: the plan's actions per
+//! column, the key's fate, record keys (declared in the source, or unique in the re-scan) and
+//! tokens that join outputs. [`crate::report::verdict::judge`] decides from them.
+use super::{DatasetScan, KeySource, report};
+
+/// Whether a finding's table (full or short name) is the output's.
+pub(super) fn same_table(found: Option<&str>, short: Option<&str>) -> bool {
+    let last = |t: &str| t.rsplit('.').next().unwrap_or(t).to_string();
+    short.is_none() || found.map(last) == short.map(last)
+}
+
+/// The measured facts the release verdict of output `o` rests on.
+pub(super) fn facts(
+    o: &report::OutputResult,
+    plan: &crate::plan::Plan,
+    scans: &[DatasetScan],
+    (verified, remaining): (bool, Vec<String>),
+    record_keys: Vec<(String, String)>,
+    key_source: KeySource,
+) -> crate::report::verdict::Facts {
+    let mut f = crate::report::verdict::Facts {
+        verified: Some(verified),
+        remaining_direct: remaining,
+        key_discarded: key_source == KeySource::Ephemeral,
+        record_keys,
+        ..Default::default()
+    };
+    if let Some(p) = &o.privacy {
+        f.models.push((
+            "k-anonymity",
+            Some(p.k_target as f64),
+            Some(p.k_achieved as f64),
+        ));
+        if let Some(l) = p.l_target {
+            f.models.push((
+                "l-diversity",
+                Some(l as f64),
+                p.l_achieved.map(|a| a as f64),
+            ));
+        }
+    }
+    let dp = plan
+        .datasets
+        .iter()
+        .find(|d| d.source == o.input && d.table == o.table);
+    let scan = scans
+        .iter()
+        .find(|s| s.source == o.input && s.table == o.table);
+    for c in dp.map(|d| d.columns.as_slice()).unwrap_or_default() {
+        match &c.spec {
+            crate::transform::ActionSpec::Fpe { .. } => f.reversible.push(c.name.clone()),
+            s if s.needs_key() => f.keyed.push((c.name.clone(), c.action.clone())),
+            crate::transform::ActionSpec::Keep {} => {
+                let declared = scan
+                    .and_then(|s| s.columns.iter().find(|x| x.name == c.name))
+                    .map(|x| &x.keys)
+                    .filter(|k| k.primary || k.unique);
+                if let Some(k) = declared
+                    && !f.record_keys.iter().any(|(n, _)| *n == c.name)
+                {
+                    let kind = if k.primary {
+                        "primary key"
+                    } else {
+                        "unique key"
+                    };
+                    f.record_keys.push((
+                        c.name.clone(),
+                        format!("declared {kind} of the source table"),
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    f
+}
+
+/// Outputs whose keyed tokens join them to each other: with an ephemeral key only when the
+/// pipeline shares it across tables (`link_tables`); a kept key makes them pseudonymised
+/// anyway.
+pub(super) fn linked_outputs(
+    outputs: &[report::OutputResult],
+    plan: &crate::plan::Plan,
+    key_source: KeySource,
+    link_tables: bool,
+) -> Vec<String> {
+    if key_source != KeySource::Ephemeral || !link_tables {
+        return Vec::new();
+    }
+    let linked: Vec<String> = outputs
+        .iter()
+        .filter(|o| {
+            plan.datasets
+                .iter()
+                .filter(|d| d.source == o.input && d.table == o.table)
+                .flat_map(|d| &d.columns)
+                .any(|c| {
+                    c.spec.needs_key()
+                        && !matches!(c.spec, crate::transform::ActionSpec::Fpe { .. })
+                })
+        })
+        .map(|o| o.path.clone())
+        .collect();
+    if linked.len() < 2 { Vec::new() } else { linked }
+}
