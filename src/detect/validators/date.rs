@@ -82,7 +82,7 @@ fn valid_time(t: &str) -> bool {
             let o = &o[1..];
             let (h, m) = match o.split_once(':') {
                 Some((h, m)) => (h, Some(m)),
-                None if o.len() == 4 => (&o[..2], Some(&o[2..])),
+                None if o.len() == 4 && o.is_ascii() => (&o[..2], Some(&o[2..])),
                 None => (o, None),
             };
             two(h, 16) && m.is_none_or(|m| two(m, 60))
@@ -236,6 +236,10 @@ mod tests {
             "2006-02-15 4:34:33",
             "2006-02-15 garbage",
             "2006-02-30 04:34:33+00",
+            // Multi-byte characters where an ASCII offset is expected (once a panic).
+            "2006-02-15 04:34:33+\u{11d62}",
+            "2006-02-15 04:34:33-ëë",
+            "2006-02-15 04:34:33Zé",
         ] {
             assert_eq!(parse(s), None, "{s}");
         }
