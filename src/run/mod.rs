@@ -326,7 +326,7 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
     // 1. Classify every input (sampled) and plan.
     let read = ReadOptions {
         sample_rows: Some(pipeline.scan.sample_rows),
-        ..ReadOptions::default()
+        ..pipeline.scan.read_options()
     };
     let scanner = Scanner::new(patterns.clone(), read);
     let mut scans: Vec<DatasetScan> = Vec::new();
@@ -463,7 +463,7 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
     };
 
     // Sharded: which units of which datasets are this shard's.
-    let full = ReadOptions::default();
+    let full = pipeline.scan.read_options();
     let assignment = match opts.shard {
         Some(spec) => Some(shard::assign_units(
             spec,
