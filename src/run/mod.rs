@@ -188,6 +188,15 @@ struct Input {
 }
 
 fn expand_inputs(inputs: &[String]) -> Result<Vec<Input>> {
+    let too_many = |n: usize| {
+        Error::Usage(format!(
+            "the inputs hold {n} or more files; a run takes at most {MAX_INPUTS} (split the \
+             inputs over several runs)"
+        ))
+    };
+    if inputs.len() > MAX_INPUTS {
+        return Err(too_many(inputs.len()));
+    }
     let mut out = Vec::new();
     for i in inputs {
         if source::is_database_url(i) {
@@ -208,9 +217,17 @@ fn expand_inputs(inputs: &[String]) -> Result<Vec<Input>> {
                 path: Some(p),
             });
         }
+        if out.len() > MAX_INPUTS {
+            return Err(too_many(out.len()));
+        }
     }
     Ok(out)
 }
+
+/// Most input files (and database URLs) of one run. Every input costs a sampled scan, a
+/// reader, output staging and an fsync'd rename, about 10 ms even when tiny: 20,000 inputs ran
+/// for minutes with no sign of progress. Beyond this the run is refused up front.
+pub const MAX_INPUTS: usize = 4096;
 
 /// `dir/*.csv`-style globs: wildcards in the file name only.
 pub(crate) fn expand_glob(pattern: &str) -> Result<Vec<(PathBuf, String)>> {
