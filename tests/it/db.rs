@@ -1079,7 +1079,7 @@ fn postgres_statement_timeout_fails_the_slow_table_alone_and_cancels_on_ctrl_c()
         let mut c = pg_client(&url);
         c.query_one(
             "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' \
-             AND query LIKE '%' || $1 || '%' AND pid <> pg_backend_pid()",
+             AND query LIKE '%' || $1 || '%slow%' AND pid <> pg_backend_pid()",
             &[&schema],
         )
         .unwrap()
@@ -1147,7 +1147,7 @@ fn mysql_statement_timeout_fails_the_slow_table_alone_and_cancels_on_ctrl_c() {
         let mut c = my_conn(&url).unwrap();
         c.exec_first(
             "SELECT COUNT(*) FROM information_schema.processlist \
-             WHERE INFO LIKE CONCAT('%', ?, '%') AND ID <> CONNECTION_ID()",
+             WHERE INFO LIKE CONCAT('%', ?, '%slow%') AND ID <> CONNECTION_ID()",
             (db.as_str(),),
         )
         .unwrap()

@@ -26,7 +26,8 @@ pub mod postgres;
 /// How long to wait for a server to accept a connection.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// While alive, runs `cancel` (once) if Ctrl-C arrives. A reader blocked in a driver call
+/// While alive, runs `cancel` if Ctrl-C arrives, and again every half second until dropped: an
+/// interrupt that arrives just before the query starts would otherwise cancel nothing. A reader blocked in a driver call
 /// (a `COPY` of a view over `pg_sleep`, a MariaDB result set) never reaches the loops that
 /// poll the interrupt flag, and its query would go on on the server after anonkos exits; the
 /// watch cancels it server-side (PostgreSQL cancel request, MariaDB `KILL QUERY`).
@@ -36,7 +37,7 @@ pub(crate) struct CancelOnInterrupt {
 
 impl CancelOnInterrupt {
     /// Watch for Ctrl-C on a thread of its own until the guard is dropped.
-    pub(crate) fn new(name: &str, cancel: impl FnOnce() + Send + 'static) -> Self {
+    pub(crate) fn new(name: &str, cancel: impl Fn() + Send + 'static) -> Self {
         use std::sync::atomic::Ordering;
         let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let seen = done.clone();
@@ -47,7 +48,8 @@ impl CancelOnInterrupt {
                 while !seen.load(Ordering::Relaxed) {
                     if crate::interrupt::requested() {
                         cancel();
-                        return;
+                        std::thread::sleep(Duration::from_millis(500));
+                        continue;
                     }
                     std::thread::sleep(Duration::from_millis(50));
                 }

@@ -386,7 +386,7 @@ impl Job {
         // client does.
         let (id, opts) = (conn.connection_id(), self.opts.clone());
         let _watch = CancelOnInterrupt::new(&self.table.name, move || {
-            if let Ok(mut killer) = Conn::new(opts) {
+            if let Ok(mut killer) = Conn::new(opts.clone()) {
                 let _ = killer.query_drop(format!("KILL QUERY {id}"));
             }
         });
