@@ -14,7 +14,7 @@
 //! count (10,000 tables never finished).
 //!
 //! Bounds: at most [`MAX_TABLES`] selected tables and views per file (more is refused, naming
-//! the count: select some with `--table`/`--exclude-table`). A view is a query, not stored
+//! the count: choose some with `--include`/`--exclude`). A view is a query, not stored
 //! rows: an endless recursive view would stream forever and a `run` would write an endless
 //! output, so a view is read up to [`MAX_VIEW_ROWS`] rows (more fails that view alone,
 //! nothing half-read is kept) and every statement on a view is interrupted after
@@ -74,7 +74,7 @@ pub fn open(path: &Path, display: &str, opts: &ReadOptions) -> Result<Vec<Box<dy
             file_loc,
             format!(
                 "the database has {} tables and views to read; at most {MAX_TABLES} are \
-                 supported per file (choose some with --table or --exclude-table)",
+                 supported per file (choose some with --include or --exclude)",
                 selected.len()
             ),
         ));
@@ -400,7 +400,7 @@ impl TableReader<'_> {
                     self.loc.clone(),
                     format!(
                         "the view yields more than {MAX_VIEW_ROWS} rows (a recursive or \
-                         cross-joined query?); it is not read (skip it with --exclude-table, \
+                         cross-joined query?); it is not read (skip it with --exclude, \
                          or store its rows in a table)"
                     ),
                 )));
