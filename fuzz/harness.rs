@@ -110,6 +110,7 @@ fn read_options(a: u8, b: u8) -> ReadOptions {
         max_field_bytes: if a & 0x20 == 0 { 16 * 1024 * 1024 } else { 64 },
         include_tables: Vec::new(),
         exclude_tables: Vec::new(),
+        ..ReadOptions::default()
     }
 }
 

@@ -180,6 +180,10 @@ pub struct ScanArgs {
     /// Check every cell and count every hit (an audit).
     #[arg(long)]
     pub full: bool,
+    /// Databases and SQLite views: stop a statement after SECONDS, failing that table alone
+    /// (sampled reads and catalogue queries use at most 60 s).
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::source::DEFAULT_STATEMENT_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
+    pub statement_timeout: u64,
     /// Force the text encoding of CSV files (utf-8, windows-1250, windows-1251, iso-8859-2).
     #[arg(long)]
     pub encoding: Option<String>,

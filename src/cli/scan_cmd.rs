@@ -45,6 +45,7 @@ pub fn run(a: ScanArgs) -> Exit {
         has_header: a.no_header.then_some(false),
         include_tables: a.include.clone(),
         exclude_tables: a.exclude.clone(),
+        statement_timeout: std::time::Duration::from_secs(a.statement_timeout),
         ..ReadOptions::default()
     };
     if a.format == crate::report::ReportFormat::Html && a.filing_systems.is_none() {

@@ -269,6 +269,25 @@ pub struct ScanSpec {
     /// Rows sampled per dataset to classify its columns.
     #[serde(default = "sample_rows")]
     pub sample_rows: usize,
+    /// Longest one database statement may run, in seconds (live databases, SQLite views):
+    /// a table whose read takes longer fails alone. Sampling and catalogue queries use at
+    /// most 60 s of it.
+    #[serde(default = "statement_timeout")]
+    pub statement_timeout: u64,
+}
+
+fn statement_timeout() -> u64 {
+    crate::source::DEFAULT_STATEMENT_TIMEOUT.as_secs()
+}
+
+impl ScanSpec {
+    /// How the run reads its inputs in full.
+    pub fn read_options(&self) -> crate::source::ReadOptions {
+        crate::source::ReadOptions {
+            statement_timeout: std::time::Duration::from_secs(self.statement_timeout.max(1)),
+            ..crate::source::ReadOptions::default()
+        }
+    }
 }
 
 fn sample_rows() -> usize {
@@ -279,6 +298,7 @@ impl Default for ScanSpec {
     fn default() -> Self {
         ScanSpec {
             sample_rows: sample_rows(),
+            statement_timeout: statement_timeout(),
         }
     }
 }

@@ -23,7 +23,7 @@ use super::{Input, RunOptions, out_format, url_of};
 use crate::config::pipeline::{KeyMode, Pipeline};
 use crate::error::{Error, Result};
 use crate::scan::DatasetScan;
-use crate::source::{self, ReadOptions, Source};
+use crate::source::{self, Source};
 
 /// Which part of a run this process does: shard `index` (1-based) of `count`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -282,7 +282,7 @@ pub(super) fn assign_units(
     plan: &crate::plan::Plan,
     pipeline: &Pipeline,
 ) -> Result<Assignment> {
-    let full = ReadOptions::default();
+    let full = pipeline.scan.read_options();
     let mut candidates = Vec::new();
     for (ii, input) in inputs.iter().enumerate() {
         crate::interrupt::check()?;

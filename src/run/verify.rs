@@ -108,12 +108,21 @@ fn manifest_from_json(v: &serde_json::Value) -> Manifest {
         let plan = plans
             .iter()
             .find(|p| p["source"] == d["input"] && p["table"] == d["table"]);
+        // Indexed once per output: a lookup per column by a scan of the plan's columns cost
+        // time in the square of the column count (16,384 columns: over a minute).
+        let ruled: std::collections::HashMap<&str, bool> = plan
+            .and_then(|p| p["columns"].as_array())
+            .into_iter()
+            .flatten()
+            .rev()
+            .map(|pc| {
+                let rule = pc.get("rule").is_some_and(|r| !r.is_null());
+                (pc["name"].as_str().unwrap_or(""), rule)
+            })
+            .collect();
         for c in d["columns"].as_array().into_iter().flatten() {
             let name = c["name"].as_str().unwrap_or("").to_string();
-            let by_rule = plan
-                .and_then(|p| p["columns"].as_array())
-                .and_then(|cols| cols.iter().find(|pc| pc["name"] == c["name"]))
-                .is_some_and(|pc| pc.get("rule").is_some_and(|r| !r.is_null()));
+            let by_rule = ruled.get(name.as_str()).copied().unwrap_or(false);
             let action = c["action"].as_str().unwrap_or("").to_string();
             // Single-table outputs (a table written as its own CSV or Parquet file) are found
             // by path alone: the file does not know the table it came from.

@@ -3,6 +3,7 @@
 //! [`open`] picks a reader by extension, then by sniffing the first bytes, so a Parquet file
 //! named `.dat` still opens. Readers never modify their input.
 use std::path::Path;
+use std::time::Duration;
 
 use arrow_schema::SchemaRef;
 
@@ -117,6 +118,36 @@ pub struct ReadOptions {
     pub include_tables: Vec<String>,
     /// Multi-table sources: skip tables matching one of these globs.
     pub exclude_tables: Vec<String>,
+    /// Longest a single database statement may run (full reads of live databases and of
+    /// SQLite views); see [`DEFAULT_STATEMENT_TIMEOUT`] and [`ReadOptions::quick_timeout`].
+    pub statement_timeout: Duration,
+}
+
+/// Default of [`ReadOptions::statement_timeout`]: five minutes for one full read. Long enough
+/// for a table of tens of millions of rows over a local network, short enough that a view over
+/// `pg_sleep` or an endless recursive query does not hold a scan (and a server) for hours.
+pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Cap on the timeout of catalogue queries and sampled reads: they touch a bounded number of
+/// rows (a sample is `LIMIT n` or `TABLESAMPLE`), so a minute means the server is stuck.
+pub const QUICK_TIMEOUT_CAP: Duration = Duration::from_secs(60);
+
+impl ReadOptions {
+    /// The timeout for catalogue queries and sampled reads: the statement timeout, at most
+    /// [`QUICK_TIMEOUT_CAP`].
+    pub fn quick_timeout(&self) -> Duration {
+        self.statement_timeout.min(QUICK_TIMEOUT_CAP)
+    }
+
+    /// The timeout for this read's table statements: [`ReadOptions::quick_timeout`] when
+    /// sampling, the full statement timeout otherwise.
+    pub fn read_timeout(&self) -> Duration {
+        if self.sample_rows.is_some() {
+            self.quick_timeout()
+        } else {
+            self.statement_timeout
+        }
+    }
 }
 
 impl Default for ReadOptions {
@@ -130,6 +161,7 @@ impl Default for ReadOptions {
             max_field_bytes: 16 * 1024 * 1024,
             include_tables: Vec::new(),
             exclude_tables: Vec::new(),
+            statement_timeout: DEFAULT_STATEMENT_TIMEOUT,
         }
     }
 }

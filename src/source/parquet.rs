@@ -33,6 +33,7 @@ use parquet::arrow::arrow_reader::{
 };
 use parquet::file::metadata::PageIndexPolicy;
 
+use super::csv::MAX_COLUMNS;
 use super::{DatasetInfo, Format, ReadOptions, RowCount, Source};
 use crate::error::{Error, Location, Result, catch_panic};
 use crate::value::Batch;
@@ -455,25 +456,123 @@ fn check_envelope(file: &File, len: u64) -> Result<(), EnvelopeError> {
             .unwrap_or(usize::MAX)
             .min(MAX_FOOTER)
     ];
-    if meta.len() as u64 == meta_len {
-        f.seek(SeekFrom::Start(meta_start))
-            .map_err(EnvelopeError::Io)?;
-        f.read_exact(&mut meta).map_err(EnvelopeError::Io)?;
-        if thrift_walk(&meta) == Walk::TooMuchWork {
-            return Err(EnvelopeError::Bad(
-                "corrupt Parquet footer: its metadata claims far more entries than its \
-                 size can hold"
-                    .into(),
-            ));
+    if meta.len() as u64 != meta_len {
+        // Without this bound the schema checks below could not run before the library
+        // decodes the footer.
+        return Err(EnvelopeError::Bad(format!(
+            "Parquet footer of {meta_len} bytes is larger than the {} MiB supported",
+            MAX_FOOTER >> 20
+        )));
+    }
+    f.seek(SeekFrom::Start(meta_start))
+        .map_err(EnvelopeError::Io)?;
+    f.read_exact(&mut meta).map_err(EnvelopeError::Io)?;
+    if thrift_walk(&meta) == Walk::TooMuchWork {
+        return Err(EnvelopeError::Bad(
+            "corrupt Parquet footer: its metadata claims far more entries than its \
+             size can hold"
+                .into(),
+        ));
+    }
+    if let Some(shape) = schema_shape(&meta) {
+        if shape.depth > MAX_SCHEMA_DEPTH {
+            return Err(EnvelopeError::Bad(format!(
+                "the Parquet schema nests groups more than {MAX_SCHEMA_DEPTH} levels deep; at \
+                 most {MAX_SCHEMA_DEPTH} levels are supported"
+            )));
+        }
+        if shape.leaves > MAX_COLUMNS as u64 {
+            return Err(EnvelopeError::Bad(format!(
+                "the Parquet schema has {} columns; at most {MAX_COLUMNS} columns are supported",
+                shape.leaves
+            )));
         }
     }
     f.seek(SeekFrom::Start(0)).map_err(EnvelopeError::Io)?;
     Ok(())
 }
 
-/// Footers larger than this are not pre-checked (see [`thrift_walk`]); real ones are a few
-/// hundred KiB even for files with thousands of columns and row groups.
+/// Footers larger than this are refused: they are pre-checked in memory (see [`thrift_walk`]
+/// and [`schema_shape`]); real ones are a few hundred KiB even for files with thousands of
+/// columns and row groups.
 const MAX_FOOTER: usize = 64 * 1024 * 1024;
+/// Deepest schema nesting accepted (groups inside groups). The Parquet library builds its
+/// schema tree and the Arrow types by recursion, one stack frame chain per level, so a footer
+/// nested 10,000 levels deep overflowed the stack and aborted the process (a whole directory
+/// scan with it). Real schemas nest a handful of levels.
+const MAX_SCHEMA_DEPTH: u64 = 64;
+
+/// Nesting depth and leaf-column count of a footer's schema, see [`schema_shape`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct SchemaShape {
+    /// Deepest nesting of a group below the root (0: flat columns only).
+    depth: u64,
+    /// Leaf (primitive) columns: what the library builds per-column state for.
+    leaves: u64,
+}
+
+/// Read the schema of a footer (`FileMetaData.schema`, field 2: a flat, depth-first list of
+/// `SchemaElement`s where a group says how many children follow) without recursion, before the
+/// Parquet library builds its recursive tree from it. `None` when the footer is malformed
+/// (the library then reports it).
+fn schema_shape(buf: &[u8]) -> Option<SchemaShape> {
+    let mut w = ThriftWalker {
+        buf,
+        pos: 0,
+        budget: 4 * buf.len() as u64 + 4096,
+        over_budget: false,
+    };
+    let mut id: i16 = 0;
+    loop {
+        let (field, ty) = w.field_header(&mut id)?;
+        if ty == 0 {
+            return None;
+        }
+        if field != 2 || ty != 9 {
+            w.skip(ty, 128)?;
+            continue;
+        }
+        let h = w.byte()?;
+        if h & 0x0f != 12 {
+            return None;
+        }
+        let n = match h >> 4 {
+            15 => w.varint()?,
+            n => u64::from(n),
+        };
+        return schema_elements(&mut w, n);
+    }
+}
+
+/// Walk `n` `SchemaElement` structs, tracking open groups on an explicit stack.
+fn schema_elements(w: &mut ThriftWalker<'_>, n: u64) -> Option<SchemaShape> {
+    // Children still expected by each open group, root first.
+    let mut open: Vec<u64> = Vec::new();
+    let mut shape = SchemaShape {
+        depth: 0,
+        leaves: 0,
+    };
+    for _ in 0..n {
+        let children = w.num_children()?;
+        if let Some(top) = open.last_mut() {
+            *top = top.saturating_sub(1);
+        }
+        if children > 0 {
+            open.push(children);
+            shape.depth = shape.depth.max(open.len() as u64 - 1);
+            if shape.depth > MAX_SCHEMA_DEPTH {
+                // Enough to refuse; the rest of the footer need not be walked.
+                return Some(shape);
+            }
+        } else {
+            shape.leaves += 1;
+        }
+        while open.last() == Some(&0) {
+            open.pop();
+        }
+    }
+    Some(shape)
+}
 
 /// What [`thrift_walk`] found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -555,6 +654,42 @@ impl ThriftWalker<'_> {
             None => {
                 self.over_budget = true;
                 None
+            }
+        }
+    }
+
+    /// The next struct field header as (field id, compact type); type 0 is the struct's end.
+    fn field_header(&mut self, last: &mut i16) -> Option<(i16, u8)> {
+        let h = self.byte()?;
+        let ty = h & 0x0f;
+        if ty == 0 {
+            return Some((0, 0));
+        }
+        *last = match h >> 4 {
+            0 => {
+                let z = self.varint()?;
+                i16::try_from((z >> 1) as i64 ^ -((z & 1) as i64)).ok()?
+            }
+            d => last.checked_add(i16::from(d))?,
+        };
+        Some((*last, ty))
+    }
+
+    /// Read one `SchemaElement` struct and return its `num_children` (field 5; 0 when absent,
+    /// as for a leaf).
+    fn num_children(&mut self) -> Option<u64> {
+        let mut id = 0;
+        let mut children = 0;
+        loop {
+            self.spend(1)?;
+            match self.field_header(&mut id)? {
+                (_, 0) => return Some(children),
+                (5, 5) => {
+                    let z = self.varint()?;
+                    let v = (z >> 1) as i64 ^ -((z & 1) as i64);
+                    children = u64::try_from(v).unwrap_or(0);
+                }
+                (_, ty) => self.skip(ty, 128)?,
             }
         }
     }
@@ -1331,6 +1466,97 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A Parquet file with no rows whose schema nests `depth` groups and ends in `leaves`
+    /// INT32 columns, its footer written by hand (the writer would overflow on deep schemas).
+    fn schema_only_file(depth: usize, leaves: usize) -> Vec<u8> {
+        fn varint(out: &mut Vec<u8>, mut v: u64) {
+            while v >= 0x80 {
+                out.push((v as u8) | 0x80);
+                v >>= 7;
+            }
+            out.push(v as u8);
+        }
+        fn int(out: &mut Vec<u8>, delta: u8, v: i64) {
+            out.push(delta << 4 | 5);
+            varint(out, ((v << 1) ^ (v >> 63)) as u64);
+        }
+        fn name(out: &mut Vec<u8>, delta: u8, n: &str) {
+            out.push(delta << 4 | 8);
+            varint(out, n.len() as u64);
+            out.extend_from_slice(n.as_bytes());
+        }
+        let mut m = Vec::new();
+        int(&mut m, 1, 1);
+        m.push(0x19);
+        m.push(0xFC);
+        varint(&mut m, (1 + depth + leaves) as u64);
+        let first = if depth > 0 { 1 } else { leaves };
+        name(&mut m, 4, "schema");
+        int(&mut m, 1, first as i64);
+        m.push(0);
+        for d in 0..depth {
+            int(&mut m, 3, 0);
+            name(&mut m, 1, &format!("g{d}"));
+            int(&mut m, 1, if d + 1 < depth { 1 } else { leaves as i64 });
+            m.push(0);
+        }
+        for l in 0..leaves {
+            int(&mut m, 1, 1);
+            int(&mut m, 2, 1);
+            name(&mut m, 1, &format!("c{l}"));
+            m.push(0);
+        }
+        m.push(0x16);
+        m.push(0);
+        m.push(0x19);
+        m.push(0x0C);
+        m.push(0);
+        let mut f = b"PAR1".to_vec();
+        f.extend_from_slice(&m);
+        f.extend_from_slice(&(m.len() as u32).to_le_bytes());
+        f.extend_from_slice(b"PAR1");
+        f
+    }
+
+    #[test]
+    fn deep_and_wide_schemas_are_refused_before_the_library_reads_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let open = |bytes: &[u8], name: &str| {
+            let path = dir.path().join(name);
+            write_atomic(&path, bytes).unwrap();
+            ParquetSource::open(&path, name, &ReadOptions::default())
+        };
+        // At the limits: read by the library.
+        let src = open(
+            &schema_only_file(MAX_SCHEMA_DEPTH as usize, 3),
+            "deep64.parquet",
+        )
+        .unwrap();
+        assert_eq!(src.rows_total(), Some(RowCount::Exact(0)));
+        let src = open(&schema_only_file(0, MAX_COLUMNS), "wide.parquet").unwrap();
+        assert_eq!(src.schema().fields().len(), MAX_COLUMNS);
+        // Beyond them: refused, naming the file and the figure.
+        let msg = open_err(&schema_only_file(10_000, 1), "deep.parquet");
+        assert!(
+            msg.starts_with("deep.parquet: ") && msg.contains("at most 64 levels"),
+            "{msg}"
+        );
+        let msg = open_err(&schema_only_file(0, MAX_COLUMNS + 1), "wider.parquet");
+        assert!(
+            msg.starts_with("wider.parquet: ") && msg.contains("16385 columns"),
+            "{msg}"
+        );
+        let msg = open_err(&schema_only_file(3, 20_000), "nested_wide.parquet");
+        assert!(msg.contains("20000 columns"), "{msg}");
+        assert_eq!(
+            schema_shape(&schema_only_file(5, 7)[4..]),
+            Some(SchemaShape {
+                depth: 5,
+                leaves: 7
+            })
+        );
     }
 
     #[test]

@@ -7,16 +7,27 @@
 //! is not seen; a note says so when such a file exists.
 //!
 //! Values become text: integers and reals in decimal, text as is, blobs as lower-case hex (with
-//! a note), NULL as null. Each table is read on its own thread with its own connection (see
-//! [`super::producer`]), started when the table is scanned, so a table that cannot be read
-//! fails alone.
+//! a note), NULL as null. Each table is read on its own thread (see [`super::producer`]),
+//! started when the table is scanned, so a table that cannot be read fails alone. The threads
+//! share a small pool of connections: opening a connection makes SQLite parse the whole schema
+//! at the first statement, so one connection per table cost time in the square of the table
+//! count (10,000 tables never finished).
+//!
+//! Bounds: at most [`MAX_TABLES`] selected tables and views per file (more is refused, naming
+//! the count: choose some with `--include`/`--exclude`). A view is a query, not stored
+//! rows: an endless recursive view would stream forever and a `run` would write an endless
+//! output, so a view is read up to [`MAX_VIEW_ROWS`] rows (more fails that view alone,
+//! nothing half-read is kept) and every statement on a view is interrupted after
+//! [`ReadOptions::read_timeout`] (SQLite's progress handler). Any statement stops at Ctrl-C.
 //!
 //! Sampling (`sample_rows = Some(n)`) on rowid tables with more than `n` rows seeks `n` times
 //! through the rowid B-tree at evenly spaced rowids between the smallest and largest, so the
 //! sample covers the whole table at the cost of `n` index lookups. Views and `WITHOUT ROWID`
 //! tables read their first `n` rows.
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
@@ -29,6 +40,16 @@ use crate::error::{Error, Location, Result};
 /// Above this size (page count × page size) `count(*)` is skipped in sampled mode and the row
 /// count is estimated from the rowid range.
 const COUNT_LIMIT_BYTES: i64 = 512 * 1024 * 1024;
+/// Most tables and views read from one file. Each one is a dataset with its own profile and
+/// report entry; 10,000 covers the largest real schemas we know of by far.
+pub const MAX_TABLES: usize = 10_000;
+/// Most rows read from one view. Why a bound at all: a view's rows are computed, and a recursive
+/// view can yield rows forever, which a `run` would write out forever. Why this figure: views
+/// re-derive rows of tables that are read themselves; one larger than a million rows is almost
+/// always a join or recursion mistake, and can be materialised into a table if it is meant.
+pub const MAX_VIEW_ROWS: u64 = 1_000_000;
+/// Virtual-machine steps between two calls of the progress handler (about a millisecond).
+const PROGRESS_STEPS: std::ffi::c_int = 10_000;
 
 /// One table or view as listed by `PRAGMA table_list`.
 #[derive(Debug, Clone)]
@@ -43,7 +64,35 @@ struct TableMeta {
 pub fn open(path: &Path, display: &str, opts: &ReadOptions) -> Result<Vec<Box<dyn Source>>> {
     let file_loc = Location::dataset(display);
     let conn = connect(path).map_err(|e| sqlite_error(&file_loc, &e))?;
-    let tables = list_tables(&conn).map_err(|e| sqlite_error(&file_loc, &e))?;
+    let names = list_names(&conn).map_err(|e| sqlite_error(&file_loc, &e))?;
+    let selected: Vec<(String, bool, bool)> = names
+        .into_iter()
+        .filter(|(name, _, _)| table_selected(name, opts))
+        .collect();
+    if selected.len() > MAX_TABLES {
+        return Err(Error::input(
+            file_loc,
+            format!(
+                "the database has {} tables and views to read; at most {MAX_TABLES} are \
+                 supported per file (choose some with --include or --exclude)",
+                selected.len()
+            ),
+        ));
+    }
+    let mut tables = Vec::with_capacity(selected.len());
+    for (name, view, without_rowid) in selected {
+        let columns = table_columns(&conn, &name).map_err(|e| sqlite_error(&file_loc, &e))?;
+        tables.push(TableMeta {
+            name,
+            view,
+            without_rowid,
+            columns,
+        });
+    }
+    let pool = Arc::new(Pool {
+        path: path.to_path_buf(),
+        idle: Mutex::new(vec![conn]),
+    });
     let mut notes = vec!["opened read-only (SQLite immutable mode)".to_string()];
     let mut wal = path.as_os_str().to_owned();
     wal.push("-wal");
@@ -56,9 +105,6 @@ pub fn open(path: &Path, display: &str, opts: &ReadOptions) -> Result<Vec<Box<dy
     }
     let mut out: Vec<Box<dyn Source>> = Vec::new();
     for t in tables {
-        if !table_selected(&t.name, opts) {
-            continue;
-        }
         let info = DatasetInfo {
             source: display.to_string(),
             table: Some(t.name.clone()),
@@ -67,28 +113,102 @@ pub fn open(path: &Path, display: &str, opts: &ReadOptions) -> Result<Vec<Box<dy
         };
         let schema = text_schema(&t.columns);
         let loc = info.location();
-        let job_path = path.to_path_buf();
         let job_schema = schema.clone();
         let batch_rows = opts.batch_rows;
         let sample = opts.sample_rows;
+        let timeout = opts.read_timeout();
+        let pool = pool.clone();
         let producer = Producer::new(format!("sqlite:{}", t.name), move |emit| {
-            let conn = connect(&job_path).map_err(|e| sqlite_error(&loc, &e))?;
-            let mut reader = TableReader {
-                conn: &conn,
-                table: &t,
-                batcher: RowBatcher::new(job_schema, batch_rows),
-                emit,
-                blob_noted: false,
-                bad_text_noted: false,
-            };
-            reader.run(sample).map_err(|e| match e {
-                ReadError::Sqlite(e) => sqlite_error(&loc, &e),
+            let mut conn = pool.take().map_err(|e| sqlite_error(&loc, &e))?;
+            let deadline = t.view.then(|| Instant::now() + timeout);
+            let read = watch(&mut conn, deadline).and_then(|()| {
+                let mut reader = TableReader {
+                    conn: &conn,
+                    table: &t,
+                    batcher: RowBatcher::new(job_schema, batch_rows),
+                    emit,
+                    blob_noted: false,
+                    bad_text_noted: false,
+                    loc: &loc,
+                };
+                reader.run(sample)
+            });
+            let _ = watch(&mut conn, None);
+            pool.give(conn);
+            read.map_err(|e| match e {
+                ReadError::Sqlite(e) => read_error(&loc, &e, deadline, timeout),
                 ReadError::Other(e) => e,
             })
         });
         out.push(Box::new(ProducerSource::new(info, schema, producer)));
     }
     Ok(out)
+}
+
+/// Connections to one file, shared by the reader threads of its tables: a thread takes an
+/// idle one (or opens one when none is idle) and gives it back when its table is read, so a
+/// file is connected to (and its schema parsed) about as many times as tables are read at
+/// once, not once per table.
+struct Pool {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl Pool {
+    fn take(&self) -> rusqlite::Result<Connection> {
+        let idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pop();
+        match idle {
+            Some(c) => Ok(c),
+            None => connect(&self.path),
+        }
+    }
+
+    fn give(&self, conn: Connection) {
+        self.idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(conn);
+    }
+}
+
+/// Interrupt statements on `conn` at Ctrl-C and, with a `deadline`, once it has passed.
+fn watch(conn: &mut Connection, deadline: Option<Instant>) -> Result<(), ReadError> {
+    conn.progress_handler(
+        PROGRESS_STEPS,
+        Some(move || {
+            crate::interrupt::requested() || deadline.is_some_and(|d| Instant::now() >= d)
+        }),
+    )?;
+    Ok(())
+}
+
+/// A read error; an interrupted statement says why (Ctrl-C, or the view's time bound).
+fn read_error(
+    loc: &Location,
+    e: &rusqlite::Error,
+    deadline: Option<Instant>,
+    timeout: Duration,
+) -> Error {
+    if e.sqlite_error_code() == Some(rusqlite::ErrorCode::OperationInterrupted) {
+        if crate::interrupt::requested() {
+            return Error::Interrupted;
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Error::input(
+                loc.clone(),
+                format!(
+                    "the view's query ran longer than the statement timeout of {} s and was \
+                     stopped (--statement-timeout)",
+                    timeout.as_secs()
+                ),
+            );
+        }
+    }
+    sqlite_error(loc, e)
 }
 
 /// Open `path` read-only and immutable.
@@ -120,33 +240,30 @@ fn sqlite_error(loc: &Location, e: &rusqlite::Error) -> Error {
     Error::input(loc.clone(), format!("cannot read the SQLite database: {e}"))
 }
 
-/// Tables and views of the main schema, SQLite internals and FTS shadow tables excluded.
-fn list_tables(conn: &Connection) -> rusqlite::Result<Vec<TableMeta>> {
+/// Tables and views of the main schema as (name, is a view, is `WITHOUT ROWID`), SQLite
+/// internals and FTS shadow tables excluded.
+fn list_names(conn: &Connection) -> rusqlite::Result<Vec<(String, bool, bool)>> {
     let mut stmt = conn.prepare(
         "SELECT name, type, wr FROM pragma_table_list WHERE schema = 'main' \
          AND type IN ('table', 'view', 'virtual') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
          ORDER BY name",
     )?;
-    let listed: Vec<(String, String, i64)> = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-        .collect::<rusqlite::Result<_>>()?;
-    let mut out = Vec::new();
-    for (name, kind, wr) in listed {
-        let mut cols = conn.prepare("SELECT name, type FROM pragma_table_info(?1) ORDER BY cid")?;
-        let columns = cols
-            .query_map([&name], |r| {
-                let ty: Option<String> = r.get(1)?;
-                Ok((r.get(0)?, ty.filter(|t| !t.is_empty())))
-            })?
-            .collect::<rusqlite::Result<_>>()?;
-        out.push(TableMeta {
-            name,
-            view: kind == "view",
-            without_rowid: wr != 0,
-            columns,
-        });
-    }
-    Ok(out)
+    stmt.query_map([], |r| {
+        let kind: String = r.get(1)?;
+        let wr: i64 = r.get(2)?;
+        Ok((r.get(0)?, kind == "view", wr != 0))
+    })?
+    .collect()
+}
+
+/// Column names and declared types of one table or view.
+fn table_columns(conn: &Connection, name: &str) -> rusqlite::Result<Vec<(String, Option<String>)>> {
+    let mut cols = conn.prepare("SELECT name, type FROM pragma_table_info(?1) ORDER BY cid")?;
+    cols.query_map([name], |r| {
+        let ty: Option<String> = r.get(1)?;
+        Ok((r.get(0)?, ty.filter(|t| !t.is_empty())))
+    })?
+    .collect()
 }
 
 enum ReadError {
@@ -173,6 +290,7 @@ struct TableReader<'a> {
     emit: &'a Emit,
     blob_noted: bool,
     bad_text_noted: bool,
+    loc: &'a Location,
 }
 
 impl TableReader<'_> {
@@ -277,6 +395,16 @@ impl TableReader<'_> {
         let mut fields: Vec<Option<String>> = Vec::with_capacity(self.batcher.width());
         let mut count = 0u64;
         while let Some(row) = rows.next()? {
+            if self.table.view && count == MAX_VIEW_ROWS {
+                return Err(ReadError::Other(Error::input(
+                    self.loc.clone(),
+                    format!(
+                        "the view yields more than {MAX_VIEW_ROWS} rows (a recursive or \
+                         cross-joined query?); it is not read (skip it with --exclude, \
+                         or store its rows in a table)"
+                    ),
+                )));
+            }
             fields.clear();
             for c in 0..self.batcher.width() {
                 fields.push(self.text(row.get_ref(c)?)?);
@@ -435,6 +563,85 @@ mod tests {
             Ok(_) => panic!("opened a corrupt file"),
         };
         assert!(e.starts_with("x.sqlite: "), "{e}");
+    }
+
+    #[test]
+    fn endless_views_are_bounded_in_rows_and_time_and_fail_alone() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("v.sqlite");
+        let c = Connection::open(&p).unwrap();
+        c.execute_batch(
+            "CREATE TABLE a (x INTEGER); INSERT INTO a VALUES (1), (2);
+             CREATE VIEW endless AS WITH RECURSIVE c(x) AS
+               (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x FROM c;
+             CREATE VIEW silent AS WITH RECURSIVE c(x) AS
+               (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x FROM c WHERE x < 0;",
+        )
+        .unwrap();
+        drop(c);
+        let opts = ReadOptions {
+            statement_timeout: Duration::from_secs(1),
+            ..ReadOptions::default()
+        };
+        let mut srcs = open(&p, "v.sqlite", &opts).unwrap();
+        let drain = |s: &mut Box<dyn Source>| -> Result<u64> {
+            let mut n = 0;
+            while let Some(b) = s.next_batch()? {
+                n += b.num_rows() as u64;
+            }
+            Ok(n)
+        };
+        // An endless view yielding no row: stopped by the statement timeout.
+        let start = Instant::now();
+        let e = drain(&mut srcs[2]).unwrap_err().to_string();
+        assert!(start.elapsed() < Duration::from_secs(5));
+        assert!(
+            e.starts_with("v.sqlite:silent: ") && e.contains("statement timeout"),
+            "{e}"
+        );
+        // An endless view yielding rows: stopped after MAX_VIEW_ROWS (before the timeout
+        // with a generous one).
+        let opts = ReadOptions::default();
+        let mut srcs = open(&p, "v.sqlite", &opts).unwrap();
+        let e = drain(&mut srcs[1]).unwrap_err().to_string();
+        assert!(e.contains("more than 1000000 rows"), "{e}");
+        // The table still reads (on a connection from the pool).
+        assert_eq!(drain(&mut srcs[0]).unwrap(), 2);
+        // Sampled: the endless view reads its first rows only.
+        let opts = ReadOptions {
+            sample_rows: Some(10),
+            ..ReadOptions::default()
+        };
+        let mut srcs = open(&p, "v.sqlite", &opts).unwrap();
+        assert_eq!(drain(&mut srcs[1]).unwrap(), 10);
+    }
+
+    #[test]
+    fn too_many_tables_are_refused_naming_the_count() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("many.sqlite");
+        let c = Connection::open(&p).unwrap();
+        let mut sql = String::from("BEGIN;");
+        for i in 0..=MAX_TABLES {
+            sql.push_str(&format!("CREATE TABLE t{i} (x INTEGER);"));
+        }
+        sql.push_str("COMMIT;");
+        c.execute_batch(&sql).unwrap();
+        drop(c);
+        let e = match open(&p, "many.sqlite", &ReadOptions::default()) {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("opened"),
+        };
+        assert!(
+            e.starts_with("many.sqlite: ") && e.contains("10001 tables") && e.contains("at most"),
+            "{e}"
+        );
+        // Excluding one brings the file within the limit.
+        let opts = ReadOptions {
+            exclude_tables: vec!["t0".into()],
+            ..ReadOptions::default()
+        };
+        assert_eq!(open(&p, "many.sqlite", &opts).unwrap().len(), MAX_TABLES);
     }
 
     #[test]

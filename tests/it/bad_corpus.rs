@@ -56,11 +56,11 @@ struct Outcome {
     contains: Vec<String>,
 }
 
-struct Measured {
-    code: Option<i32>,
-    stderr: String,
-    seconds: f64,
-    peak_rss_kib: u64,
+pub(crate) struct Measured {
+    pub(crate) code: Option<i32>,
+    pub(crate) stderr: String,
+    pub(crate) seconds: f64,
+    pub(crate) peak_rss_kib: u64,
 }
 
 fn manifest() -> Manifest {
@@ -81,7 +81,7 @@ fn vm_hwm_kib(pid: u32) -> Option<u64> {
 
 /// Run `cmd` with a wall-clock limit, polling its peak RSS every 2 ms (`VmHWM` only grows, so
 /// the last reading misses at most the final 2 ms of growth). Killed at the limit.
-fn measure(mut cmd: Command, limit: Duration, dir: &Path) -> Measured {
+pub(crate) fn measure(mut cmd: Command, limit: Duration, dir: &Path) -> Measured {
     let err_path = dir.join(format!("stderr-{}.txt", std::process::id()));
     let err_file = std::fs::File::create(&err_path).unwrap();
     let mut child = cmd
@@ -276,10 +276,92 @@ fn generate(dir: &Path, name: &str) -> PathBuf {
                 f.write_all(&member).unwrap();
             }
         }
+        // A schema nested 10,000 groups deep (the library's recursive schema tree overflowed
+        // the stack) and one of 1,000,000 columns: footers only, no rows.
+        "deep_schema.parquet" => f.write_all(&parquet_schema_only(10_000, 1)).unwrap(),
+        "million_columns.parquet" => f.write_all(&parquet_schema_only(0, 1_000_000)).unwrap(),
+        // 10,000 tables (the limit) and one more: every table used to open its own
+        // connection, which parses the whole schema, so the time grew with the square of the
+        // table count and 10,000 tables never finished.
+        "tables_10000.sqlite" => sqlite_tables(&p, 10_000),
+        "tables_10001.sqlite" => sqlite_tables(&p, 10_001),
+        // A view that yields rows forever: `scan --full` never ended and `run` wrote hundreds
+        // of MB without stopping.
+        "endless_view.sqlite" => {
+            let c = rusqlite::Connection::open(&p).unwrap();
+            c.execute_batch(
+                "CREATE VIEW endless AS WITH RECURSIVE c(x) AS \
+                 (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x FROM c;",
+            )
+            .unwrap();
+        }
         other => panic!("EXPECT.toml lists generated case `{other}`, which no generator makes"),
     }
     f.flush().unwrap();
     p
+}
+
+/// A Parquet file with no rows whose schema nests `depth` groups and ends in `leaves` INT32
+/// columns. The footer (Thrift compact protocol) is written by hand: the Parquet writer builds
+/// the same recursive tree that the reader overflows on.
+pub fn parquet_schema_only(depth: usize, leaves: usize) -> Vec<u8> {
+    fn varint(out: &mut Vec<u8>, mut v: u64) {
+        while v >= 0x80 {
+            out.push((v as u8) | 0x80);
+            v >>= 7;
+        }
+        out.push(v as u8);
+    }
+    // A struct field `delta` ids after the previous one: i32 (zigzag) or binary.
+    fn int(out: &mut Vec<u8>, delta: u8, v: i64) {
+        out.push(delta << 4 | 5);
+        varint(out, ((v << 1) ^ (v >> 63)) as u64);
+    }
+    fn name(out: &mut Vec<u8>, delta: u8, n: &str) {
+        out.push(delta << 4 | 8);
+        varint(out, n.len() as u64);
+        out.extend_from_slice(n.as_bytes());
+    }
+    let mut m = Vec::new();
+    int(&mut m, 1, 1); // version
+    m.push(0x19); // field 2: schema, a list of structs
+    m.push(0xFC);
+    varint(&mut m, (1 + depth + leaves) as u64);
+    name(&mut m, 4, "schema");
+    int(&mut m, 1, if depth > 0 { 1 } else { leaves as i64 });
+    m.push(0);
+    for d in 0..depth {
+        int(&mut m, 3, 0); // required group
+        name(&mut m, 1, &format!("g{d}"));
+        int(&mut m, 1, if d + 1 < depth { 1 } else { leaves as i64 });
+        m.push(0);
+    }
+    for l in 0..leaves {
+        int(&mut m, 1, 1); // INT32
+        int(&mut m, 2, 1); // optional
+        name(&mut m, 1, &format!("c{l}"));
+        m.push(0);
+    }
+    m.extend_from_slice(&[0x16, 0, 0x19, 0x0C, 0]); // num_rows 0, no row groups, end
+    let mut f = b"PAR1".to_vec();
+    f.extend_from_slice(&m);
+    f.extend_from_slice(&(m.len() as u32).to_le_bytes());
+    f.extend_from_slice(b"PAR1");
+    f
+}
+
+/// An SQLite database at `p` with `n` small tables (three rows each).
+fn sqlite_tables(p: &Path, n: usize) {
+    let c = rusqlite::Connection::open(p).unwrap();
+    let mut sql = String::from("BEGIN;");
+    for i in 0..n {
+        sql.push_str(&format!(
+            "CREATE TABLE t{i:05} (id INTEGER PRIMARY KEY, emri TEXT);\
+             INSERT INTO t{i:05} VALUES (1, 'a'), (2, 'b'), (3, 'c');"
+        ));
+    }
+    sql.push_str("COMMIT;");
+    c.execute_batch(&sql).unwrap();
 }
 
 fn gzip_member(bytes: &[u8]) -> Vec<u8> {
@@ -326,4 +408,112 @@ fn every_bad_input_fails_clearly_within_bounds() {
         let _ = writeln!(err, "{line}");
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// `run pipelines/test-copy.toml` on `input` into a fresh directory, measured.
+fn measured_run(d: &TestDir, key: &str, input: &Path, limit: Duration) -> Measured {
+    let out = d.path().join(format!(
+        "out-{}",
+        input.file_name().unwrap().to_string_lossy()
+    ));
+    let mut run = anonkos();
+    run.current_dir(root())
+        .args(["run", "pipelines/test-copy.toml", "--quiet", "--input"])
+        .arg(input)
+        .arg("--out-dir")
+        .arg(&out)
+        .args(["--key-file", key]);
+    measure(run, limit, d.path())
+}
+
+/// A CSV of `cols` numbered columns and 20 rows.
+fn wide_csv(dir: &Path, cols: usize) -> PathBuf {
+    let p = dir.join(format!("wide_{cols}.csv"));
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&p).unwrap());
+    let header: Vec<String> = (0..cols).map(|i| format!("c{i}")).collect();
+    writeln!(f, "{}", header.join(",")).unwrap();
+    for r in 0..20 {
+        let row: Vec<String> = (0..cols).map(|i| (r * 7 + i).to_string()).collect();
+        writeln!(f, "{}", row.join(",")).unwrap();
+    }
+    f.flush().unwrap();
+    p
+}
+
+#[test]
+fn a_run_at_the_column_limit_costs_time_in_proportion_to_the_columns() {
+    // 16,384 columns (the limit) took 37–90 s and up to 2.8 GB: the run's verification looked
+    // every output column up by a scan of the plan's columns. The machine is shared and noisy,
+    // so the bound is a ratio to a 1,024-column run of the same shape: linear work is 16×;
+    // the quadratic step made it over 100×.
+    let d = TestDir::new();
+    let key = d.path().join("k.key").display().to_string();
+    assert_eq!(
+        crate::util::run(&["keygen", "--out", &key]).status.code(),
+        Some(0)
+    );
+    let limit = Duration::from_secs(120);
+    let small = measured_run(&d, &key, &wide_csv(d.path(), 1024), limit);
+    let big = measured_run(&d, &key, &wide_csv(d.path(), 16_384), limit);
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "run 1,024 columns: {:.2} s {} MiB; 16,384 columns: {:.2} s {} MiB",
+        small.seconds,
+        small.peak_rss_kib / 1024,
+        big.seconds,
+        big.peak_rss_kib / 1024
+    );
+    assert_eq!(small.code, Some(0), "{}", small.stderr);
+    assert_eq!(big.code, Some(0), "{}", big.stderr);
+    let ratio = big.seconds / small.seconds.max(0.05);
+    assert!(ratio < 40.0, "16× the columns took {ratio:.0}× the time");
+    assert!(big.peak_rss_kib < 512 * 1024, "{} KiB", big.peak_rss_kib);
+}
+
+#[test]
+fn twenty_thousand_inputs_are_refused_at_once() {
+    // 20,000 inputs ran for many minutes (about 10 ms of fixed cost each) with no output.
+    let d = TestDir::new();
+    let key = d.path().join("k.key").display().to_string();
+    assert_eq!(
+        crate::util::run(&["keygen", "--out", &key]).status.code(),
+        Some(0)
+    );
+    let files = d.path().join("in");
+    std::fs::create_dir(&files).unwrap();
+    let mut inputs = Vec::new();
+    for i in 0..20_000 {
+        let p = files.join(format!("f{i:05}.csv"));
+        std::fs::write(&p, format!("emri,nr\nArben,{i}\n")).unwrap();
+        inputs.push(format!("{:?}", p.display().to_string()));
+    }
+    let pipeline = std::fs::read_to_string(root().join("pipelines/test-copy.toml"))
+        .unwrap()
+        .replace(
+            "inputs = [\"sample-data/\"]",
+            &format!("inputs = [{}]", inputs.join(", ")),
+        );
+    assert!(pipeline.contains("f19999.csv"));
+    let pfile = d.path().join("many.toml");
+    std::fs::write(&pfile, pipeline).unwrap();
+    for (what, input_dir) in [("entries", None), ("a directory", Some(&files))] {
+        let mut run = anonkos();
+        run.arg("run")
+            .arg(&pfile)
+            .args(["--quiet", "--key-file", &key]);
+        if let Some(dir) = input_dir {
+            run.arg("--input").arg(dir);
+        }
+        run.arg("--out-dir").arg(d.path().join("out"));
+        let m = measure(run, Duration::from_secs(60), d.path());
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "run with 20,000 inputs ({what}): {:.2} s {} MiB",
+            m.seconds,
+            m.peak_rss_kib / 1024
+        );
+        assert_eq!(m.code, Some(2), "{what}: {}", m.stderr);
+        assert!(m.stderr.contains("at most 4096"), "{}", m.stderr);
+        assert!(m.seconds < 10.0, "{what}: {} s", m.seconds);
+    }
 }

@@ -176,3 +176,45 @@ fn unreadable_path_is_an_input_error() {
     assert_eq!(code, Some(3));
     assert!(err.contains("missing.parquet"), "{err}");
 }
+
+#[test]
+fn a_deep_or_too_wide_parquet_schema_fails_alone_in_a_directory_scan() {
+    // A schema nested 10,000 levels deep used to abort the whole process (stack overflow,
+    // exit 134), taking the directory's other files with it.
+    let d = TestDir::new();
+    let deep = crate::bad_corpus::parquet_schema_only(10_000, 1);
+    let wide = crate::bad_corpus::parquet_schema_only(0, 20_000);
+    d.file("deep.parquet", &deep);
+    d.file("wide.parquet", &wide);
+    d.file(
+        "good.csv",
+        b"emri,telefoni\nArben,044 123 456\nDrita,045 234 567\n",
+    );
+    let dir = d.path().display().to_string();
+    let o = run(&["scan", "--format", "json", &dir]);
+    no_panic(&o);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("deep.parquet") && err.contains("more than 64 levels"),
+        "{err}"
+    );
+    assert!(
+        err.contains("wide.parquet") && err.contains("20000 columns"),
+        "{err}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let good = json["datasets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|ds| {
+            ds["source"]
+                .as_str()
+                .is_some_and(|s| s.ends_with("good.csv"))
+        })
+        .cloned()
+        .unwrap();
+    assert_eq!(good["status"], "ok");
+    assert_eq!(good["columns"][1]["category"], "phone_number");
+}

@@ -990,3 +990,184 @@ fn runs_on_live_databases_never_show_the_password() {
         run_and_check_no_password(&without, &without, &[("MYSQL_PWD", PASSWORD)]);
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Statement timeouts and cancellation
+
+/// Run `anonkos` with `args`, optionally sending SIGINT once `started()` says the slow query
+/// runs on the server; returns (exit code, stderr, seconds).
+fn run_slow_scan(
+    args: &[&str],
+    interrupt_when: Option<&dyn Fn() -> bool>,
+) -> (Option<i32>, String, f64) {
+    let d = TestDir::new();
+    let err_path = d.path().join("stderr.txt");
+    let start = Instant::now();
+    let mut child = crate::util::anonkos()
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&err_path).unwrap())
+        .spawn()
+        .unwrap();
+    if let Some(started) = interrupt_when {
+        while !started() {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "the query never started"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let o = std::process::Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .output()
+            .unwrap();
+        assert!(o.status.success());
+    }
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("the scan did not end within 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let secs = start.elapsed().as_secs_f64();
+    let err = std::fs::read_to_string(&err_path).unwrap();
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "slow scan {args:?}: exit {:?} in {secs:.2} s",
+        status.code()
+    );
+    (status.code(), err, secs)
+}
+
+/// Waits up to 5 s for `count()` to reach 0 (a cancelled query takes a moment to go).
+fn assert_gone(what: &str, count: &dyn Fn() -> i64) {
+    let start = Instant::now();
+    while count() > 0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "{what}: the query is still running on the server"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn postgres_statement_timeout_fails_the_slow_table_alone_and_cancels_on_ctrl_c() {
+    let Some(url) = env_url("ANONKOS_TEST_PG_URL") else {
+        return;
+    };
+    let schema = unique("anonkos_t");
+    let _guard = PgGuard {
+        url: url.clone(),
+        schema: schema.clone(),
+        role: None,
+    };
+    let mut c = pg_client(&url);
+    c.batch_execute(&format!(
+        "CREATE SCHEMA {schema};
+         CREATE TABLE {schema}.fine (emri text, telefoni text);
+         INSERT INTO {schema}.fine VALUES ('Arben', '044 123 456'), ('Drita', '045 234 567');
+         CREATE VIEW {schema}.slow AS SELECT pg_sleep(3600)::text AS s"
+    ))
+    .unwrap();
+    let running = || -> i64 {
+        let mut c = pg_client(&url);
+        c.query_one(
+            "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' \
+             AND query LIKE '%' || $1 || '%slow%' AND pid <> pg_backend_pid()",
+            &[&schema],
+        )
+        .unwrap()
+        .get(0)
+    };
+    let include = format!("{schema}.*");
+    // A 2-second timeout: the view fails alone, naming itself; the table is scanned.
+    let (code, err, secs) = run_slow_scan(
+        &[
+            "scan",
+            "--full",
+            "--statement-timeout",
+            "2",
+            "--include",
+            &include,
+            &url,
+        ],
+        None,
+    );
+    assert_eq!(code, Some(3), "{err}");
+    assert!(secs < 10.0, "{secs} s");
+    assert!(
+        err.contains(&format!("{schema}.slow")) && err.contains("statement timeout"),
+        "{err}"
+    );
+    assert!(!err.contains(&format!("{schema}.fine")), "{err}");
+    assert_gone("after a timeout", &running);
+    // Ctrl-C while the query runs (timeout 600 s): exit 130 and the query is cancelled.
+    let (code, err, secs) = run_slow_scan(
+        &["scan", "--full", "--include", &include, &url],
+        Some(&|| running() > 0),
+    );
+    assert_eq!(code, Some(130), "{err}");
+    assert!(secs < 30.0, "{secs} s");
+    assert_gone("after Ctrl-C", &running);
+}
+
+#[test]
+fn mysql_statement_timeout_fails_the_slow_table_alone_and_cancels_on_ctrl_c() {
+    use mysql::prelude::Queryable;
+    let Some(url) = env_url("ANONKOS_TEST_MYSQL_URL") else {
+        return;
+    };
+    let db = unique("anonkos_t");
+    let _guard = MyGuard {
+        url: url.clone(),
+        database: db.clone(),
+        user: None,
+    };
+    let mut c = my_conn(&url).unwrap();
+    c.query_drop(format!("CREATE DATABASE `{db}`")).unwrap();
+    c.query_drop(format!(
+        "CREATE TABLE `{db}`.fine (emri text, telefoni text) CHARACTER SET utf8mb4"
+    ))
+    .unwrap();
+    c.query_drop(format!(
+        "INSERT INTO `{db}`.fine VALUES ('Arben', '044 123 456'), ('Drita', '045 234 567')"
+    ))
+    .unwrap();
+    c.query_drop(format!(
+        "CREATE VIEW `{db}`.slow AS SELECT SLEEP(3600) AS s"
+    ))
+    .unwrap();
+    let running = || -> i64 {
+        let mut c = my_conn(&url).unwrap();
+        c.exec_first(
+            "SELECT COUNT(*) FROM information_schema.processlist \
+             WHERE INFO LIKE CONCAT('%', ?, '%slow%') AND ID <> CONNECTION_ID()",
+            (db.as_str(),),
+        )
+        .unwrap()
+        .unwrap_or(0)
+    };
+    let db_url = my_url_db(&url, &db);
+    let (code, err, secs) = run_slow_scan(
+        &["scan", "--full", "--statement-timeout", "2", &db_url],
+        None,
+    );
+    assert_eq!(code, Some(3), "{err}");
+    assert!(secs < 10.0, "{secs} s");
+    assert!(
+        err.contains(&format!("{db}.slow")) && err.contains("statement timeout"),
+        "{err}"
+    );
+    assert!(!err.contains(&format!("{db}.fine")), "{err}");
+    assert_gone("after a timeout", &running);
+    let (code, err, secs) = run_slow_scan(&["scan", "--full", &db_url], Some(&|| running() > 0));
+    assert_eq!(code, Some(130), "{err}");
+    assert!(secs < 30.0, "{secs} s");
+    assert_gone("after Ctrl-C", &running);
+}

@@ -29,6 +29,58 @@ pub use url_secret::{redact_url, refuse_key_values};
 /// How long to wait for a server to accept a connection.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// While alive, runs `cancel` if Ctrl-C arrives, and again every half second until dropped: an
+/// interrupt that arrives just before the query starts would otherwise cancel nothing. A reader blocked in a driver call
+/// (a `COPY` of a view over `pg_sleep`, a MariaDB result set) never reaches the loops that
+/// poll the interrupt flag, and its query would go on on the server after anonkos exits; the
+/// watch cancels it server-side (PostgreSQL cancel request, MariaDB `KILL QUERY`).
+pub(crate) struct CancelOnInterrupt {
+    done: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl CancelOnInterrupt {
+    /// Watch for Ctrl-C on a thread of its own until the guard is dropped.
+    pub(crate) fn new(name: &str, cancel: impl Fn() + Send + 'static) -> Self {
+        use std::sync::atomic::Ordering;
+        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let seen = done.clone();
+        // Without the thread the query could only be bounded by its statement timeout.
+        let _ = std::thread::Builder::new()
+            .name(format!("cancel:{name}"))
+            .spawn(move || {
+                while !seen.load(Ordering::Relaxed) {
+                    if crate::interrupt::requested() {
+                        cancel();
+                        std::thread::sleep(Duration::from_millis(500));
+                        continue;
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            });
+        CancelOnInterrupt { done }
+    }
+}
+
+impl Drop for CancelOnInterrupt {
+    fn drop(&mut self) {
+        self.done.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Milliseconds of a timeout, at least 1 (0 would mean "no timeout" to both servers).
+pub(crate) fn millis(d: Duration) -> u128 {
+    d.as_millis().max(1)
+}
+
+/// What to add to a message about a statement the server stopped for its timeout.
+pub(crate) fn timeout_hint(d: Duration) -> String {
+    format!(
+        " (the statement ran longer than the statement timeout of {} s: --statement-timeout, \
+         or [scan] statement_timeout in a pipeline)",
+        d.as_secs_f64()
+    )
+}
+
 /// Open every selected table of a database URL.
 pub fn open_url(url: &str, opts: &ReadOptions) -> Result<Vec<Box<dyn Source>>> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {

@@ -4,6 +4,11 @@
 //!   comes from the URL or `MYSQL_PWD`. The URL path names one database; without it every
 //!   database except `mysql`, `information_schema`, `performance_schema` and `sys` is read.
 //! * **Read-only.** `SET SESSION TRANSACTION READ ONLY`, then `START TRANSACTION READ ONLY`.
+//! * **Timeouts.** Every session bounds its statements ([`ReadOptions::read_timeout`] for a
+//!   table's read, [`ReadOptions::quick_timeout`] for the catalogue): MariaDB
+//!   `max_statement_time`, MySQL `max_execution_time`. A table whose read runs longer fails
+//!   alone, naming the table; at Ctrl-C its query is stopped with `KILL QUERY` from a second
+//!   connection.
 //! * **Tables.** Base tables and views from `information_schema` (what the user can see),
 //!   named `database.table`; column types from `COLUMN_TYPE`.
 //! * **Sampling** (`sample_rows = Some(n)`). `information_schema.TABLES.TABLE_ROWS` (an
@@ -28,13 +33,14 @@
 //! * **Values.** Text as sent; bytes that are not UTF-8 (BLOB, BINARY) become lower-case hex
 //!   with a note; dates and times as ISO strings.
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use mysql::prelude::Queryable;
 use mysql::{Conn, Opts, OptsBuilder, Row, Value};
 
 use super::{
-    CONNECT_TIMEOUT, KeyedSource, PartCell, Secret, db_error, hex, key_bounds, redact_url,
-    sample_fraction, selected_part,
+    CONNECT_TIMEOUT, CancelOnInterrupt, KeyedSource, PartCell, Secret, db_error, hex, key_bounds,
+    millis, redact_url, sample_fraction, selected_part, timeout_hint,
 };
 use crate::error::{Error, Location, Result};
 use crate::source::producer::{Emit, Producer, ProducerSource};
@@ -130,12 +136,31 @@ fn options(url: &str, loc: &Location, secret: &mut Secret) -> Result<Opts> {
 }
 
 /// Connect and make the session read-only.
-fn connect(opts: &Opts, loc: &Location, secret: &Secret) -> Result<Conn> {
+fn connect(opts: &Opts, loc: &Location, secret: &Secret, timeout: Duration) -> Result<Conn> {
     let mut conn = Conn::new(opts.clone()).map_err(|e| {
         db_error(
             loc,
             secret,
             format!("cannot connect to the server: {}", describe(&e)),
+        )
+    })?;
+    // Each server spells the statement timeout its own way: MariaDB `max_statement_time`
+    // (seconds, any statement), MySQL `max_execution_time` (milliseconds, SELECT only: all
+    // anonkos runs).
+    let version: Option<String> = conn.query_first("SELECT VERSION()").unwrap_or(None);
+    let set = if version.is_some_and(|v| v.contains("MariaDB")) {
+        format!(
+            "SET SESSION max_statement_time = {:.3}",
+            millis(timeout) as f64 / 1000.0
+        )
+    } else {
+        format!("SET SESSION max_execution_time = {}", millis(timeout))
+    };
+    conn.query_drop(set).map_err(|e| {
+        db_error(
+            loc,
+            secret,
+            format!("cannot set the statement timeout: {}", describe(&e)),
         )
     })?;
     conn.query_drop("SET SESSION TRANSACTION READ ONLY")
@@ -260,7 +285,7 @@ pub fn open(url: &str, opts: &ReadOptions) -> Result<Vec<Box<dyn Source>>> {
     let server = Location::dataset(shown.clone());
     let mut secret = Secret::from_url(url);
     let conn_opts = options(url, &server, &mut secret)?;
-    let mut conn = connect(&conn_opts, &server, &secret)?;
+    let mut conn = connect(&conn_opts, &server, &secret, opts.quick_timeout())?;
     let tables = list_tables(&mut conn, conn_opts.get_db_name()).map_err(|e| {
         db_error(
             &server,
@@ -292,6 +317,7 @@ pub fn open(url: &str, opts: &ReadOptions) -> Result<Vec<Box<dyn Source>>> {
             .max(1)
             .saturating_mul(8 * t.columns.len() as u64);
         let job = Job {
+            timeout: opts.read_timeout(),
             part: part.clone(),
             opts: conn_opts.clone(),
             loc: info.location(),
@@ -324,19 +350,46 @@ struct Job {
     blob: bool,
     /// Key ranges to read, for a sharded run.
     part: PartCell,
+    /// Statement timeout of the session.
+    timeout: Duration,
 }
+
+/// MariaDB `ER_STATEMENT_TIMEOUT`, MySQL `ER_QUERY_TIMEOUT`, and `ER_QUERY_INTERRUPTED`
+/// (`KILL QUERY`).
+const TIMEOUT_CODES: [u16; 2] = [1969, 3024];
+const INTERRUPTED_CODE: u16 = 1317;
 
 impl Job {
     fn err(&self, e: &mysql::Error) -> Error {
+        let code = match e {
+            mysql::Error::MySqlError(m) => Some(m.code),
+            _ => None,
+        };
+        if code == Some(INTERRUPTED_CODE) && crate::interrupt::requested() {
+            return Error::Interrupted;
+        }
+        let hint = if code.is_some_and(|c| TIMEOUT_CODES.contains(&c)) {
+            timeout_hint(self.timeout)
+        } else {
+            String::new()
+        };
         db_error(
             &self.loc,
             &self.secret,
-            format!("cannot read the table: {}", describe(e)),
+            format!("cannot read the table: {}{hint}", describe(e)),
         )
     }
 
     fn run(&mut self, emit: &Emit, sample: Option<usize>) -> Result<Option<RowCount>> {
-        let mut conn = connect(&self.opts, &self.loc, &self.secret)?;
+        let mut conn = connect(&self.opts, &self.loc, &self.secret, self.timeout)?;
+        // Ctrl-C: stop this session's query from a second connection, as the mariadb
+        // client does.
+        let (id, opts) = (conn.connection_id(), self.opts.clone());
+        let _watch = CancelOnInterrupt::new(&self.table.name, move || {
+            if let Ok(mut killer) = Conn::new(opts.clone()) {
+                let _ = killer.query_drop(format!("KILL QUERY {id}"));
+            }
+        });
         let cols = self
             .table
             .columns

@@ -6,6 +6,11 @@
 //!   (`NoTls`): a server that insists on TLS refuses the connection with a clear message.
 //!   TLS can be added later behind `postgres-native-tls`/`postgres-rustls`; it was left out to
 //!   keep the build small.
+//! * **Timeouts.** Every session sets `statement_timeout`: [`ReadOptions::read_timeout`] for a
+//!   table's read, [`ReadOptions::quick_timeout`] for the catalogue; a table whose read runs
+//!   longer fails alone, naming the table. At Ctrl-C the running query is cancelled on the
+//!   server (a cancel request), and `client_connection_check_interval` (PostgreSQL 14+) makes
+//!   the server stop the query of a client that went away.
 //! * **Read-only.** Every session runs `SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY`
 //!   and reads inside `BEGIN READ ONLY`.
 //! * **Tables.** Ordinary and partitioned tables (partitions are read through their parent),
@@ -31,13 +36,15 @@
 use std::borrow::Cow;
 use std::io::{BufRead, Read};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use postgres::config::Host;
+use postgres::error::SqlState;
 use postgres::{Client, Config, NoTls};
 
 use super::{
-    CONNECT_TIMEOUT, KeyedSource, PartCell, Secret, db_error, key_bounds, pgpass, redact_url,
-    sample_fraction, selected_part,
+    CONNECT_TIMEOUT, CancelOnInterrupt, KeyedSource, PartCell, Secret, db_error, key_bounds,
+    millis, pgpass, redact_url, sample_fraction, selected_part, timeout_hint,
 };
 use crate::error::{Error, Location, Result};
 use crate::source::producer::{Emit, Producer, ProducerSource};
@@ -129,8 +136,8 @@ fn config(url: &str, loc: &Location, secret: &mut Secret) -> Result<Config> {
     Ok(config)
 }
 
-/// Connect and make the session read-only.
-fn connect(config: &Config, loc: &Location, secret: &Secret) -> Result<Client> {
+/// Connect, make the session read-only and bound its statements by `timeout`.
+fn connect(config: &Config, loc: &Location, secret: &Secret, timeout: Duration) -> Result<Client> {
     let mut client = config.connect(NoTls).map_err(|e| {
         let mut msg = format!("cannot connect to the server: {}", describe(&e));
         if msg.contains("no TLS implementation") {
@@ -142,10 +149,12 @@ fn connect(config: &Config, loc: &Location, secret: &Secret) -> Result<Client> {
         db_error(loc, secret, msg)
     })?;
     client
-        .batch_execute(
+        .batch_execute(&format!(
             "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY; \
-             SET default_transaction_read_only = on; SET DateStyle = ISO",
-        )
+             SET default_transaction_read_only = on; SET DateStyle = ISO; \
+             SET statement_timeout = {}",
+            millis(timeout)
+        ))
         .map_err(|e| {
             db_error(
                 loc,
@@ -153,6 +162,10 @@ fn connect(config: &Config, loc: &Location, secret: &Secret) -> Result<Client> {
                 format!("cannot start a read-only session: {}", describe(&e)),
             )
         })?;
+    // PostgreSQL 14+: notice a client that went away (killed, crashed) during a long query
+    // and cancel it, instead of running it to its end. Older servers lack the setting; the
+    // statement timeout still bounds their queries.
+    let _ = client.batch_execute("SET client_connection_check_interval = 1000");
     Ok(client)
 }
 
@@ -238,7 +251,7 @@ pub fn open(url: &str, opts: &ReadOptions) -> Result<Vec<Box<dyn Source>>> {
     let server = Location::dataset(shown.clone());
     let mut secret = Secret::from_url(url);
     let config = config(url, &server, &mut secret)?;
-    let mut client = connect(&config, &server, &secret)?;
+    let mut client = connect(&config, &server, &secret, opts.quick_timeout())?;
     let tables = list_tables(&mut client).map_err(|e| {
         db_error(
             &server,
@@ -264,6 +277,7 @@ pub fn open(url: &str, opts: &ReadOptions) -> Result<Vec<Box<dyn Source>>> {
         let keyed = t.key.is_some();
         let est_bytes = (t.reltuples.max(1.0) as u64).saturating_mul(8 * t.columns.len() as u64);
         let job = Job {
+            timeout: opts.read_timeout(),
             part: part.clone(),
             config: config.clone(),
             loc: info.location(),
@@ -301,15 +315,33 @@ struct Job {
     max_line: usize,
     /// Key ranges to read, for a sharded run.
     part: PartCell,
+    /// Statement timeout of the session.
+    timeout: Duration,
 }
 
 impl Job {
     fn err(&self, what: &str, e: &postgres::Error) -> Error {
+        let code = e.as_db_error().map(|db| db.code().clone());
+        if code == Some(SqlState::QUERY_CANCELED) {
+            if crate::interrupt::requested() {
+                return Error::Interrupted;
+            }
+            let hint = timeout_hint(self.timeout);
+            return db_error(
+                &self.loc,
+                &self.secret,
+                format!("{what}: {}{hint}", describe(e)),
+            );
+        }
         db_error(&self.loc, &self.secret, format!("{what}: {}", describe(e)))
     }
 
     fn run(&mut self, emit: &Emit, sample: Option<usize>) -> Result<Option<RowCount>> {
-        let mut client = connect(&self.config, &self.loc, &self.secret)?;
+        let mut client = connect(&self.config, &self.loc, &self.secret, self.timeout)?;
+        let token = client.cancel_token();
+        let _watch = CancelOnInterrupt::new(&self.table.name, move || {
+            let _ = token.cancel_query(NoTls);
+        });
         client
             .batch_execute(&format!(
                 "BEGIN READ ONLY; SELECT setseed({})",
@@ -425,11 +457,19 @@ impl Job {
                 .take(self.max_line as u64 + 1)
                 .read_until(b'\n', &mut line)
                 .map_err(|e| {
-                    db_error(
-                        &self.loc,
-                        &self.secret,
-                        format!("reading the table failed: {e}"),
-                    )
+                    // A server error during the COPY (its statement timeout, a cancel) comes
+                    // wrapped in an I/O error.
+                    match e
+                        .get_ref()
+                        .and_then(|i| i.downcast_ref::<postgres::Error>())
+                    {
+                        Some(pe) => self.err("reading the table failed", pe),
+                        None => db_error(
+                            &self.loc,
+                            &self.secret,
+                            format!("reading the table failed: {e}"),
+                        ),
+                    }
                 })?;
             if got == 0 {
                 break;
