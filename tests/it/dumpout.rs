@@ -166,6 +166,34 @@ pub(crate) fn run_on(pipeline: &str, input: &Path, out: &Path, key: &str) -> Pat
     out.join(format!("{stem}.sql"))
 }
 
+/// Row `i` of the hostile fixture as SQL literals made by `lit`: the hostile note (its marker
+/// path filled in), the patient's columns with the note in `shenime` and a state of the enum,
+/// and the hex of a photo of up to 30 bytes.
+fn row_literals(
+    header: &[String],
+    row: &[String],
+    i: usize,
+    marker: &str,
+    lit: &dyn Fn(&str) -> String,
+) -> (String, Vec<String>, String) {
+    let states = ["it's", "e re", "back\\slash", "x"];
+    let hostile = HOSTILE[i % HOSTILE.len()].replace("{M}", marker);
+    let mut vals: Vec<String> = row
+        .iter()
+        .enumerate()
+        .map(|(j, v)| match (header[j].as_str(), v.is_empty()) {
+            ("shenime", _) => lit(&hostile),
+            (_, true) => "NULL".into(),
+            _ => lit(v),
+        })
+        .collect();
+    vals.push(lit(states[i % states.len()]));
+    let photo: String = (0..(i % 7) * 5)
+        .map(|k| format!("{:02x}", (i * 37 + k * 11) % 256))
+        .collect();
+    (hostile, vals, photo)
+}
+
 fn pg_lit(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
@@ -202,27 +230,9 @@ fn pg_schema(header: &[String], rows: &[Vec<String>], marker: &str) -> String {
          CREATE FUNCTION f_atomic(a int) RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT a + 1; END;\n",
     );
     // Rows, then the trigger (so loading the rows does not add trigger rows).
-    let states = ["it's", "e re", "back\\slash", "x"];
     for (i, r) in rows.iter().enumerate() {
-        let hostile = HOSTILE[i % HOSTILE.len()].replace("{M}", marker);
-        let mut vals: Vec<String> = r
-            .iter()
-            .enumerate()
-            .map(|(j, v)| {
-                if header[j] == "shenime" {
-                    pg_lit(&hostile)
-                } else if v.is_empty() {
-                    "NULL".into()
-                } else {
-                    pg_lit(v)
-                }
-            })
-            .collect();
-        vals.push(pg_lit(states[i % states.len()]));
-        let photo: Vec<String> = (0..(i % 7) * 5)
-            .map(|k| format!("{:02x}", (i * 37 + k * 11) % 256))
-            .collect();
-        vals.push(format!("'\\x{}'::bytea", photo.join("")));
+        let (hostile, mut vals, photo) = row_literals(header, r, i, marker, &pg_lit);
+        vals.push(format!("'\\x{photo}'::bytea"));
         let cols: Vec<String> = header
             .iter()
             .map(|h| format!("\"{h}\""))
@@ -482,26 +492,8 @@ fn my_schema(header: &[String], rows: &[Vec<String>], marker: &str) -> String {
          shenime text,\n  FOREIGN KEY (pacienti) REFERENCES {t} (nr_personal)\n) CHARACTER SET utf8mb4;\n\
          CREATE VIEW `pamja $$` AS SELECT id, gjendja FROM {t};\n"
     ));
-    let states = ["it's", "e re", "back\\slash", "x"];
     for (i, r) in rows.iter().enumerate() {
-        let hostile = HOSTILE[i % HOSTILE.len()].replace("{M}", marker);
-        let mut vals: Vec<String> = r
-            .iter()
-            .enumerate()
-            .map(|(j, v)| {
-                if header[j] == "shenime" {
-                    my_hex(&hostile)
-                } else if v.is_empty() {
-                    "NULL".into()
-                } else {
-                    my_hex(v)
-                }
-            })
-            .collect();
-        vals.push(my_hex(states[i % states.len()]));
-        let photo: String = (0..(i % 7) * 5)
-            .map(|k| format!("{:02x}", (i * 37 + k * 11) % 256))
-            .collect();
+        let (hostile, mut vals, photo) = row_literals(header, r, i, marker, &my_hex);
         vals.push(format!("X'{photo}'"));
         let cols: Vec<String> = header
             .iter()
