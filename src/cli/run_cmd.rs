@@ -185,6 +185,17 @@ fn summary(r: &run::RunReport, dry_run: bool) -> String {
             d.rows,
             d.rows_suppressed
         ));
+        if let Some(v) = &d.verdict {
+            let outcome = match v.outcome.as_str() {
+                "pseudonymised" => "pseudonymised — still personal data",
+                "not_fit" => "NOT fit for release as anonymised data",
+                other => other,
+            };
+            s.push_str(&format!(
+                "    verdict: {outcome}: {}\n",
+                visible(&v.reasons.join("; "))
+            ));
+        }
         for c in d.columns.iter().filter(|c| c.problems > 0) {
             s.push_str(&format!(
                 "    {}: {} values {} could not handle (written as empty){}\n",
