@@ -125,7 +125,7 @@ pub struct Secret {
 
 impl Secret {
     /// Every string that a driver could read as a password in `url` (user-info and password
-    /// parameters, under every grammar; see [`url_secret::secret_candidates`]).
+    /// parameters, under every grammar; see `url_secret::secret_candidates`).
     pub fn from_url(url: &str) -> Self {
         let mut s = Secret::default();
         for p in url_secret::secret_candidates(url) {
