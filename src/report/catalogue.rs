@@ -179,7 +179,10 @@ pub struct FilingSystem {
     pub id: String,
     /// Kept by a public body (registration trigger).
     pub public_body: bool,
-    /// Holds criminal or minor-offence records (Art. 72).
+    /// A filing system of official criminal records or minor-offence records kept on the basis
+    /// of the law (`criminal_records = true`): linking it is prohibited (Art. 72). A criminal-record
+    /// column in another filing system is sensitive data (Art. 2(1.16)), and its linking needs the
+    /// Agency's prior authorisation (Art. 71(3)) instead.
     pub criminal_records: bool,
     /// 1.1
     pub title: String,

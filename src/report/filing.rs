@@ -21,7 +21,8 @@
 //!   reasons}`, `risk`, `utility`, `privacy`;
 //! * `articles[]`: `id`, `title`, `text` of every cited article.
 //!
-//! Finding codes: `undeclared_category`, `declared_not_found`, `unknown_declared_category`,
+//! Finding codes (their citations: `docs/filing-report.md`): `undeclared_category`,
+//! `declared_not_found`, `unknown_declared_category`, `legal_basis_art9`,
 //! `special_categories`, `health_connecting_code_only`, `linkable_filing_systems`,
 //! `unmapped_dataset`, `registration_required`, `dpia_required`, `source_matches_nothing`,
 //! `dataset_mapped_twice`, `dataset_failed`, `art9_anonymised`, `art9_pseudonymised`, `art9_not_fit`.
@@ -43,8 +44,17 @@ pub const REPORT_SCHEMA: &str = "anonkos.report/v1";
 /// Text put in draft catalogue items the scan cannot fill.
 pub const TO_COMPLETE: &str = "TO BE COMPLETED BY THE CONTROLLER";
 
-/// Registration threshold of the 06/L-082 overview (§7.1): more than 250 data subjects.
+/// A registration condition as the 06/L-082 overview (§7.1, a secondary source whose wording is
+/// not Kosovo's law) lists it: more than 250 data subjects. Shown for information only; 03/L-172
+/// Art. 18(1) requires notifying every filing system whatever its size.
 pub const REGISTRATION_SUBJECTS: u64 = 250;
+
+/// The duty of Art. 9(3) of 03/L-172, as an action for a release to recipients.
+const ART9_3: &str = "the recipients must destroy or delete the data on completion of processing and then inform you in writing, without delay, when and how they did so (Art. 9(3))";
+/// The duty of Art. 9(4) of 03/L-172, as an action.
+const ART9_4: &str = "the results of the statistical or research processing are published only in anonymised form, unless a law or the data subjects' (or deceased persons' heirs') prior written consent allows otherwise (Art. 9(4))";
+/// The conditions of Art. 13(3)–(4) of 03/L-172 for deceased persons, as an action.
+const ART13: &str = "data of deceased persons are disclosed for these purposes only if the deceased allowed it in writing beforehand or, where they had so allowed, their legal heirs allow it in writing (Art. 13(3)–(4))";
 
 // ---------------------------------------------------------------- input: the scan report
 
@@ -268,7 +278,7 @@ pub struct FilingSystemEntry {
     pub declared: bool,
     /// Kept by a public body.
     pub public_body: bool,
-    /// Criminal or minor-offence records.
+    /// A filing system of official criminal or minor-offence records (the catalogue flag; Art. 72).
     pub criminal_records: bool,
     /// The catalogue items.
     pub catalogue: CatalogueItems,
@@ -488,7 +498,8 @@ pub fn build(scan: &ScanInput, cat: &Catalogue, run: Option<&RunReport>) -> Resu
                     ds.error.as_deref().unwrap_or("unknown error")
                 ),
                 action: "fix the input and scan again before relying on this report".into(),
-                cites: vec![l172("Art. 17(2)", "art-17")],
+                // Tool housekeeping: no article of the law is at stake.
+                cites: vec![],
             });
         }
         if hits.len() > 1 {
@@ -508,7 +519,8 @@ pub fn build(scan: &ScanInput, cat: &Catalogue, run: Option<&RunReport>) -> Resu
                         .join(", ")
                 ),
                 action: "make the source globs of the catalogue disjoint".into(),
-                cites: vec![l172("Art. 17(2)", "art-17")],
+                // Tool housekeeping: no article of the law is at stake.
+                cites: vec![],
             });
         }
         match hits.into_iter().next() {
@@ -548,7 +560,8 @@ pub fn build(scan: &ScanInput, cat: &Catalogue, run: Option<&RunReport>) -> Resu
                         f.id
                     ),
                     action: "scan that source too, or correct the catalogue's sources".into(),
-                    cites: vec![l172("Art. 17(2)", "art-17")],
+                    // Tool housekeeping: no article of the law is at stake.
+                    cites: vec![],
                 });
             }
         }
@@ -595,12 +608,13 @@ pub fn build(scan: &ScanInput, cat: &Catalogue, run: Option<&RunReport>) -> Resu
                     names(&cats),
                     f.id
                 ),
-                action: "add them to item 1.5 of the catalogue (Art. 17(2)) and notify the Agency within 8 days of the modification (Art. 18(2)); new categories must be notified before entry (Art. 18(1))".into(),
+                action: "add them to item 1.5 of the catalogue (Art. 17(2)); new categories of personal data must be notified to the Agency at least 20 days before they are entered (Art. 18(1)) — these are already in the data, so notify now — and the modified catalogue within 8 days of the modification (Art. 18(2)); the Agency then checks the processing beforehand and its proposals must be respected (prior checking, Art. 19)".into(),
                 cites: vec![
                     l172("Art. 17(1.5)", "art-17"),
                     l172("Art. 17(2)", "art-17"),
                     l172("Art. 18(1)", "art-18"),
                     l172("Art. 18(2)", "art-18"),
+                    l172("Art. 19", "art-19"),
                 ],
             });
         }
@@ -646,12 +660,36 @@ pub fn build(scan: &ScanInput, cat: &Catalogue, run: Option<&RunReport>) -> Resu
                 cites: vec![l172("Art. 17(1.5)", "art-17")],
             });
         }
+        if gives_art9_as_basis(&f.legal_basis) {
+            findings.push(Finding {
+                code: "legal_basis_art9",
+                severity: Severity::Medium,
+                filing_system: Some(f.id.clone()),
+                datasets: vec![],
+                columns: vec![],
+                categories: vec![],
+                message: format!(
+                    "item 1.3 of {:?} gives Art. 9 of 03/L-172 as its legal basis; Art. 9 permits further processing for historical, statistical and scientific-research purposes, it is not a legal basis for processing",
+                    f.id
+                ),
+                action: "give the legal basis of Art. 5(1) in item 1.3 (e.g. a legal obligation, 5(1.3), or a task in the public interest, 5(1.5), with the law that sets it), and of Art. 6(1) for sensitive data; Art. 9 may be named in addition for the further processing".into(),
+                cites: vec![
+                    l172("Art. 17(1.3)", "art-17"),
+                    l172("Art. 5(1)", "art-5"),
+                    l172("Art. 6(1)", "art-6"),
+                    l172("Art. 9(1)", "art-9"),
+                ],
+            });
+        }
         common_findings(&entry, &mut findings);
         fs_sketches.push((
             entry.id.clone(),
             entry.declared,
             !entry.special_categories.is_empty(),
-            entry.criminal_records || entry.special_categories.contains(&Category::CriminalRecord),
+            // Art. 72 concerns filing systems of official criminal and minor-offence records,
+            // which the catalogue marks; a criminal-record column elsewhere is sensitive data
+            // (Art. 71(3)).
+            entry.criminal_records,
             sk,
         ));
         entries.push(entry);
@@ -728,11 +766,19 @@ pub fn build(scan: &ScanInput, cat: &Catalogue, run: Option<&RunReport>) -> Resu
                 format!("{lbl} belongs to no declared filing system; no personal data was found in it")
             },
             action: if has_personal {
-                "complete the draft catalogue (items marked for the controller), add it to filing-systems.toml and notify the Agency before processing continues (Art. 18(1))".into()
+                "complete the draft catalogue (items marked for the controller), add it to filing-systems.toml and notify the Agency at least 20 days before establishing the filing system (Art. 18(1)); the Agency then checks the processing beforehand (prior checking, Art. 19)".into()
             } else {
                 "no catalogue is needed if the dataset indeed holds no personal data".into()
             },
-            cites: vec![l172("Art. 17(1)", "art-17"), l172("Art. 18(1)", "art-18")],
+            cites: if has_personal {
+                vec![
+                    l172("Art. 17(1)", "art-17"),
+                    l172("Art. 18(1)", "art-18"),
+                    l172("Art. 19", "art-19"),
+                ]
+            } else {
+                vec![l172("Art. 17(1)", "art-17")]
+            },
         });
         if has_personal {
             common_findings(&entry, &mut findings);
@@ -741,7 +787,8 @@ pub fn build(scan: &ScanInput, cat: &Catalogue, run: Option<&RunReport>) -> Resu
             entry.id.clone(),
             false,
             !entry.special_categories.is_empty(),
-            entry.special_categories.contains(&Category::CriminalRecord),
+            // A draft is never a filing system of official criminal records (Art. 72).
+            false,
             sk,
         ));
         entries.push(entry);
@@ -790,7 +837,7 @@ pub fn build(scan: &ScanInput, cat: &Catalogue, run: Option<&RunReport>) -> Resu
                 (
                     Severity::Critical,
                     vec![l172("Art. 72", "art-72")],
-                    "do not link: linking filing systems of criminal or minor-offence records is prohibited (Art. 72); make sure the shared identifiers cannot be used to join them".to_string(),
+                    "do not link: linking filing systems of criminal records and minor-offence records (marked `criminal_records = true` in the catalogue) to other filing systems is prohibited (Art. 72); make sure the shared identifiers cannot be used to join them".to_string(),
                 )
             } else if sensitive || code_used {
                 (
@@ -894,11 +941,23 @@ pub fn build(scan: &ScanInput, cat: &Catalogue, run: Option<&RunReport>) -> Resu
                     art9.reasons.join("; ")
                 ),
                 action: match art9.verdict {
-                    "anonymised" => "keep the run report and the processing log with the release".into(),
-                    "pseudonymised" => "share it only as personal data (a legal basis, a recipient bound by the law); for Art. 9 reuse use a release without keyed, reversible or record-key columns".into(),
-                    _ => "do not release: change the pipeline and run it again".into(),
+                    "anonymised" => format!("keep the run report and the processing log with the release; {ART9_4}"),
+                    "pseudonymised" => format!("share it only as personal data: for statistical or research reuse a non-anonymised disclosure needs a provision of law or the data subjects' prior written consent (Art. 9(2)); {ART9_3}; {ART9_4}; {ART13}; for Art. 9 reuse prefer a release without keyed, reversible or record-key columns"),
+                    _ => format!("do not release: change the pipeline and run it again; if personal data are nonetheless disclosed under Art. 9(2), {ART9_3}; {ART9_4}; {ART13}"),
                 },
-                cites: vec![l172("Art. 9(2)", "art-9"), l172("Art. 2(1.15)", "art-2")],
+                cites: {
+                    let mut c = vec![
+                        l172("Art. 9(2)", "art-9"),
+                        l172("Art. 2(1.15)", "art-2"),
+                        l172("Art. 9(4)", "art-9"),
+                    ];
+                    if art9.verdict != "anonymised" {
+                        c.push(l172("Art. 9(3)", "art-9"));
+                        c.push(l172("Art. 13(3)", "art-13"));
+                        c.push(l172("Art. 13(4)", "art-13"));
+                    }
+                    c
+                },
             });
             runs.push(super::filing::RunEntry {
                 path: o.path.clone(),
@@ -947,6 +1006,20 @@ pub fn build(scan: &ScanInput, cat: &Catalogue, run: Option<&RunReport>) -> Resu
         caveats: super::verdict::CAVEATS,
         articles,
     })
+}
+
+/// True when a catalogue's legal basis (item 1.3) names Art. 9 of 03/L-172 but neither Art. 5
+/// nor Art. 6, the articles that give a legal basis.
+fn gives_art9_as_basis(basis: &str) -> bool {
+    let names = |n: &str| {
+        basis.match_indices(&format!("Art. {n}")).any(|(i, m)| {
+            !basis[i + m.len()..]
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_digit())
+        })
+    };
+    names("9") && !names("5") && !names("6")
 }
 
 fn names(cats: &[Category]) -> String {
@@ -1078,6 +1151,25 @@ fn common_findings(e: &FilingSystemEntry, findings: &mut Vec<Finding>) {
                 }
             }
         }
+        // Each category with the words of Art. 2(1.16) it falls under, or its 06/L-082 source.
+        let mut cites = vec![
+            l172("Art. 2(1.16)", "art-2"),
+            l172("Art. 6(1)", "art-6"),
+            l172("Art. 7", "art-7"),
+        ];
+        let described: Vec<String> = e
+            .special_categories
+            .iter()
+            .map(|c| match law::special_category_source(*c) {
+                Some((words, cite)) => {
+                    if !cites.contains(&cite) {
+                        cites.push(cite);
+                    }
+                    format!("{c} ({words})")
+                }
+                None => c.name().to_string(),
+            })
+            .collect();
         findings.push(Finding {
             code: "special_categories",
             severity: Severity::High,
@@ -1086,16 +1178,12 @@ fn common_findings(e: &FilingSystemEntry, findings: &mut Vec<Finding>) {
             columns: cols,
             categories: e.special_categories.clone(),
             message: format!(
-                "{:?} holds sensitive personal data: {}",
+                "{:?} holds sensitive personal data (Art. 2(1.16) of 03/L-172): {}",
                 e.id,
-                names(&e.special_categories)
+                described.join("; ")
             ),
             action: "make sure one of the legal grounds of Art. 6(1) applies and is recorded in item 1.3, and that the data are specifically protected and classified (Art. 7)".into(),
-            cites: vec![
-                l172("Art. 2(1.16)", "art-2"),
-                l172("Art. 6(1)", "art-6"),
-                l172("Art. 7", "art-7"),
-            ],
+            cites,
         });
     }
     // Health data keyed by a connecting code only.
@@ -1133,28 +1221,49 @@ fn common_findings(e: &FilingSystemEntry, findings: &mut Vec<Finding>) {
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
-                action: "health data must not be collected and processed by using only a connecting code: key the records by other identifying data as the law provides, or record the exceptional use of Art. 11(2)".into(),
-                cites: vec![l172("Art. 11(1)", "art-11"), l172("Art. 2(1.17)", "art-2")],
+                action: "health data must not be collected and processed by using only a connecting code (Art. 11(1)): key the records by other identifying data as well. The code may be used alone only exceptionally, when it is the only data element in a specific case to protect the life or body of data subjects, and each such use must be recorded without delay in an official annotation or other written record attached to the data (Art. 11(2))".into(),
+                cites: vec![
+                    l172("Art. 11(1)", "art-11"),
+                    l172("Art. 11(2)", "art-11"),
+                    l172("Art. 2(1.17)", "art-2"),
+                ],
             });
         }
     }
-    if !e.registration_triggers.is_empty() {
-        findings.push(Finding {
-            code: "registration_required",
-            severity: Severity::Medium,
-            filing_system: Some(e.id.clone()),
-            datasets: e.datasets.iter().map(|d| d.label.clone()).collect(),
-            columns: vec![],
-            categories: e.special_categories.clone(),
-            message: format!(
-                "{:?} meets registration triggers: {}",
+    // Art. 18(1) of 03/L-172 requires notifying every filing system; the overview's §7.1
+    // triggers are a secondary source's paraphrase of 06/L-082, shown for information only.
+    findings.push(Finding {
+        code: "registration_required",
+        severity: Severity::Medium,
+        filing_system: Some(e.id.clone()),
+        datasets: e.datasets.iter().map(|d| d.label.clone()).collect(),
+        columns: vec![],
+        categories: e.special_categories.clone(),
+        message: if e.registration_triggers.is_empty() {
+            format!(
+                "{:?} is a filing system: every filing system is notified to the Agency (Art. 18(1) of 03/L-172)",
+                e.id
+            )
+        } else {
+            format!(
+                "{:?} is a filing system: every filing system is notified to the Agency (Art. 18(1) of 03/L-172). For information, it also meets registration conditions listed by the 06/L-082 overview §7.1, a secondary source whose wording is not Kosovo's law: {}",
                 e.id,
                 e.registration_triggers.join("; ")
-            ),
-            action: "register the filing system with the Agency (AIP) before holding or managing it, and keep records of processing".into(),
-            cites: vec![l082("§7.1 Registration", "l082-registration")],
-        });
-    }
+            )
+        },
+        action: "unless already done, notify the Agency of the catalogue items of Art. 17(1) at least 20 days before establishing the filing system or entering new categories (Art. 18(1)), and of any modification within 8 days (Art. 18(2)); the Agency checks the processing beforehand (Art. 19)".into(),
+        cites: {
+            let mut c = vec![
+                l172("Art. 18(1)", "art-18"),
+                l172("Art. 18(2)", "art-18"),
+                l172("Art. 19", "art-19"),
+            ];
+            if !e.registration_triggers.is_empty() {
+                c.push(l082("§7.1", "l082-registration"));
+            }
+            c
+        },
+    });
     if !e.dpia_triggers.is_empty() {
         findings.push(Finding {
             code: "dpia_required",
@@ -1170,7 +1279,7 @@ fn common_findings(e: &FilingSystemEntry, findings: &mut Vec<Finding>) {
             ),
             action: "carry out a data protection impact assessment before (further) processing"
                 .into(),
-            cites: vec![l082("§7.4 DPIA (Art. 35)", "l082-dpia")],
+            cites: vec![l082("§7.4", "l082-dpia")],
         });
     }
 }
@@ -1178,6 +1287,365 @@ fn common_findings(e: &FilingSystemEntry, findings: &mut Vec<Finding>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // ------------------------------------------------ the citation defects, one test each
+
+    fn scan_of(datasets: serde_json::Value) -> ScanInput {
+        let v = serde_json::json!({"schema": SCAN_SCHEMA, "datasets": datasets});
+        ScanInput::parse(&v.to_string(), "scan.json").expect("scan")
+    }
+
+    /// A complete catalogue entry; `extra` adds flag lines such as `public_body = true`.
+    fn entry(id: &str, basis: &str, personal: &[&str], files: &[&str], extra: &str) -> String {
+        let q = |v: &[&str]| {
+            v.iter()
+                .map(|s| format!("{s:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        format!(
+            "[[filing_system]]\nid = {id:?}\n{extra}\ntitle = \"T\"\nlegal_basis = {basis:?}\ndata_subjects = [\"s\"]\npersonal_data = [{}]\npurpose = \"p\"\nretention = \"r\"\nrestrictions = \"none\"\nrecipients = []\ntransfers_abroad = \"none\"\nsecurity_measures = \"m\"\nlinked_filing_systems = []\n[filing_system.controller]\nname = \"C\"\n[filing_system.sources]\nfiles = [{}]\n\n",
+            q(personal),
+            q(files)
+        )
+    }
+
+    fn cat_of(text: &str) -> Catalogue {
+        Catalogue::parse(text, "fs.toml").expect("catalogue")
+    }
+
+    fn col(name: &str, category: &str) -> serde_json::Value {
+        serde_json::json!({"name": name, "category": category, "confidence": 0.9})
+    }
+
+    fn labels(f: &Finding) -> Vec<String> {
+        f.cites.iter().map(|c| c.label()).collect()
+    }
+
+    fn quoted<'a>(r: &'a FilingReport, anchor: &str) -> &'a str {
+        r.articles
+            .iter()
+            .find(|a| a.id == anchor)
+            .map(|a| a.text)
+            .unwrap_or_else(|| panic!("{anchor} not quoted"))
+    }
+
+    fn with_code<'a>(r: &'a FilingReport, code: &str) -> Vec<&'a Finding> {
+        r.findings.iter().filter(|f| f.code == code).collect()
+    }
+
+    fn run_of(outcome: &str) -> RunReport {
+        serde_json::from_value(serde_json::json!({
+            "schema": RUN_SCHEMA,
+            "outputs": [{"input": "a.csv", "path": "out/a.csv",
+                "verification": {"passed": true, "remaining_direct_identifiers": []},
+                "verdict": {"outcome": outcome, "reasons": ["r"]}}]
+        }))
+        .expect("run report")
+    }
+
+    fn art9_report(outcome: &str) -> FilingReport {
+        let scan = scan_of(serde_json::json!([
+            {"source": "a.csv", "columns": [col("age", "age")]}
+        ]));
+        let cat = cat_of(&entry("s", "Art. 5(1.5)", &["age"], &["a.csv"], ""));
+        build(&scan, &cat, Some(&run_of(outcome))).expect("report")
+    }
+
+    #[test]
+    fn defect01_art9_verdict_quotes_anonymity_of_art_2_1_15() {
+        for (outcome, code) in [
+            ("anonymised", "art9_anonymised"),
+            ("pseudonymised", "art9_pseudonymised"),
+            ("not_fit", "art9_not_fit"),
+        ] {
+            let r = art9_report(outcome);
+            let f = with_code(&r, code);
+            assert_eq!(f.len(), 1, "{outcome}");
+            assert!(labels(f[0]).contains(&"Art. 2(1.15) 03/L-172".to_string()));
+            let t = quoted(&r, "art-2");
+            assert!(t.contains("1.15 Anonymity"), "{t}");
+            assert!(t.contains("can no longer be linked to the data subject"));
+        }
+    }
+
+    #[test]
+    fn defect02_art9_4_results_published_only_in_anonymised_form() {
+        for outcome in ["anonymised", "pseudonymised", "not_fit"] {
+            let r = art9_report(outcome);
+            let f = r
+                .findings
+                .iter()
+                .find(|f| f.code.starts_with("art9_"))
+                .expect("art9 finding");
+            assert!(labels(f).contains(&"Art. 9(4) 03/L-172".to_string()));
+            assert!(f.action.contains("published only in anonymised form"));
+            assert!(f.action.contains("(Art. 9(4))"));
+            assert!(quoted(&r, "art-9").contains("shall be published in anonymised form"));
+        }
+    }
+
+    #[test]
+    fn defect03_art9_3_and_13_3_4_are_actions_of_a_release() {
+        for outcome in ["pseudonymised", "not_fit"] {
+            let r = art9_report(outcome);
+            let f = r
+                .findings
+                .iter()
+                .find(|f| f.code.starts_with("art9_"))
+                .expect("art9 finding");
+            let l = labels(f);
+            for a in [
+                "Art. 9(3) 03/L-172",
+                "Art. 13(3) 03/L-172",
+                "Art. 13(4) 03/L-172",
+            ] {
+                assert!(l.contains(&a.to_string()), "{a} in {l:?}");
+            }
+            assert!(
+                f.action
+                    .contains("destroy or delete the data on completion of processing")
+            );
+            assert!(f.action.contains("inform you in writing"));
+            assert!(f.action.contains("deceased"));
+            assert!(quoted(&r, "art-9").contains("shall without delay inform in writing"));
+            let t13 = quoted(&r, "art-13");
+            assert!(t13.contains("deceased individual has preliminarily allowed in writing"));
+            assert!(t13.contains("the legal heirs may allow in writing"));
+        }
+    }
+
+    #[test]
+    fn defect04_special_categories_are_exactly_art_2_1_16() {
+        let scan = scan_of(serde_json::json!([{"source": "a.csv", "columns": [
+            col("etnia", "ethnic_origin"), col("partia", "political_opinion"),
+            col("gjurmet", "biometric"), col("adn", "genetic"), col("seks", "sex_life")
+        ]}]));
+        let cat = cat_of(&entry(
+            "s",
+            "Art. 5(1.3)",
+            &[
+                "ethnic_origin",
+                "political_opinion",
+                "biometric",
+                "genetic",
+                "sex_life",
+            ],
+            &["a.csv"],
+            "",
+        ));
+        let r = build(&scan, &cat, None).expect("report");
+        let f = with_code(&r, "special_categories");
+        assert_eq!(f.len(), 1);
+        let m = &f[0].message;
+        assert!(m.contains("racial or ethnic origin"), "{m}");
+        assert!(m.contains("political or philosophical opinions"), "{m}");
+        assert!(
+            m.contains("sensitive only if they enable the identification"),
+            "{m}"
+        );
+        assert!(m.contains("genetic data: named by 06/L-082 (overview §7.9), not by 03/L-172"));
+        assert!(m.contains("sexual orientation is named only by 06/L-082"));
+        let l = labels(f[0]);
+        assert!(l.contains(&"Art. 2(1.16) 03/L-172".to_string()));
+        assert!(l.contains(&"06/L-082 overview §7.9".to_string()), "{l:?}");
+        let t = quoted(&r, "art-2");
+        assert!(t.contains("racial or ethnic origin, political or philosophical opinions"));
+        assert!(t.contains("if they enable the identification of a data subject in connection"));
+        assert!(!t.contains("genetic"));
+        assert!(quoted(&r, "l082-special").contains("genetic data"));
+    }
+
+    #[test]
+    fn defect05_tool_housekeeping_cites_nothing() {
+        let scan = scan_of(serde_json::json!([
+            {"source": "a.csv", "status": "failed", "error": "bad bytes", "columns": []}
+        ]));
+        let text = entry("one", "Art. 5(1.3)", &[], &["a.csv", "missing/*.csv"], "")
+            + &entry("two", "Art. 5(1.3)", &[], &["*.csv"], "");
+        let r = build(&scan, &cat_of(&text), None).expect("report");
+        for code in [
+            "dataset_failed",
+            "dataset_mapped_twice",
+            "source_matches_nothing",
+        ] {
+            let f = with_code(&r, code);
+            assert!(!f.is_empty(), "{code}");
+            assert!(f.iter().all(|f| f.cites.is_empty()), "{code} cites {f:?}");
+        }
+        assert!(
+            !r.findings.iter().any(|f| f.code != "registration_required"
+                && labels(f).iter().any(|c| c.starts_with("Art. 17(2)"))),
+            "no housekeeping finding cites Art. 17(2)"
+        );
+    }
+
+    #[test]
+    fn defect07_art11_2_only_with_its_condition() {
+        let scan = scan_of(serde_json::json!([{"source": "a.csv", "columns": [
+            col("nr_personal", "kosovo_personal_number"), col("diagnoza", "health")
+        ]}]));
+        let cat = cat_of(&entry(
+            "c",
+            "Art. 6(1.6)",
+            &["kosovo_personal_number", "health"],
+            &["a.csv"],
+            "",
+        ));
+        let r = build(&scan, &cat, None).expect("report");
+        let f = with_code(&r, "health_connecting_code_only");
+        assert_eq!(f.len(), 1);
+        assert!(labels(f[0]).contains(&"Art. 11(2) 03/L-172".to_string()));
+        let a = &f[0].action;
+        assert!(
+            a.contains(
+                "only data element in a specific case to protect the life or body of data subjects"
+            ),
+            "{a}"
+        );
+        assert!(a.contains("written record"));
+        assert!(quoted(&r, "art-11").contains(
+            "if this is the only data element in a specific case to protect the life or body"
+        ));
+    }
+
+    #[test]
+    fn defect08_art18_1_twenty_days_before_then_prior_check_art19() {
+        let scan = scan_of(serde_json::json!([
+            {"source": "a.csv", "columns": [col("email", "email")]},
+            {"source": "b.csv", "columns": [col("email", "email")]}
+        ]));
+        let cat = cat_of(&entry("s", "Art. 5(1.3)", &["person_name"], &["a.csv"], ""));
+        let r = build(&scan, &cat, None).expect("report");
+        for code in ["undeclared_category", "unmapped_dataset"] {
+            let f = with_code(&r, code);
+            assert_eq!(f.len(), 1, "{code}");
+            let l = labels(f[0]);
+            assert!(l.contains(&"Art. 18(1) 03/L-172".to_string()), "{code}");
+            assert!(l.contains(&"Art. 19 03/L-172".to_string()), "{code}");
+            assert!(
+                f[0].action.contains("at least 20 days before"),
+                "{}",
+                f[0].action
+            );
+            assert!(f[0].action.contains("prior checking, Art. 19"));
+            assert!(!f[0].action.contains("before entry"));
+        }
+        assert!(
+            quoted(&r, "art-18")
+                .contains("at least twenty (20) days prior to establishing a filing system")
+        );
+        assert!(quoted(&r, "art-19").contains(
+            "the Agency checks whether the processing operation is likely to present specific risks"
+        ));
+    }
+
+    #[test]
+    fn defect09_art9_in_item_1_3_is_no_legal_basis() {
+        let scan =
+            scan_of(serde_json::json!([{"source": "a.csv", "columns": [col("age", "age")]}]));
+        let cat = cat_of(&entry(
+            "stats",
+            "Law on Statistics; Art. 9 of Law No. 03/L-172",
+            &["age"],
+            &["a.csv"],
+            "",
+        ));
+        let r = build(&scan, &cat, None).expect("report");
+        let f = with_code(&r, "legal_basis_art9");
+        assert_eq!(f.len(), 1);
+        let l = labels(f[0]);
+        assert!(l.contains(&"Art. 5(1) 03/L-172".to_string()), "{l:?}");
+        assert!(f[0].message.contains("Art. 9 permits further processing"));
+        assert!(quoted(&r, "art-5").contains("Personal data may only be processed if"));
+        assert!(quoted(&r, "art-9").contains(
+            "may be further processed for historical, statistical and scientific-research purposes"
+        ));
+    }
+
+    fn registration(public: bool) -> FilingReport {
+        let scan =
+            scan_of(serde_json::json!([{"source": "a.csv", "columns": [col("age", "age")]}]));
+        let extra = if public { "public_body = true" } else { "" };
+        let cat = cat_of(&entry("s", "Art. 5(1.3)", &["age"], &["a.csv"], extra));
+        build(&scan, &cat, None).expect("report")
+    }
+
+    #[test]
+    fn defect10_overview_registration_conditions_are_secondary() {
+        let r = registration(true);
+        let f = with_code(&r, "registration_required");
+        assert_eq!(f.len(), 1);
+        let m = &f[0].message;
+        assert!(
+            m.contains(
+                "06/L-082 overview §7.1, a secondary source whose wording is not Kosovo's law"
+            ),
+            "{m}"
+        );
+        assert!(labels(f[0]).contains(&"06/L-082 overview §7.1".to_string()));
+        assert!(quoted(&r, "l082-registration").contains("more than 250 data subjects"));
+        let title = r
+            .articles
+            .iter()
+            .find(|a| a.id == "l082-registration")
+            .map(|a| a.title)
+            .unwrap_or_default();
+        assert!(title.contains("secondary source"), "{title}");
+    }
+
+    #[test]
+    fn defect11_art18_every_filing_system_is_notified() {
+        // No overview condition met: still a notification finding under Art. 18(1).
+        let r = registration(false);
+        let f = with_code(&r, "registration_required");
+        assert_eq!(f.len(), 1);
+        assert!(
+            f[0].message
+                .contains("every filing system is notified to the Agency (Art. 18(1)")
+        );
+        let l = labels(f[0]);
+        assert!(l.contains(&"Art. 18(1) 03/L-172".to_string()), "{l:?}");
+        assert!(!l.iter().any(|c| c.contains("06/L-082")), "{l:?}");
+        assert!(
+            quoted(&r, "art-18")
+                .contains("information from the points of paragraph 1 of Article 17")
+        );
+    }
+
+    #[test]
+    fn defect12_overview_citations_read_06_l_082_overview() {
+        let r = registration(true);
+        for f in &r.findings {
+            for c in &f.cites {
+                if c.anchor.starts_with("l082-") {
+                    assert_eq!(c.law, "06/L-082 overview");
+                    assert!(
+                        c.label().starts_with("06/L-082 overview §"),
+                        "{}",
+                        c.label()
+                    );
+                } else {
+                    assert_eq!(c.law, "03/L-172");
+                }
+            }
+        }
+        let md = super::super::filing_md::render(&r);
+        assert!(md.contains("06/L-082 overview §7.1"), "{md}");
+        assert!(!md.contains("§7.1 06/L-082"));
+    }
+
+    #[test]
+    fn art9_is_no_legal_basis() {
+        assert!(gives_art9_as_basis(
+            "Law on Official Statistics; Art. 9 of Law No. 03/L-172"
+        ));
+        assert!(!gives_art9_as_basis(
+            "Law on Official Statistics; Art. 5(1.5) of Law No. 03/L-172 (further processing: Art. 9)"
+        ));
+        assert!(!gives_art9_as_basis("Art. 90"));
+        assert!(!gives_art9_as_basis("Art. 6(1.6)"));
+    }
 
     #[test]
     fn sampled_unique_identifiers_are_extrapolated() {

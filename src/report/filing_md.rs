@@ -83,11 +83,7 @@ pub fn render(r: &FilingReport) -> String {
         );
         let _ = writeln!(s, "| --- | --- | --- | --- | --- |");
         for f in &r.findings {
-            let cites: Vec<String> = f
-                .cites
-                .iter()
-                .map(|c| format!("{} {}", c.article, c.law))
-                .collect();
+            let cites: Vec<String> = f.cites.iter().map(|c| c.label()).collect();
             let _ = writeln!(
                 s,
                 "| {} | {} | {} | {} | {} |",
@@ -134,12 +130,12 @@ pub fn render(r: &FilingReport) -> String {
         );
         let _ = writeln!(
             s,
-            "- registration triggers: {}",
+            "- registration conditions of the 06/L-082 overview §7.1 (a secondary source; Art. 18(1) of 03/L-172 requires notifying every filing system): {}",
             list(&fs.registration_triggers)
         );
         let _ = writeln!(
             s,
-            "- impact-assessment triggers: {}\n",
+            "- impact-assessment triggers (06/L-082 overview §7.4): {}\n",
             list(&fs.dpia_triggers)
         );
         let _ = writeln!(s, "| Art. 17(1) item | value |\n| --- | --- |");

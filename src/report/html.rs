@@ -188,11 +188,10 @@ pub fn render(r: &FilingReport) -> String {
             for c in &f.cites {
                 let _ = write!(
                     h,
-                    "<a href=\"#{}\" title=\"Law No. {}\">{} {}</a>",
+                    "<a href=\"#{}\" title=\"{}\">{}</a>",
                     c.anchor,
-                    esc(c.law),
-                    esc(c.article),
-                    esc(c.law)
+                    esc(&c.source()),
+                    esc(&c.label())
                 );
             }
             h.push_str("</td></tr>\n");
@@ -260,7 +259,7 @@ pub fn render(r: &FilingReport) -> String {
     }
 
     // Appendix.
-    h.push_str("<section id=\"appendix\"><h2>Cited articles</h2><p>Quoted from the English text of Law No. 03/L-172 and the March 2022 overview of Law No. 06/L-082 kept with the project.</p>\n");
+    h.push_str("<section id=\"appendix\"><h2>Cited articles</h2><p>Quoted from the English text of Law No. 03/L-172 and the March 2022 overview of 06/L-082 (a secondary source whose wording is not the law's) kept with the project.</p>\n");
     for a in &r.articles {
         let _ = writeln!(
             h,
@@ -315,14 +314,14 @@ fn card(h: &mut String, fs: &FilingSystemEntry, r: &FilingReport) {
         for t in &fs.registration_triggers {
             let _ = write!(
                 h,
-                "<li>Registration trigger: {} (<a href=\"#l082-registration\">06/L-082 §7.1</a>)</li>",
+                "<li>Registration condition listed by the overview (a secondary source): {} (<a href=\"#l082-registration\">06/L-082 overview §7.1</a>)</li>",
                 esc(t)
             );
         }
         for t in &fs.dpia_triggers {
             let _ = write!(
                 h,
-                "<li>Impact-assessment trigger: {} (<a href=\"#l082-dpia\">06/L-082 §7.4</a>)</li>",
+                "<li>Impact-assessment trigger: {} (<a href=\"#l082-dpia\">06/L-082 overview §7.4</a>)</li>",
                 esc(t)
             );
         }

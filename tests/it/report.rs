@@ -58,11 +58,13 @@ fn cites(f: &Value) -> Vec<String> {
         .unwrap()
         .iter()
         .map(|c| {
-            format!(
-                "{} {}",
-                c["article"].as_str().unwrap(),
-                c["law"].as_str().unwrap()
-            )
+            let (article, law) = (c["article"].as_str().unwrap(), c["law"].as_str().unwrap());
+            // Overview citations read "06/L-082 overview §…".
+            if law == "06/L-082 overview" {
+                format!("{law} {article}")
+            } else {
+                format!("{article} {law}")
+            }
         })
         .collect()
 }
@@ -160,7 +162,8 @@ fn report_json_maps_datasets_and_cites_articles() {
         "TO BE COMPLETED BY THE CONTROLLER"
     );
 
-    // Registration triggers (06/L-082 overview).
+    // Notification of every filing system (Art. 18(1)); the overview's registration
+    // conditions shown for information, as a secondary source.
     let reg = findings(&r, "registration_required");
     let h = reg
         .iter()
@@ -168,7 +171,15 @@ fn report_json_maps_datasets_and_cites_articles() {
         .unwrap();
     let m = h["message"].as_str().unwrap();
     assert!(m.contains("more than 250") && m.contains("public body") && m.contains("sensitive"));
-    assert_eq!(cites(h), ["§7.1 Registration 06/L-082"]);
+    assert_eq!(
+        cites(h),
+        [
+            "Art. 18(1) 03/L-172",
+            "Art. 18(2) 03/L-172",
+            "Art. 19 03/L-172",
+            "06/L-082 overview §7.1"
+        ]
+    );
 
     // Linkage: patients.csv and export_col.csv share three e-mail addresses (by chance of
     // the generator), measured through keyed sketches.
@@ -271,9 +282,9 @@ fn scan_with_filing_systems_is_one_step() {
     assert!(stderr(&o).contains("matches no scanned dataset"));
 }
 
-#[test]
-fn linkage_is_estimated_from_sketches_and_criminal_records_are_prohibited() {
-    let dir = TestDir::new();
+/// A clinic and a police register sharing 100 personal numbers; the police register is flagged
+/// `criminal_records = true` (official criminal records, Art. 72) when `flagged`.
+fn clinic_and_police(dir: &TestDir, flagged: bool) -> Value {
     let mut a = String::from("nr_personal,diagnoza\n");
     let mut b = String::from("numri_personal,dosja_penale\n");
     // nidx-valid personal numbers: compute the check digit.
@@ -322,7 +333,7 @@ files = ["{root}/health.csv"]
 
 [[filing_system]]
 id = "police"
-criminal_records = true
+{flag}
 title = "Records"
 legal_basis = "x"
 data_subjects = ["offenders"]
@@ -338,7 +349,12 @@ linked_filing_systems = []
 name = "P"
 [filing_system.sources]
 files = ["{root}/police.csv"]
-"#
+"#,
+        flag = if flagged {
+            "criminal_records = true"
+        } else {
+            ""
+        }
     );
     let cat_path = dir.file("fs.toml", cat.as_bytes());
     let o = run(&[
@@ -350,7 +366,13 @@ files = ["{root}/police.csv"]
         "json",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let r: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    serde_json::from_str(&stdout(&o)).unwrap()
+}
+
+#[test]
+fn linkage_is_estimated_from_sketches_and_criminal_records_are_prohibited() {
+    let dir = TestDir::new();
+    let r = clinic_and_police(&dir, true);
     let links = r["links"].as_array().unwrap();
     let l = links
         .iter()
@@ -369,6 +391,108 @@ files = ["{root}/police.csv"]
         serde_json::to_string_pretty(&r["findings"]).unwrap()
     );
     assert!(cites(h[0]).contains(&"Art. 11(1) 03/L-172".to_string()));
+}
+
+fn quoted<'a>(r: &'a Value, anchor: &str) -> &'a str {
+    r["articles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == anchor)
+        .and_then(|a| a["text"].as_str())
+        .unwrap_or_else(|| panic!("{anchor} not quoted"))
+}
+
+#[test]
+fn report_art72_only_for_flagged_criminal_record_filing_systems() {
+    let dir = TestDir::new();
+    // Flagged: Art. 72, with its quoted prohibition.
+    let r = clinic_and_police(&dir, true);
+    let f = findings(&r, "linkable_filing_systems");
+    assert!(cites(f[0]).contains(&"Art. 72 03/L-172".to_string()));
+    assert!(
+        f[0]["action"]
+            .as_str()
+            .unwrap()
+            .contains("criminal_records = true")
+    );
+    assert!(
+        quoted(&r, "art-72")
+            .contains("criminal records and minor offence records shall be prohibited")
+    );
+    // The same criminal-record column without the flag: sensitive data, Art. 71(3).
+    let dir = TestDir::new();
+    let r = clinic_and_police(&dir, false);
+    let f = findings(&r, "linkable_filing_systems");
+    assert_eq!(f[0]["severity"], "high");
+    let c = cites(f[0]);
+    assert!(!c.contains(&"Art. 72 03/L-172".to_string()), "{c:?}");
+    assert!(c.contains(&"Art. 71(3) 03/L-172".to_string()), "{c:?}");
+    assert!(
+        quoted(&r, "art-71").contains(
+            "linking shall not be permitted without the prior authorization of the Agency"
+        )
+    );
+    assert!(
+        r["articles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["id"] != "art-72")
+    );
+}
+
+#[test]
+fn report_sample_catalogue_gives_art5_not_art9_as_legal_basis() {
+    let dir = TestDir::new();
+    let r: Value = serde_json::from_str(&report(&dir, "json")).unwrap();
+    let stats = r["filing_systems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "population-statistics")
+        .unwrap();
+    let basis = stats["catalogue"]["legal_basis"].as_str().unwrap();
+    assert!(
+        basis.contains("Art. 5(1.3)") && basis.contains("5(1.5)"),
+        "{basis}"
+    );
+    assert!(!basis.contains("Art. 9"), "{basis}");
+    // No entry of the sample catalogue gives Art. 9 as its basis.
+    assert!(findings(&r, "legal_basis_art9").is_empty());
+    // The special categories of the sample (HR register) name the words of Art. 2(1.16).
+    let s = findings(&r, "special_categories");
+    let hr = s
+        .iter()
+        .find(|f| f["filing_system"] == "hr-register")
+        .unwrap();
+    assert!(
+        hr["message"]
+            .as_str()
+            .unwrap()
+            .contains("political or philosophical opinions")
+    );
+    assert!(
+        quoted(&r, "art-2")
+            .contains("racial or ethnic origin, political or philosophical opinions")
+    );
+    // Housekeeping cites nothing; the notification of every filing system cites Art. 18(1).
+    for f in findings(&r, "source_matches_nothing") {
+        assert!(cites(f).is_empty());
+    }
+    for id in [
+        "health-register",
+        "hr-register",
+        "population-statistics",
+        "invoicing",
+    ] {
+        let reg = findings(&r, "registration_required");
+        let f = reg
+            .iter()
+            .find(|f| f["filing_system"] == id)
+            .unwrap_or_else(|| panic!("{id}"));
+        assert!(cites(f).contains(&"Art. 18(1) 03/L-172".to_string()));
+    }
 }
 
 #[test]
