@@ -25,7 +25,8 @@
 //! `declared_not_found`, `unknown_declared_category`, `legal_basis_art9`,
 //! `special_categories`, `health_connecting_code_only`, `linkable_filing_systems`,
 //! `unmapped_dataset`, `registration_required`, `dpia_required`, `source_matches_nothing`,
-//! `dataset_mapped_twice`, `dataset_failed`, `art9_anonymised`, `art9_pseudonymised`, `art9_not_fit`.
+//! `dataset_mapped_twice`, `dataset_failed`, `art9_anonymised`, `art9_pseudonymised`, `art9_not_fit`,
+//! `disclosure_unrecorded`.
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
@@ -386,6 +387,40 @@ struct Work<'a> {
     ds: &'a ScanDatasetInput,
     entry: DatasetEntry,
     sketches: Vec<(Category, Sketch)>,
+}
+
+/// Art. 12(3): a run whose outputs are still personal data (or a research release) must
+/// register to whom, when and on what legal basis they went; the run report carries that as
+/// `disclosure` when the pipeline names it.
+fn disclosure_finding(r: &super::run::RunReport) -> Option<Finding> {
+    if r.disclosure.is_some() || r.outputs.is_empty() {
+        return None;
+    }
+    let personal: Vec<String> = r
+        .outputs
+        .iter()
+        .filter(|o| o.privacy.is_some() || o.art9().verdict != super::verdict::ANONYMISED)
+        .map(|o| o.path.clone())
+        .collect();
+    if personal.is_empty() {
+        return None;
+    }
+    Some(Finding {
+        code: "disclosure_unrecorded",
+        severity: Severity::Medium,
+        filing_system: None,
+        datasets: personal,
+        columns: vec![],
+        categories: vec![],
+        message: "the run's outputs are personal data or a research release, and the run report \
+                  records no recipient or legal basis of their disclosure"
+            .into(),
+        action: "name the recipient and the legal basis in the pipeline's [disclosure] and run it \
+                 again, so the run report and the processing log register which data went to \
+                 whom, when and on what basis"
+            .into(),
+        cites: vec![l172("Art. 12(3)", "art-12")],
+    })
 }
 
 fn label(source: &str, table: Option<&str>) -> String {
@@ -970,6 +1005,9 @@ pub fn build(scan: &ScanInput, cat: &Catalogue, run: Option<&RunReport>) -> Resu
                 risk: o.risk.clone(),
                 utility: o.utility.clone(),
             });
+        }
+        if let Some(f) = disclosure_finding(r) {
+            findings.push(f);
         }
     }
 

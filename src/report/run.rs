@@ -36,6 +36,9 @@ pub struct RunReport {
     /// One entry per written output.
     #[serde(default)]
     pub outputs: Vec<RunOutput>,
+    /// Art. 12(3): recipient and legal basis, when the pipeline named them.
+    #[serde(default)]
+    pub disclosure: Option<crate::config::pipeline::DisclosureSpec>,
 }
 
 /// One output of a run.

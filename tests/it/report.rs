@@ -535,6 +535,42 @@ fn run_reports_give_art9_verdicts_from_measured_facts() {
     let nf = findings(&r, "art9_not_fit");
     assert!(nf[0]["message"].as_str().unwrap().contains("JMBG"));
     assert!(cites(nf[0]).contains(&"Art. 9(2) 03/L-172".to_string()));
+    // No recipient or legal basis recorded for outputs that are personal data: Art. 12(3).
+    let d = findings(&r, "disclosure_unrecorded");
+    assert_eq!(d.len(), 1);
+    assert_eq!(cites(d[0]), ["Art. 12(3) 03/L-172"]);
+    let quoted = r["articles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == "art-12")
+        .unwrap();
+    assert!(
+        quoted["text"]
+            .as_str()
+            .unwrap()
+            .contains("to whom, when and on what legal basis")
+    );
+    let with = RUN_JSON.replacen(
+        "\"outputs\": [",
+        "\"disclosure\": {\"recipient\": \"ASK\", \"legal_basis\": \"Art. 9\"}, \"outputs\": [",
+        1,
+    );
+    let run_path = dir.file("run2.json", with.as_bytes());
+    let o = run(&[
+        "report",
+        "--scan",
+        &scan,
+        "--run",
+        &run_path,
+        "--filing-systems",
+        "filing-systems.toml",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let r: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(findings(&r, "disclosure_unrecorded").is_empty());
 }
 
 #[test]
