@@ -28,7 +28,8 @@
 //! db_tables = [{ source = "postgres://*/hospital", table = "public.*" }]
 //! ```
 //!
-//! Every item of Art. 17(1) must be present (an empty string or list says "none" explicitly);
+//! Every item of Art. 17(1) must be present (an empty string or list says "none" explicitly),
+//! except that items 1.3 (legal basis), 1.6 (purpose) and 1.7 (storage period) have no "none";
 //! unknown keys are errors. Errors name the filing system and the item.
 use std::path::Path;
 
@@ -364,6 +365,35 @@ impl Catalogue {
                 ));
                 continue;
             }
+            // Items 1.3, 1.6 and 1.7 have no "none": processing needs a legal basis, a
+            // purpose and a storage period.
+            let blank = |v: &Option<String>| {
+                v.as_deref().is_none_or(|t| {
+                    matches!(
+                        t.trim().to_lowercase().as_str(),
+                        "" | "none" | "-" | "n/a" | "na" | "asnjë" | "nema"
+                    )
+                })
+            };
+            let empty: Vec<&str> = [
+                (
+                    "1.3 (legal basis; key `legal_basis`)",
+                    blank(&f.legal_basis),
+                ),
+                ("1.6 (purpose; key `purpose`)", blank(&f.purpose)),
+                ("1.7 (storage period; key `retention`)", blank(&f.retention)),
+            ]
+            .into_iter()
+            .filter(|(_, e)| *e)
+            .map(|(n, _)| n)
+            .collect();
+            if !empty.is_empty() {
+                problems.push(format!(
+                    "filing system {name:?}: Art. 17(1) of Law 03/L-172 requires a real value for item {} (empty or \"none\" is not one)",
+                    empty.join(", item ")
+                ));
+                continue;
+            }
             if f.sources.is_none() {
                 problems.push(format!(
                     "filing system {name:?}: missing [filing_system.sources] (files, dump_tables, db_tables)"
@@ -459,6 +489,27 @@ dump_tables = [{ source = "dumps/*.sql", table = "public.staff" }]
             e.contains("item 1.7") && e.contains("retention") && e.contains("\"hr\""),
             "{e}"
         );
+    }
+
+    #[test]
+    fn legal_basis_purpose_and_retention_have_no_none() {
+        for (key, item) in [
+            ("legal_basis = \"Law on Labour\"", "item 1.3"),
+            ("purpose = \"payroll\"", "item 1.6"),
+            ("retention = \"10 years\"", "item 1.7"),
+        ] {
+            for empty in ["\"\"", "\"none\"", "\" N/A \""] {
+                let name = key.split(' ').next().unwrap();
+                let text = FULL.replace(key, &format!("{name} = {empty}"));
+                let e = Catalogue::parse(&text, "fs.toml").unwrap_err().to_string();
+                assert!(
+                    e.contains(item) && e.contains("\"hr\""),
+                    "{key} {empty}: {e}"
+                );
+            }
+        }
+        // `restrictions` and `transfers_abroad` may say "none".
+        assert!(Catalogue::parse(FULL, "fs.toml").is_ok());
     }
 
     #[test]

@@ -26,7 +26,7 @@
 //! `special_categories`, `health_connecting_code_only`, `linkable_filing_systems`,
 //! `unmapped_dataset`, `registration_required`, `dpia_required`, `source_matches_nothing`,
 //! `dataset_mapped_twice`, `dataset_failed`, `art9_anonymised`, `art9_pseudonymised`, `art9_not_fit`,
-//! `disclosure_unrecorded`.
+//! `disclosure_unrecorded`, `links_undeclared`.
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
@@ -387,6 +387,38 @@ struct Work<'a> {
     ds: &'a ScanDatasetInput,
     entry: DatasetEntry,
     sketches: Vec<(Category, Sketch)>,
+}
+
+/// Art. 17(1.12): two catalogued filing systems whose rows share identifier values, while
+/// neither entry lists the other among its linked filing systems.
+fn undeclared_link(cat: &Catalogue, a: &str, b: &str, cats: &[Category]) -> Option<Finding> {
+    let fa = cat.filing_systems.iter().find(|f| f.id == a)?;
+    let fb = cat.filing_systems.iter().find(|f| f.id == b)?;
+    let declared = fa.linked_filing_systems.iter().any(|x| x == b)
+        || fb.linked_filing_systems.iter().any(|x| x == a);
+    if declared {
+        return None;
+    }
+    Some(Finding {
+        code: "links_undeclared",
+        severity: Severity::Medium,
+        filing_system: Some(a.to_string()),
+        datasets: vec![a.to_string(), b.to_string()],
+        columns: vec![],
+        categories: cats.to_vec(),
+        message: format!(
+            "{a} and {b} share identifier values, but neither catalogue entry lists the other among \
+             its linked filing systems (item 1.12)"
+        ),
+        action: format!(
+            "if they are linked, add each to the other's linked_filing_systems; the catalogue must \
+             be accurate and kept up to date (Art. 17(2))"
+        ),
+        cites: vec![
+            l172("Art. 17(1.12)", "art-17"),
+            l172("Art. 17(2)", "art-17"),
+        ],
+    })
 }
 
 /// Art. 12(3): a run whose outputs are still personal data (or a research release) must
@@ -924,6 +956,11 @@ pub fn build(scan: &ScanInput, cat: &Catalogue, run: Option<&RunReport>) -> Resu
                     action,
                 )
             };
+            if !overlapping.is_empty()
+                && let Some(f) = undeclared_link(cat, a, b, &cats)
+            {
+                findings.push(f);
+            }
             findings.push(Finding {
                 code: "linkable_filing_systems",
                 severity,

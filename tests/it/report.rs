@@ -285,6 +285,12 @@ fn scan_with_filing_systems_is_one_step() {
 /// A clinic and a police register sharing 100 personal numbers; the police register is flagged
 /// `criminal_records = true` (official criminal records, Art. 72) when `flagged`.
 fn clinic_and_police(dir: &TestDir, flagged: bool) -> Value {
+    clinic_and_police_linked(dir, flagged, false)
+}
+
+/// The clinic and police catalogue; `linked`: the clinic declares the police register in item
+/// 1.12.
+fn clinic_and_police_linked(dir: &TestDir, flagged: bool, linked: bool) -> Value {
     let mut a = String::from("nr_personal,diagnoza\n");
     let mut b = String::from("numri_personal,dosja_penale\n");
     // nidx-valid personal numbers: compute the check digit.
@@ -356,6 +362,15 @@ files = ["{root}/police.csv"]
             ""
         }
     );
+    let cat = if linked {
+        cat.replacen(
+            "linked_filing_systems = []",
+            "linked_filing_systems = [\"police\"]",
+            1,
+        )
+    } else {
+        cat
+    };
     let cat_path = dir.file("fs.toml", cat.as_bytes());
     let o = run(&[
         "scan",
@@ -391,6 +406,17 @@ fn linkage_is_estimated_from_sketches_and_criminal_records_are_prohibited() {
         serde_json::to_string_pretty(&r["findings"]).unwrap()
     );
     assert!(cites(h[0]).contains(&"Art. 11(1) 03/L-172".to_string()));
+    // Neither entry declares the other in item 1.12 although their rows link.
+    let u = findings(&r, "links_undeclared");
+    assert_eq!(
+        u.len(),
+        1,
+        "{}",
+        serde_json::to_string_pretty(&r["findings"]).unwrap()
+    );
+    assert!(cites(u[0]).contains(&"Art. 17(1.12) 03/L-172".to_string()));
+    let declared = clinic_and_police_linked(&TestDir::new(), true, true);
+    assert!(findings(&declared, "links_undeclared").is_empty());
 }
 
 fn quoted<'a>(r: &'a Value, anchor: &str) -> &'a str {
