@@ -410,10 +410,9 @@ fn undeclared_link(cat: &Catalogue, a: &str, b: &str, cats: &[Category]) -> Opti
             "{a} and {b} share identifier values, but neither catalogue entry lists the other among \
              its linked filing systems (item 1.12)"
         ),
-        action: format!(
-            "if they are linked, add each to the other's linked_filing_systems; the catalogue must \
-             be accurate and kept up to date (Art. 17(2))"
-        ),
+        action: "if they are linked, add each to the other's linked_filing_systems; the catalogue \
+                 must be accurate and kept up to date (Art. 17(2))"
+            .into(),
         cites: vec![
             l172("Art. 17(1.12)", "art-17"),
             l172("Art. 17(2)", "art-17"),
