@@ -108,6 +108,44 @@ pub struct Controller {
     /// Registration number (legal persons).
     #[serde(default)]
     pub registration_number: Option<String>,
+    /// `natural_person`, `trader` or `legal_person`: item 1.2 lists different identity data
+    /// for each.
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// Founder (legal persons).
+    #[serde(default)]
+    pub founder: Option<String>,
+}
+
+impl Controller {
+    /// What item 1.2 of Art. 17(1) asks of this controller and the catalogue does not give:
+    /// natural persons: name and address; independent traders: official name, registered
+    /// office or seat and registration number; legal persons: founder, name, address or seat
+    /// and registration number. Phone and e-mail are asked "where applicable" and not
+    /// required. Without a `kind` the missing piece is the kind itself.
+    pub fn missing_identity(&self) -> Vec<&'static str> {
+        let has = |v: &Option<String>| v.as_deref().is_some_and(|t| !t.trim().is_empty());
+        let mut missing = Vec::new();
+        if self.name.trim().is_empty() {
+            missing.push("name");
+        }
+        let needs: &[(&'static str, bool)] = match self.kind.as_deref() {
+            Some("natural_person") => &[("address", has(&self.address))],
+            Some("trader") => &[
+                ("registered office or seat (address)", has(&self.address)),
+                ("registration_number", has(&self.registration_number)),
+            ],
+            Some("legal_person") => &[
+                ("founder", has(&self.founder)),
+                ("address or seat (address)", has(&self.address)),
+                ("registration_number", has(&self.registration_number)),
+            ],
+            Some(_) => &[("kind (natural_person, trader or legal_person)", false)],
+            None => &[("kind (natural_person, trader or legal_person)", false)],
+        };
+        missing.extend(needs.iter().filter(|(_, ok)| !ok).map(|(n, _)| *n));
+        missing
+    }
 }
 
 /// A table of a dump or database that belongs to a filing system.
@@ -517,5 +555,32 @@ dump_tables = [{ source = "dumps/*.sql", table = "public.staff" }]
         let text = FULL.replace("purpose = ", "purpos = \"x\"\npurpose = ");
         let e = Catalogue::parse(&text, "fs.toml").unwrap_err().to_string();
         assert!(e.contains("purpos") && e.contains("line"), "{e}");
+    }
+}
+
+#[cfg(test)]
+mod identity_tests {
+    use super::Controller;
+
+    #[test]
+    fn each_kind_of_controller_needs_its_own_identity_data() {
+        let named = |kind: Option<&str>| Controller {
+            name: "X".into(),
+            kind: kind.map(String::from),
+            ..Controller::default()
+        };
+        assert_eq!(named(None).missing_identity().len(), 1);
+        assert_eq!(
+            named(Some("natural_person")).missing_identity(),
+            ["address"]
+        );
+        assert_eq!(named(Some("trader")).missing_identity().len(), 2);
+        let mut legal = named(Some("legal_person"));
+        assert_eq!(legal.missing_identity().len(), 3);
+        legal.founder = Some("F".into());
+        legal.address = Some("A".into());
+        legal.registration_number = Some("1".into());
+        assert!(legal.missing_identity().is_empty());
+        assert_eq!(named(Some("company")).missing_identity().len(), 1);
     }
 }

@@ -26,7 +26,7 @@
 //! `special_categories`, `health_connecting_code_only`, `linkable_filing_systems`,
 //! `unmapped_dataset`, `registration_required`, `dpia_required`, `source_matches_nothing`,
 //! `dataset_mapped_twice`, `dataset_failed`, `art9_anonymised`, `art9_pseudonymised`, `art9_not_fit`,
-//! `disclosure_unrecorded`, `links_undeclared`.
+//! `disclosure_unrecorded`, `links_undeclared`, `controller_identity_incomplete`.
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
@@ -648,6 +648,27 @@ pub fn build(scan: &ScanInput, cat: &Catalogue, run: Option<&RunReport>) -> Resu
             works,
             cat.large_scale_subjects,
         );
+        let missing = f.controller.missing_identity();
+        if !missing.is_empty() {
+            findings.push(Finding {
+                code: "controller_identity_incomplete",
+                severity: Severity::Medium,
+                filing_system: Some(f.id.clone()),
+                datasets: vec![],
+                columns: vec![],
+                categories: vec![],
+                message: format!(
+                    "item 1.2 of the catalogue entry lacks the controller's {}",
+                    missing.join(", ")
+                ),
+                action: "complete [filing_system.controller]: kind, and for a natural person the \
+                         address; for an independent trader the registered office or seat and the \
+                         registration number; for a legal person the founder, the address or seat \
+                         and the registration number"
+                    .into(),
+                cites: vec![l172("Art. 17(1.2)", "art-17")],
+            });
+        }
         // Undeclared categories.
         let mut undeclared: BTreeMap<Category, Vec<String>> = BTreeMap::new();
         for d in &entry.datasets {

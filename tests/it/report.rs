@@ -842,3 +842,16 @@ fn log_verify_detects_tampering_on_the_command_line() {
     std::fs::write(&log, format!("{}\n{}\n{}\n", lines[1], lines[0], lines[2])).unwrap();
     assert_eq!(run(&["log", "verify", &l]).status.code(), Some(1));
 }
+
+/// Item 1.2 of Art. 17(1): the identity data the law asks for depend on the kind of controller.
+#[test]
+fn controller_identity_is_checked_by_kind() {
+    let dir = TestDir::new();
+    let r: Value = serde_json::from_str(&report(&dir, "json")).unwrap();
+    let f = findings(&r, "controller_identity_incomplete");
+    // Only the sample's deliberate gap: the invoicing system's controller.
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0]["filing_system"], "invoicing");
+    assert!(f[0]["message"].as_str().unwrap().contains("kind"));
+    assert!(cites(f[0]).contains(&"Art. 17(1.2) 03/L-172".to_string()));
+}
