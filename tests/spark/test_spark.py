@@ -51,7 +51,7 @@ def pipeline(tmp_path_factory):
     text = (ROOT / "pipelines/pseudonymised-share.toml").read_text(encoding="utf-8")
     text = text.replace('format = "same"', 'format = "parquet"')
     objections = ROOT / "pipelines/objections.example.txt"
-    text = text.replace('"pipelines/objections.example.txt"', f'"{objections}"')
+    text = text.replace('"objections.example.txt"', f'"{objections}"')
     path = tmp_path_factory.mktemp("pipeline") / "share.toml"
     path.write_text(text, encoding="utf-8")
     return str(path)
