@@ -7,6 +7,9 @@
 //!   that keeps distinct values distinct (`keep`, `pseudonymise`, `fpe`): anything else
 //!   would give many rows one value and break the key, so the plan refuses it by name; and a
 //!   partition key may only be kept (a changed value could leave its partition's range).
+//!
+//! It also warns about keyed actions on columns of a handful of values ([`tiny_domains`]):
+//! equal tokens, like equal keys, carry the column's equality structure into the output.
 use std::collections::HashMap;
 
 use super::{Conflict, DatasetPlan, Plan};

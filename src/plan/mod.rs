@@ -114,12 +114,6 @@ pub fn fit_output(
     fit::check(plan, scans, keeps_schema);
 }
 
-/// Warnings for keyed actions on tiny domains; with `release` (a pipeline with a privacy
-/// model) they are conflicts as well.
-pub fn check_tiny_domains(plan: &mut Plan, scans: &[DatasetScan], release: bool) -> Vec<String> {
-    keys::tiny_domains(plan, scans, release)
-}
-
 /// The name a dataset is matched by in `dataset = "…"` globs and shown as.
 pub fn dataset_label(ds: &DatasetScan) -> String {
     match &ds.table {

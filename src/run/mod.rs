@@ -420,7 +420,7 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
         )));
     }
     crate::plan::fit_output(&mut plan, &scans, &keeps_schema);
-    let tiny = crate::plan::check_tiny_domains(&mut plan, &scans, pipeline.privacy.is_some());
+    let tiny = crate::plan::keys::tiny_domains(&mut plan, &scans, pipeline.privacy.is_some());
     report.notes.extend(tiny);
     report.plan = Some(plan.clone());
     if !plan.conflicts.is_empty() {
@@ -687,7 +687,7 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
             let mut own: Option<Box<dyn Writer>> = None;
             if multi && shared.is_none() {
                 shared = Some(
-                    sink::create_for(&staged, format, input.path.as_deref(), &pipeline.output)
+                    sink::create(&staged, format, input.path.as_deref(), &pipeline.output)
                         .map_err(Error::on_output)?,
                 );
                 finals.push((staged.clone(), out_dir.join(&rel), format));
@@ -696,7 +696,7 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
                 Some(w) if multi => w.as_mut(),
                 _ => own
                     .insert(
-                        sink::create_for(&staged, format, input.path.as_deref(), &pipeline.output)
+                        sink::create(&staged, format, input.path.as_deref(), &pipeline.output)
                             .map_err(Error::on_output)?,
                     )
                     .as_mut(),

@@ -49,7 +49,7 @@ pub(super) fn facts(
     for c in dp.map(|d| d.columns.as_slice()).unwrap_or_default() {
         match &c.spec {
             crate::transform::ActionSpec::Fpe { .. } => f.reversible.push(c.name.clone()),
-            s if s.needs_key() => f.keyed.push((c.name.clone(), c.action.clone())),
+            s if keyed_token(s) => f.keyed.push((c.name.clone(), c.action.clone())),
             crate::transform::ActionSpec::Keep {} => {
                 let declared = scan
                     .and_then(|s| s.columns.iter().find(|x| x.name == c.name))
@@ -94,12 +94,15 @@ pub(super) fn linked_outputs(
                 .iter()
                 .filter(|d| d.source == o.input && d.table == o.table)
                 .flat_map(|d| &d.columns)
-                .any(|c| {
-                    c.spec.needs_key()
-                        && !matches!(c.spec, crate::transform::ActionSpec::Fpe { .. })
-                })
+                .any(|c| keyed_token(&c.spec))
         })
         .map(|o| o.path.clone())
         .collect();
     if linked.len() < 2 { Vec::new() } else { linked }
+}
+
+/// A keyed action whose output the key holder can link but not reverse (tokens, shifts,
+/// noise); `fpe`, reversible, is counted apart.
+fn keyed_token(spec: &crate::transform::ActionSpec) -> bool {
+    spec.needs_key() && !matches!(spec, crate::transform::ActionSpec::Fpe { .. })
 }

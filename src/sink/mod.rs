@@ -67,45 +67,28 @@ pub trait Writer: Send {
     fn commit(self: Box<Self>) -> Result<()>;
 }
 
-/// [`create`] with the pipeline's output options (`[output] csv_formulas`).
-pub fn create_for(
+/// A writer for `path` in `format`, with the pipeline's output options (`[output]
+/// csv_formulas`). Dump outputs are a copy of their input dump with the rows rewritten, so they
+/// need `input` (the dump the tables come from; its dialect is the output's).
+pub fn create(
     path: &Path,
     format: OutFormat,
     input: Option<&Path>,
     spec: &crate::config::pipeline::OutputSpec,
 ) -> Result<Box<dyn Writer>> {
     use crate::config::pipeline::CsvFormulas;
-    match format {
-        OutFormat::Csv => Ok(Box::new(
+    Ok(match format {
+        OutFormat::Csv => Box::new(
             csv::CsvWriter::create(path)?
                 .neutralise_formulas(spec.csv_formulas == CsvFormulas::Neutralise),
-        )),
-        _ => create(path, format, input),
-    }
-}
-
-/// A writer for `path` in `format`. Dump outputs are a copy of their input dump with the rows
-/// rewritten, so they need `input` (the dump file the tables come from).
-pub fn create(path: &Path, format: OutFormat, input: Option<&Path>) -> Result<Box<dyn Writer>> {
-    use crate::source::sqldump::Dialect;
-    let dump_input = || {
-        input.ok_or_else(|| {
-            crate::error::Error::Internal("a dump output needs the dump it comes from".into())
-        })
-    };
-    Ok(match format {
-        OutFormat::Csv => Box::new(csv::CsvWriter::create(path)?),
+        ),
         OutFormat::Parquet => Box::new(parquet::ParquetWriter::create(path)?),
         OutFormat::Sqlite => Box::new(sqlite::SqliteWriter::create(path)?),
-        OutFormat::PgDump => Box::new(sqldump::SpliceWriter::create(
-            path,
-            dump_input()?,
-            Dialect::Pg,
-        )?),
-        OutFormat::MysqlDump => Box::new(sqldump::SpliceWriter::create(
-            path,
-            dump_input()?,
-            Dialect::MySql,
-        )?),
+        OutFormat::PgDump | OutFormat::MysqlDump => {
+            let input = input.ok_or_else(|| {
+                crate::error::Error::Internal("a dump output needs the dump it comes from".into())
+            })?;
+            Box::new(sqldump::SpliceWriter::create(path, input)?)
+        }
     })
 }

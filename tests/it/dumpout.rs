@@ -58,7 +58,7 @@ impl Server {
         .args(["-U", &self.user, "-d", db])
         .current_dir(dir)
         .envs(env.iter().copied());
-        feed(c, sql.as_bytes())
+        feed(&mut c, sql.as_bytes())
     }
 
     /// The `mariadb` client on `db` (may be empty), reading `sql` from stdin.
@@ -75,11 +75,13 @@ impl Server {
         if !db.is_empty() {
             c.arg(db);
         }
-        feed(c, sql)
+        feed(&mut c, sql)
     }
 }
 
-fn feed(mut c: Command, input: &[u8]) -> Output {
+/// Run `c` with `input` on its stdin (written from a thread, so a client that answers while
+/// reading cannot deadlock), capturing stdout and stderr.
+pub(crate) fn feed(c: &mut Command, input: &[u8]) -> Output {
     use std::io::Write;
     use std::process::Stdio;
     let mut child = c
@@ -87,7 +89,7 @@ fn feed(mut c: Command, input: &[u8]) -> Output {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("the database client runs");
+        .unwrap_or_else(|e| panic!("{c:?}: {e}"));
     let mut stdin = child.stdin.take().expect("stdin");
     let data = input.to_vec();
     let writer = std::thread::spawn(move || {
@@ -166,32 +168,53 @@ pub(crate) fn run_on(pipeline: &str, input: &Path, out: &Path, key: &str) -> Pat
     out.join(format!("{stem}.sql"))
 }
 
-/// Row `i` of the hostile fixture as SQL literals made by `lit`: the hostile note (its marker
-/// path filled in), the patient's columns with the note in `shenime` and a state of the enum,
-/// and the hex of a photo of up to 30 bytes.
-fn row_literals(
-    header: &[String],
-    row: &[String],
-    i: usize,
-    marker: &str,
+/// The INSERTs of the hostile fixture: each patient into `table` (columns, and the photo column
+/// `photo_column`, quoted by `ident`;
+/// values made by `lit`, the note in `shenime` replaced by a hostile value with the marker path
+/// filled in, a state of the enum, a photo of up to 30 bytes made by `photo` from its hex) and
+/// a visit carrying the same hostile value.
+fn insert_statements(
+    (header, rows, marker): (&[String], &[Vec<String>], &str),
+    (table, photo_column): (&str, &str),
+    ident: &dyn Fn(&str) -> String,
     lit: &dyn Fn(&str) -> String,
-) -> (String, Vec<String>, String) {
+    photo: &dyn Fn(&str) -> String,
+) -> String {
     let states = ["it's", "e re", "back\\slash", "x"];
-    let hostile = HOSTILE[i % HOSTILE.len()].replace("{M}", marker);
-    let mut vals: Vec<String> = row
+    let cols: Vec<String> = header
         .iter()
-        .enumerate()
-        .map(|(j, v)| match (header[j].as_str(), v.is_empty()) {
-            ("shenime", _) => lit(&hostile),
-            (_, true) => "NULL".into(),
-            _ => lit(v),
-        })
+        .map(|h| ident(h))
+        .chain([ident("gjendja"), ident(photo_column)])
         .collect();
-    vals.push(lit(states[i % states.len()]));
-    let photo: String = (0..(i % 7) * 5)
-        .map(|k| format!("{:02x}", (i * 37 + k * 11) % 256))
-        .collect();
-    (hostile, vals, photo)
+    let mut sql = String::new();
+    for (i, row) in rows.iter().enumerate() {
+        let hostile = HOSTILE[i % HOSTILE.len()].replace("{M}", marker);
+        let mut vals: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(j, v)| match (header[j].as_str(), v.is_empty()) {
+                ("shenime", _) => lit(&hostile),
+                (_, true) => "NULL".into(),
+                _ => lit(v),
+            })
+            .collect();
+        vals.push(lit(states[i % states.len()]));
+        let hex: String = (0..(i % 7) * 5)
+            .map(|k| format!("{:02x}", (i * 37 + k * 11) % 256))
+            .collect();
+        vals.push(photo(&hex));
+        sql.push_str(&format!(
+            "INSERT INTO {table} ({}) VALUES ({});\n",
+            cols.join(", "),
+            vals.join(", ")
+        ));
+        sql.push_str(&format!(
+            "INSERT INTO vizitat (pacienti, shenime) VALUES ({}, {});\n",
+            lit(&row[0]),
+            lit(&hostile)
+        ));
+    }
+    sql
 }
 
 fn pg_lit(s: &str) -> String {
@@ -230,25 +253,15 @@ fn pg_schema(header: &[String], rows: &[Vec<String>], marker: &str) -> String {
          CREATE FUNCTION f_atomic(a int) RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT a + 1; END;\n",
     );
     // Rows, then the trigger (so loading the rows does not add trigger rows).
-    for (i, r) in rows.iter().enumerate() {
-        let (hostile, mut vals, photo) = row_literals(header, r, i, marker, &pg_lit);
-        vals.push(format!("'\\x{photo}'::bytea"));
-        let cols: Vec<String> = header
-            .iter()
-            .map(|h| format!("\"{h}\""))
-            .chain(["gjendja".into(), "\"foto\"\"x\"".into()])
-            .collect();
-        sql.push_str(&format!(
-            "INSERT INTO \"pacientet\"\"; \\! touch x\" ({}) VALUES ({});\n",
-            cols.join(", "),
-            vals.join(", ")
-        ));
-        sql.push_str(&format!(
-            "INSERT INTO vizitat (pacienti, shenime) VALUES ({}, {});\n",
-            pg_lit(&r[0]),
-            pg_lit(&hostile)
-        ));
-    }
+    let quote = |h: &str| format!("\"{}\"", h.replace('"', "\"\""));
+    let bytea = |hex: &str| format!("'\\x{hex}'::bytea");
+    sql.push_str(&insert_statements(
+        (header, rows, marker),
+        ("\"pacientet\"\"; \\! touch x\"", "foto\"x"),
+        &quote,
+        &pg_lit,
+        &bytea,
+    ));
     sql.push_str(
         "CREATE TRIGGER t_after AFTER INSERT ON \"pacientet\"\"; \\! touch x\" FOR EACH ROW EXECUTE FUNCTION f_trg();\n",
     );
@@ -492,25 +505,15 @@ fn my_schema(header: &[String], rows: &[Vec<String>], marker: &str) -> String {
          shenime text,\n  FOREIGN KEY (pacienti) REFERENCES {t} (nr_personal)\n) CHARACTER SET utf8mb4;\n\
          CREATE VIEW `pamja $$` AS SELECT id, gjendja FROM {t};\n"
     ));
-    for (i, r) in rows.iter().enumerate() {
-        let (hostile, mut vals, photo) = row_literals(header, r, i, marker, &my_hex);
-        vals.push(format!("X'{photo}'"));
-        let cols: Vec<String> = header
-            .iter()
-            .map(|h| format!("`{h}`"))
-            .chain(["gjendja".into(), "`foto``x`".into()])
-            .collect();
-        sql.push_str(&format!(
-            "INSERT INTO {t} ({}) VALUES ({});\n",
-            cols.join(", "),
-            vals.join(", ")
-        ));
-        sql.push_str(&format!(
-            "INSERT INTO vizitat (pacienti, shenime) VALUES ({}, {});\n",
-            my_hex(&r[0]),
-            my_hex(&hostile)
-        ));
-    }
+    let quote = |h: &str| format!("`{}`", h.replace('`', "``"));
+    let blob = |hex: &str| format!("X'{hex}'");
+    sql.push_str(&insert_statements(
+        (header, rows, marker),
+        (t, "foto`x"),
+        &quote,
+        &my_hex,
+        &blob,
+    ));
     sql.push_str(&format!(
         "DELIMITER ;;\n\
          CREATE PROCEDURE p_shto()\nBEGIN\n  CREATE TEMPORARY TABLE tmp_x (a int);\n  \

@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use crate::db::{env_url, unique};
 use crate::util::{TestDir, read_cells, run, stderr, stdout};
@@ -77,6 +77,24 @@ pub(crate) enum PgStyle {
     Inserts,
 }
 
+/// Every `pg_dump` style the tests use.
+pub(crate) const PG_STYLES: [PgStyle; 6] = [
+    PgStyle::Plain,
+    PgStyle::Custom,
+    PgStyle::Directory,
+    PgStyle::Tar,
+    PgStyle::PlainGz,
+    PgStyle::Inserts,
+];
+
+/// Every `mariadb-dump` style the tests use.
+pub(crate) const MY_STYLES: [MyStyle; 4] = [
+    MyStyle::Default,
+    MyStyle::HexBlob,
+    MyStyle::SkipExtendedInsert,
+    MyStyle::Routines,
+];
+
 /// Ways of running `mariadb-dump`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum MyStyle {
@@ -108,22 +126,7 @@ fn pg_url_db(url: &str, db: &str) -> String {
 
 /// Run a command, feeding `input` on stdin; panics with its stderr when it fails.
 fn run_tool(cmd: &mut Command, input: Option<&[u8]>) -> Vec<u8> {
-    use std::io::Write;
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    let mut stdin = child.stdin.take().unwrap();
-    let feed = input.map(<[u8]>::to_vec);
-    let writer = std::thread::spawn(move || {
-        if let Some(bytes) = feed {
-            stdin.write_all(&bytes).unwrap();
-        }
-    });
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
+    let out = crate::dumpout::feed(cmd, input.unwrap_or_default());
     assert!(
         out.status.success(),
         "{cmd:?} failed: {}",
@@ -596,14 +599,7 @@ fn pg_dump_styles_read_exactly() {
         return;
     }
     let d = TestDir::new();
-    let styles = [
-        PgStyle::Plain,
-        PgStyle::Custom,
-        PgStyle::Directory,
-        PgStyle::Tar,
-        PgStyle::PlainGz,
-        PgStyle::Inserts,
-    ];
+    let styles = PG_STYLES;
     let dumps = pg_rich_dumps(d.path(), &styles);
     let want = pg_expected_rows();
     for p in &dumps {
@@ -634,12 +630,7 @@ fn mariadb_dump_styles_read_exactly() {
         return;
     }
     let d = TestDir::new();
-    let styles = [
-        MyStyle::Default,
-        MyStyle::HexBlob,
-        MyStyle::SkipExtendedInsert,
-        MyStyle::Routines,
-    ];
+    let styles = MY_STYLES;
     let dumps = mariadb_rich_dumps(d.path(), &styles);
     let want = mariadb_expected_rows();
     fn thumb_cell(id: usize) -> Option<String> {

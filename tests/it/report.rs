@@ -43,6 +43,23 @@ fn report(dir: &TestDir, format: &str) -> String {
     stdout(&o)
 }
 
+/// `anonkos report` of the scan at `scan` with the run report at `run_path`, in `format`.
+fn report_with_run(scan: &str, run_path: &str, format: &str) -> String {
+    let o = run(&[
+        "report",
+        "--scan",
+        scan,
+        "--run",
+        run_path,
+        "--filing-systems",
+        "filing-systems.toml",
+        "--format",
+        format,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    stdout(&o)
+}
+
 fn findings<'a>(r: &'a Value, code: &str) -> Vec<&'a Value> {
     r["findings"]
         .as_array()
@@ -527,19 +544,8 @@ fn run_reports_give_art9_verdicts_from_measured_facts() {
     let scan = scan_json(&dir);
     let run_json = RUN_JSON;
     let run_path = dir.file("run.json", run_json.as_bytes());
-    let o = run(&[
-        "report",
-        "--scan",
-        &scan,
-        "--run",
-        &run_path,
-        "--filing-systems",
-        "filing-systems.toml",
-        "--format",
-        "json",
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let r: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let out = report_with_run(&scan, &run_path, "json");
+    let r: Value = serde_json::from_str(&out).unwrap();
     let verdicts: Vec<&str> = r["runs"]
         .as_array()
         .unwrap()
@@ -583,19 +589,8 @@ fn run_reports_give_art9_verdicts_from_measured_facts() {
         1,
     );
     let run_path = dir.file("run2.json", with.as_bytes());
-    let o = run(&[
-        "report",
-        "--scan",
-        &scan,
-        "--run",
-        &run_path,
-        "--filing-systems",
-        "filing-systems.toml",
-        "--format",
-        "json",
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let r: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let out = report_with_run(&scan, &run_path, "json");
+    let r: Value = serde_json::from_str(&out).unwrap();
     assert!(findings(&r, "disclosure_unrecorded").is_empty());
 }
 
@@ -733,19 +728,7 @@ fn html_report_loads_in_a_headless_browser() {
     let dir = TestDir::new();
     let scan = scan_json(&dir);
     let run_path = dir.file("run.json", RUN_JSON.as_bytes());
-    let o = run(&[
-        "report",
-        "--scan",
-        &scan,
-        "--run",
-        &run_path,
-        "--filing-systems",
-        "filing-systems.toml",
-        "--format",
-        "html",
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let html = stdout(&o);
+    let html = report_with_run(&scan, &run_path, "html");
     let probe = r##"<script>
 (function(){
   var errs = [];

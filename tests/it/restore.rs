@@ -8,7 +8,8 @@ use std::process::Command;
 use crate::db::{env_url, unique};
 use crate::dumpout::{MyDbs, PG_OBJECTS, PgDbs, Server, keygen, my_objects};
 use crate::realdump::{
-    MyStyle, PgStyle, mariadb_expected_rows, mariadb_rich_dumps, pg_expected_rows, pg_rich_dumps,
+    MY_STYLES, PG_STYLES, mariadb_expected_rows, mariadb_rich_dumps, pg_expected_rows,
+    pg_rich_dumps,
 };
 use crate::util::{TestDir, anonkos, root, stderr, stdout};
 
@@ -133,14 +134,7 @@ fn shipped_pipelines_on_real_pg_dumps_restore_whole() {
     };
     let server = Server::parse(&url);
     let d = TestDir::new();
-    let styles = [
-        PgStyle::Plain,
-        PgStyle::Custom,
-        PgStyle::Directory,
-        PgStyle::Tar,
-        PgStyle::PlainGz,
-        PgStyle::Inserts,
-    ];
+    let styles = PG_STYLES;
     let dumps = pg_rich_dumps(d.path(), &styles);
     let key = keygen(&d);
     let (src, dst) = (unique("anonkos_in"), unique("anonkos_out"));
@@ -211,12 +205,7 @@ fn shipped_pipelines_on_real_mariadb_dumps_restore_whole() {
     };
     let server = Server::parse(&url);
     let d = TestDir::new();
-    let styles = [
-        MyStyle::Default,
-        MyStyle::HexBlob,
-        MyStyle::SkipExtendedInsert,
-        MyStyle::Routines,
-    ];
+    let styles = MY_STYLES;
     let dumps = mariadb_rich_dumps(d.path(), &styles);
     let key = keygen(&d);
     let (src, dst) = (unique("anonkos_in"), unique("anonkos_out"));

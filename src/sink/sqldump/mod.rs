@@ -96,9 +96,9 @@ struct Current {
 /// Writes a transformed copy of one input dump.
 pub struct SpliceWriter {
     out: PathBuf,
-    input: PathBuf,
-    /// Keeps a temporary plain copy (of a compressed or archive input) alive until the commit.
-    _plain: PlainDump,
+    /// The input as plain SQL (a temporary copy of a compressed or archive input lives as long
+    /// as this).
+    plain: PlainDump,
     dialect: Dialect,
     encoding: Option<&'static Encoding>,
     mariadb: bool,
@@ -112,10 +112,11 @@ pub struct SpliceWriter {
 impl SpliceWriter {
     /// Start the output `out` for the dump at `input`: plain SQL, or anything
     /// [`plain_dump`] turns into plain SQL (compressed dumps, `pg_dump -Fc`/`-Fd`/`-Ft`), whose
-    /// plain text is then the base of the output.
-    pub fn create(out: &Path, input: &Path, dialect: Dialect) -> Result<Self> {
+    /// plain text is then the base of the output. The output's dialect is the input's.
+    pub fn create(out: &Path, input: &Path) -> Result<Self> {
         let loc = Location::dataset(input.display().to_string());
         let plain = plain_dump(input, &loc)?;
+        let dialect = plain.dialect();
         let plain_path = plain.path.clone();
         let file = File::open(&plain_path).map_err(|e| Error::io(&plain_path, e))?;
         let len = file
@@ -133,8 +134,7 @@ impl SpliceWriter {
         let mariadb = dialect == Dialect::MySql && head_says(&plain_path, b"MariaDB dump");
         Ok(SpliceWriter {
             out: out.to_path_buf(),
-            input: plain_path,
-            _plain: plain,
+            plain,
             dialect,
             encoding,
             mariadb,
@@ -174,13 +174,13 @@ impl SpliceWriter {
 
     /// The input's bytes `from..to`.
     fn input_bytes(&self, from: u64, to: u64) -> Result<Vec<u8>> {
-        let mut f = File::open(&self.input).map_err(|e| Error::io(&self.input, e))?;
+        let mut f = File::open(&self.plain.path).map_err(|e| Error::io(&self.plain.path, e))?;
         f.seek(std::io::SeekFrom::Start(from))
-            .map_err(|e| Error::io(&self.input, e))?;
+            .map_err(|e| Error::io(&self.plain.path, e))?;
         let mut b = Vec::new();
         f.take(to.saturating_sub(from))
             .read_to_end(&mut b)
-            .map_err(|e| Error::io(&self.input, e))?;
+            .map_err(|e| Error::io(&self.plain.path, e))?;
         Ok(b)
     }
 
@@ -412,10 +412,11 @@ impl Writer for SpliceWriter {
             }
         }
         ranges.sort_unstable();
-        let mut input = File::open(&self.input).map_err(|e| Error::io(&self.input, e))?;
+        let mut input = File::open(&self.plain.path).map_err(|e| Error::io(&self.plain.path, e))?;
         let mut pos = 0u64;
         for (start, end, t, first) in ranges {
-            copy_range(&mut input, pos, start, &mut out).map_err(|e| Error::io(&self.input, e))?;
+            copy_range(&mut input, pos, start, &mut out)
+                .map_err(|e| Error::io(&self.plain.path, e))?;
             if first && let Some(spill) = self.spills[t].as_mut() {
                 spill.rewind().map_err(io_out)?;
                 std::io::copy(spill, &mut out).map_err(io_out)?;
@@ -424,9 +425,9 @@ impl Writer for SpliceWriter {
         }
         let len = input
             .metadata()
-            .map_err(|e| Error::io(&self.input, e))?
+            .map_err(|e| Error::io(&self.plain.path, e))?
             .len();
-        copy_range(&mut input, pos, len, &mut out).map_err(|e| Error::io(&self.input, e))?;
+        copy_range(&mut input, pos, len, &mut out).map_err(|e| Error::io(&self.plain.path, e))?;
         if self.dialect == Dialect::MySql {
             out.write_all(b"\n/*!40101 SET SQL_MODE=@ANONKOS_OLD_SQL_MODE */;\n")
                 .map_err(io_out)?;

@@ -35,8 +35,6 @@ pub struct Constraints {
     pub partition_key: Vec<String>,
     /// The partitioned table this one is a partition of (qualified like the index's names).
     pub partition_of: Option<String>,
-    /// While parsing `ALTER TABLE parent ATTACH PARTITION child`: the child's name parts.
-    pub attached: Option<Vec<String>>,
 }
 
 impl Constraints {
@@ -56,7 +54,8 @@ impl Constraints {
         self.not_null.iter().any(|c| c == column) || self.primary.iter().any(|c| c == column)
     }
 
-    fn merge(&mut self, other: Constraints) {
+    /// Add what `other` declares (a later statement about the same table).
+    pub fn merge(&mut self, other: Constraints) {
         if !other.primary.is_empty() {
             self.primary = other.primary;
         }
@@ -209,9 +208,20 @@ fn key_columns(toks: &[Tok], i: usize, dialect: Dialect) -> Option<(Vec<String>,
     None
 }
 
-/// `ALTER TABLE [ONLY] [IF EXISTS] name ADD [CONSTRAINT n] …[, ADD …]`: the table's name parts
-/// and the constraints added. `None` for other statements.
-pub fn alter_table(toks: &[Tok], dialect: Dialect) -> Option<(Vec<String>, Constraints)> {
+/// What an `ALTER TABLE` statement declares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alter {
+    /// The altered table's name parts.
+    pub table: Vec<String>,
+    /// The constraints it adds.
+    pub constraints: Constraints,
+    /// `ATTACH PARTITION child`: the child's name parts.
+    pub attached: Option<Vec<String>>,
+}
+
+/// `ALTER TABLE [ONLY] [IF EXISTS] name ADD [CONSTRAINT n] …[, ADD …]`, `… ATTACH PARTITION
+/// child …`: what it declares. `None` for other statements.
+pub fn alter_table(toks: &[Tok], dialect: Dialect) -> Option<Alter> {
     if !(toks.first()?.is("ALTER") && toks.get(1)?.is("TABLE")) {
         return None;
     }
@@ -224,6 +234,7 @@ pub fn alter_table(toks: &[Tok], dialect: Dialect) -> Option<(Vec<String>, Const
     }
     let (name, next) = qualified_name(toks, i, dialect)?;
     let mut c = Constraints::default();
+    let mut attached = None;
     let mut depth = 0usize;
     for (k, t) in toks.iter().enumerate().skip(next) {
         match t {
@@ -244,7 +255,7 @@ pub fn alter_table(toks: &[Tok], dialect: Dialect) -> Option<(Vec<String>, Const
                 if toks.get(k + 1).is_some_and(|p| p.is("PARTITION"))
                     && let Some((child, _)) = qualified_name(toks, k + 2, dialect)
                 {
-                    c.attached = Some(child);
+                    attached = Some(child);
                 }
             }
             // `ALTER COLUMN x SET NOT NULL`
@@ -264,7 +275,11 @@ pub fn alter_table(toks: &[Tok], dialect: Dialect) -> Option<(Vec<String>, Const
             _ => {}
         }
     }
-    Some((name, c))
+    Some(Alter {
+        table: name,
+        constraints: c,
+        attached,
+    })
 }
 
 /// The keys of each column of `columns`, for the field metadata.
@@ -369,11 +384,6 @@ pub fn inherit_partition_keys(tables: &mut [super::index::TableIndex]) {
     }
 }
 
-/// Add `other` to the constraints already known for a table.
-pub fn add(into: &mut Constraints, other: Constraints) {
-    into.merge(other);
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -458,7 +468,11 @@ mod tests {
             b"ALTER TABLE ONLY public.vizitat\n    ADD CONSTRAINT vizitat_p_fkey FOREIGN KEY (pacienti) REFERENCES regjistri.\"pac\"\"x\"(nr);",
             Dialect::Pg,
         );
-        let (name, c) = alter_table(&t, Dialect::Pg).unwrap();
+        let Alter {
+            table: name,
+            constraints: c,
+            ..
+        } = alter_table(&t, Dialect::Pg).unwrap();
         assert_eq!(name, vec!["public", "vizitat"]);
         assert_eq!(c.foreign[0].table, vec!["regjistri", "pac\"x"]);
         assert_eq!(c.foreign[0].references, vec!["nr"]);
@@ -467,7 +481,7 @@ mod tests {
             Dialect::Pg,
         );
         assert_eq!(
-            alter_table(&t, Dialect::Pg).unwrap().1.primary,
+            alter_table(&t, Dialect::Pg).unwrap().constraints.primary,
             vec!["a", "b"]
         );
         let t = tokenize(
@@ -475,7 +489,7 @@ mod tests {
             Dialect::Pg,
         );
         assert_eq!(
-            alter_table(&t, Dialect::Pg).unwrap().1,
+            alter_table(&t, Dialect::Pg).unwrap().constraints,
             Constraints::default()
         );
         let t = tokenize(b"ALTER SEQUENCE s OWNED BY t.id;", Dialect::Pg);

@@ -177,22 +177,23 @@ pub fn build(file: File, len: u64, dialect: Dialect) -> std::io::Result<DumpInde
                     qualify_references(&mut cons, dialect, &search_path, &database);
                     let t = table_slot(&mut ix, &full);
                     ix.tables[t].columns = Some(cols);
-                    ddl::add(&mut ix.tables[t].constraints, cons);
+                    ix.tables[t].constraints.merge(cons);
                 }
             }
             "ALTER" => {
                 // pg_dump adds keys after the data; only tables the dump defines matter.
-                if let Some((name, mut cons)) = ddl::alter_table(&toks, dialect) {
-                    let full = qualify(name, dialect, &search_path, &database);
+                if let Some(alter) = ddl::alter_table(&toks, dialect) {
+                    let full = qualify(alter.table, dialect, &search_path, &database);
+                    let mut cons = alter.constraints;
                     qualify_references(&mut cons, dialect, &search_path, &database);
-                    if let Some(child) = cons.attached.take() {
+                    if let Some(child) = alter.attached {
                         let child = qualify(child, dialect, &search_path, &database);
                         if let Some(t) = ix.tables.iter_mut().find(|t| t.name == child) {
                             t.constraints.partition_of = Some(full.clone());
                         }
                     }
                     if let Some(t) = ix.tables.iter_mut().find(|t| t.name == full) {
-                        ddl::add(&mut t.constraints, cons);
+                        t.constraints.merge(cons);
                     }
                 }
             }
