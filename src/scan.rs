@@ -12,6 +12,7 @@ use arrow_cast::display::{ArrayFormatter, FormatOptions};
 use arrow_schema::DataType;
 use rayon::prelude::*;
 
+use crate::detect::record_key::{self, KeyColumn};
 use crate::detect::{Classification, ColumnProfile, PatternSet, Scratch, classify};
 use crate::error::{Error, Result};
 use crate::source::{self, DatasetInfo, Format, ReadOptions, RowCount, Source};
@@ -211,23 +212,47 @@ impl Scanner {
             }
         })
         .pipe(|(total, notes)| {
-            let columns = schema
-                .fields()
+            let fields = schema.fields();
+            let keys: Vec<_> = fields
+                .iter()
+                .map(|f| source::rows::ColumnKeys::of(f))
+                .collect();
+            let mut classes: Vec<Classification> = fields
+                .iter()
+                .zip(&profiles)
+                .map(|(f, p)| classify(f.name(), p, set))
+                .collect();
+            let key_columns: Vec<KeyColumn<'_>> = fields
+                .iter()
+                .zip(&profiles)
+                .zip(&keys)
+                .map(|((f, p), k)| KeyColumn {
+                    name: f.name(),
+                    profile: p,
+                    declared_key: k.primary || k.unique,
+                })
+                .collect();
+            record_key::promote(&key_columns, &mut classes, set);
+            drop(key_columns);
+            let columns = fields
                 .iter()
                 .zip(profiles)
                 .zip(&nested)
-                .map(|((field, prof), &nested)| ColumnScan {
-                    name: field.name().clone(),
-                    data_type: source::rows::display_type(field),
-                    nested,
-                    cells: prof.cells,
-                    classification: classify(field.name(), &prof, set),
-                    examples: prof.examples.clone(),
-                    sketch: prof.sketch.clone(),
-                    keys: source::rows::ColumnKeys::of(field),
-                    non_empty: prof.non_empty,
-                    distinct: prof.distinct(),
-                })
+                .zip(classes.into_iter().zip(keys))
+                .map(
+                    |(((field, prof), &nested), (classification, keys))| ColumnScan {
+                        name: field.name().clone(),
+                        data_type: source::rows::display_type(field),
+                        nested,
+                        cells: prof.cells,
+                        classification,
+                        examples: prof.examples.clone(),
+                        sketch: prof.sketch.clone(),
+                        keys,
+                        non_empty: prof.non_empty,
+                        distinct: prof.distinct(),
+                    },
+                )
                 .collect();
             let mut all_notes = info.notes.clone();
             for n in notes {

@@ -393,8 +393,9 @@ struct RawFile {
 
 const SELECTOR_KEYS: [&str; 5] = ["category", "role", "column", "dataset", "why"];
 
-const ROLES: [&str; 5] = [
+const ROLES: [&str; 6] = [
     "direct_identifier",
+    "record_key",
     "quasi_identifier",
     "sensitive",
     "free_text",
@@ -404,6 +405,7 @@ const ROLES: [&str; 5] = [
 fn role_from_name(name: &str) -> Option<Role> {
     Some(match name {
         "direct_identifier" => Role::DirectIdentifier,
+        "record_key" => Role::RecordKey,
         "quasi_identifier" => Role::QuasiIdentifier,
         "sensitive" => Role::Sensitive,
         "free_text" => Role::FreeText,

@@ -20,6 +20,9 @@ pub enum Category {
     StreetAddress,
     VehiclePlate,
     IpAddress,
+    RecordKey,
+    Credential,
+    Photo,
     DateOfBirth,
     Age,
     Gender,
@@ -50,6 +53,10 @@ pub enum Category {
 pub enum Role {
     /// Identifies a person on its own.
     DirectIdentifier,
+    /// A key of a record in the source system (`id`, `employee_id`, a login name): an
+    /// identification number in the sense of Art. 2 of 03/L-172, since whoever holds the
+    /// source finds the person by it. Kept out of releases; joins keep it in test copies.
+    RecordKey,
     /// Identifies a person in combination with other columns.
     QuasiIdentifier,
     /// A special category of personal data (Art. 2(1.16) of 03/L-172).
@@ -62,7 +69,7 @@ pub enum Role {
 
 impl Category {
     /// Every category, in contract order.
-    pub const ALL: [Category; 34] = {
+    pub const ALL: [Category; 37] = {
         use Category::*;
         [
             PersonName,
@@ -77,6 +84,9 @@ impl Category {
             StreetAddress,
             VehiclePlate,
             IpAddress,
+            RecordKey,
+            Credential,
+            Photo,
             DateOfBirth,
             Age,
             Gender,
@@ -126,6 +136,9 @@ impl Category {
             StreetAddress => "street_address",
             VehiclePlate => "vehicle_plate",
             IpAddress => "ip_address",
+            RecordKey => "record_key",
+            Credential => "credential",
+            Photo => "photo",
             DateOfBirth => "date_of_birth",
             Age => "age",
             Gender => "gender",
@@ -162,7 +175,8 @@ impl Category {
         match self {
             PersonName | KosovoPersonalNumber | Jmbg | PassportNumber | IdCardNumber
             | PhoneNumber | Email | Iban | BankAccount | StreetAddress | VehiclePlate
-            | IpAddress => Role::DirectIdentifier,
+            | IpAddress | Credential | Photo => Role::DirectIdentifier,
+            RecordKey => Role::RecordKey,
             DateOfBirth | Age | Gender | Municipality | PostalCode | PlaceOfBirth | Nationality
             | Occupation | MaritalStatus | Date => Role::QuasiIdentifier,
             Health | EthnicOrigin | Religion | PoliticalOpinion | TradeUnion | SexLife
@@ -189,6 +203,7 @@ impl Role {
     pub fn name(self) -> &'static str {
         match self {
             Role::DirectIdentifier => "direct_identifier",
+            Role::RecordKey => "record_key",
             Role::QuasiIdentifier => "quasi_identifier",
             Role::Sensitive => "sensitive",
             Role::FreeText => "free_text",

@@ -112,7 +112,7 @@ pub struct Alternative {
     pub confidence: f64,
 }
 
-fn round2(x: f64) -> f64 {
+pub(crate) fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
@@ -237,7 +237,7 @@ pub fn value_scores(p: &ColumnProfile, set: &PatternSet) -> [f64; Category::COUN
     s
 }
 
-/// Classify one column.
+/// Classify one column on its own (record keys need the whole table: [`super::record_key`]).
 pub fn classify(name: &str, p: &ColumnProfile, set: &PatternSet) -> Classification {
     classify_with_header(set.match_header(name), p, set)
 }

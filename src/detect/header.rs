@@ -5,7 +5,15 @@
 //! synonym matches when its words appear as a contiguous run in the header's words, so
 //! `Numri Personal (10 digits)` still matches `numri personal`. The longest matching phrase
 //! wins; an exact match of the whole header scores highest.
-use std::collections::HashMap;
+//!
+//! People inflect and abbreviate (`dt_lindjes`, `lindja_data`, `vendbanimit`): when a
+//! synonym's words do not appear as written, the header's abbreviations are expanded and the
+//! synonym matches if each of its content words (particles such as `e`, `i`, `od` left out)
+//! is a form of some header word, in any order. Two words are forms of one word when they
+//! share a stem of three letters or more and each continues with a listed inflection ending
+//! (or nothing). Particles, endings and abbreviations are data (`headers/words.toml`); a match
+//! found this way scores [`INFLECTED`] times the exact tier.
+use std::collections::{HashMap, HashSet};
 
 use super::category::Category;
 use super::fold::fold;
@@ -16,6 +24,8 @@ pub const EXACT: f64 = 0.8;
 pub const MOSTLY: f64 = 0.7;
 /// Score of a synonym that is a smaller part of the header.
 pub const PARTIAL: f64 = 0.55;
+/// Factor on the tier score of a match through abbreviations, inflection or word order.
+pub const INFLECTED: f64 = 0.95;
 
 /// The best synonym for a header.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,11 +48,60 @@ struct Synonym {
     category: Category,
 }
 
+/// Header words that name a key of records (`headers/words.toml` `[record_keys]`).
+#[derive(Debug, Default, Clone)]
+pub struct RecordKeyWords {
+    /// Words that name a key on their own (`id`, `uuid`, `username`).
+    pub strong: HashSet<String>,
+    /// Words that name a key next to another word (`nr`, `kod`, `badge`).
+    pub weak: HashSet<String>,
+    /// Prefixes of words naming a kind of person (`patient`, `punetor`).
+    pub person: Vec<String>,
+}
+
+/// How a header names a record key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyName {
+    /// Not a key name.
+    No,
+    /// A key name.
+    Key,
+    /// A key name that also names a kind of person (`patient_id`).
+    PersonKey,
+}
+
+impl RecordKeyWords {
+    /// Whether `header` names a key of records, and of persons.
+    pub fn classify(&self, header: &str) -> KeyName {
+        let words = header_words(header);
+        let strong = words.iter().any(|w| self.strong.contains(w));
+        let weak = words.len() >= 2 && words.iter().any(|w| self.weak.contains(w));
+        if !strong && !weak {
+            return KeyName::No;
+        }
+        let person = words.iter().any(|w| {
+            self.person
+                .iter()
+                .any(|p| w.starts_with(p.as_str()) && !self.strong.contains(w))
+        });
+        if person {
+            KeyName::PersonKey
+        } else {
+            KeyName::Key
+        }
+    }
+}
+
 /// All header synonyms.
 #[derive(Debug, Default)]
 pub struct HeaderSynonyms {
     synonyms: Vec<Synonym>,
     examples: Vec<(String, String)>,
+    particles: HashSet<String>,
+    suffixes: HashSet<String>,
+    abbreviations: HashMap<String, Vec<String>>,
+    /// Words that make a header name a record key.
+    pub record_keys: RecordKeyWords,
 }
 
 /// Split a header into folded words.
@@ -76,6 +135,10 @@ impl HeaderSynonyms {
         let table: toml::Table = toml::from_str(text).map_err(|e| e.message().to_string())?;
         let mut n = 0;
         for (key, value) in table {
+            if matches!(key.as_str(), "words" | "abbreviations" | "record_keys") {
+                n += self.add_words(&key, &value)?;
+                continue;
+            }
             if key == "examples" {
                 let ex = value
                     .as_table()
@@ -118,6 +181,105 @@ impl HeaderSynonyms {
         Ok(n)
     }
 
+    /// Read `[words]`, `[abbreviations]` or `[record_keys]`; returns the entries added.
+    fn add_words(&mut self, key: &str, value: &toml::Value) -> Result<usize, String> {
+        let table = value
+            .as_table()
+            .ok_or_else(|| format!("[{key}] must be a table"))?;
+        let list = |name: &str| -> Result<Vec<String>, String> {
+            match table.get(name) {
+                None => Ok(Vec::new()),
+                Some(v) => v
+                    .as_array()
+                    .ok_or_else(|| format!("[{key}].{name} must be an array"))?
+                    .iter()
+                    .map(|w| {
+                        w.as_str()
+                            .map(|w| crate::detect::fold::fold(w).trim().to_string())
+                            .ok_or_else(|| format!("[{key}].{name}: words must be strings"))
+                    })
+                    .collect(),
+            }
+        };
+        let mut n = 0;
+        match key {
+            "words" => {
+                for (name, set) in [
+                    ("particles", &mut self.particles),
+                    ("suffixes", &mut self.suffixes),
+                ] {
+                    let words = list(name)?;
+                    n += words.len();
+                    set.extend(words);
+                }
+            }
+            "abbreviations" => {
+                for (short, long) in table {
+                    let long = long
+                        .as_str()
+                        .ok_or_else(|| format!("[abbreviations].{short} must be a string"))?;
+                    self.abbreviations
+                        .insert(crate::detect::fold::fold(short), header_words(long));
+                    n += 1;
+                }
+            }
+            _ => {
+                let strong = list("strong")?;
+                let weak = list("weak")?;
+                let person = list("person")?;
+                n += strong.len() + weak.len() + person.len();
+                self.record_keys.strong.extend(strong);
+                self.record_keys.weak.extend(weak);
+                self.record_keys.person.extend(person);
+            }
+        }
+        Ok(n)
+    }
+
+    /// Whether `a` and `b` are forms of one word: equal, or a common stem of three letters or
+    /// more followed in each by a listed ending (or nothing).
+    fn same_word(&self, a: &str, b: &str, inflect: bool) -> bool {
+        if a == b {
+            return true;
+        }
+        if !inflect {
+            return false;
+        }
+        let p = a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
+        if p < 3 || !a.is_char_boundary(p) || !b.is_char_boundary(p) {
+            return false;
+        }
+        let ending = |rest: &str| rest.is_empty() || self.suffixes.contains(rest);
+        ending(&a[p..]) && ending(&b[p..])
+    }
+
+    /// The header's words with abbreviations expanded (`dt` → `data`).
+    fn expanded(&self, words: &[String]) -> Vec<String> {
+        let mut out = Vec::with_capacity(words.len() + 2);
+        for w in words {
+            match self.abbreviations.get(w) {
+                Some(long) => out.extend(long.iter().cloned()),
+                None => out.push(w.clone()),
+            }
+        }
+        out
+    }
+
+    /// How many content words of `s` match forms of `content` words in any order, if all do.
+    fn inflected_match(&self, s: &Synonym, content: &[&String]) -> Option<usize> {
+        // Albanian and Serbian inflect; English phrases match word for word (`plate` is not
+        // `plata`, a wage).
+        let inflect = s.lang != "en";
+        let mut n = 0;
+        for w in s.words.iter().filter(|w| !self.particles.contains(*w)) {
+            if !content.iter().any(|h| self.same_word(w, h, inflect)) {
+                return None;
+            }
+            n += 1;
+        }
+        (n > 0).then_some(n)
+    }
+
     /// Whether some synonym maps to `c`.
     pub fn has_category(&self, c: Category) -> bool {
         self.synonyms.iter().any(|s| s.category == c)
@@ -138,19 +300,31 @@ impl HeaderSynonyms {
         if words.is_empty() {
             return None;
         }
-        let mut best: Option<(usize, f64, &Synonym)> = None;
-        for s in &self.synonyms {
-            let n = s.words.len();
-            if n > words.len() || !words.windows(n).any(|w| w == s.words.as_slice()) {
-                continue;
-            }
-            let score = if n == words.len() {
+        let tier = |n: usize, of: usize| {
+            if n == of {
                 EXACT
-            } else if 2 * n >= words.len() {
+            } else if 2 * n >= of {
                 MOSTLY
             } else {
                 PARTIAL
+            }
+        };
+        let expanded = self.expanded(&words);
+        let content: Vec<&String> = expanded
+            .iter()
+            .filter(|w| !self.particles.contains(*w))
+            .collect();
+        let mut best: Option<(usize, f64, &Synonym)> = None;
+        for s in &self.synonyms {
+            let n = s.words.len();
+            let exact = n <= words.len() && words.windows(n).any(|w| w == s.words.as_slice());
+            let found = if exact {
+                Some((n, tier(n, words.len())))
+            } else {
+                self.inflected_match(s, &content)
+                    .map(|n| (n, INFLECTED * tier(n, content.len())))
             };
+            let Some((n, score)) = found else { continue };
             // Longest phrase first (more specific), then the higher score.
             let better = match best {
                 None => true,

@@ -13,6 +13,7 @@ pub mod hash;
 pub mod header;
 pub mod patterns;
 pub mod profile;
+pub mod record_key;
 pub mod sketch;
 pub mod validators;
 

@@ -519,6 +519,9 @@ fn extrapolate(distinct: f64, scanned: u64, total: Option<u64>) -> u64 {
     }
 }
 
+/// Categories a catalogue's item 1.5 must declare. A record key is the filing system's own
+/// numbering of its records, not a type of data about the person, so it is left out here (the
+/// run verdict still counts it as personal data).
 fn personal(c: Category) -> bool {
     matches!(
         c.role(),

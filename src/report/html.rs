@@ -92,7 +92,7 @@ footer{color:var(--muted);font-size:12px;margin-top:32px}
 
 fn role_color(r: Role) -> &'static str {
     match r {
-        Role::DirectIdentifier => "var(--direct)",
+        Role::DirectIdentifier | Role::RecordKey => "var(--direct)",
         Role::QuasiIdentifier => "var(--quasi)",
         Role::Sensitive => "var(--sensitive)",
         Role::FreeText => "var(--free)",
@@ -411,7 +411,7 @@ fn chart(h: &mut String, fs: &FilingSystemEntry) {
     }
     h.push_str("</svg><div class=\"legend\">");
     for (label, role) in [
-        ("direct identifier", Role::DirectIdentifier),
+        ("direct identifier or record key", Role::DirectIdentifier),
         ("quasi-identifier", Role::QuasiIdentifier),
         ("special category", Role::Sensitive),
         ("free text", Role::FreeText),

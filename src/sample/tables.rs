@@ -72,7 +72,7 @@ pub const ZAPOSLENI: TableSpec = TableSpec {
 pub const EMPLOYEES: TableSpec = TableSpec {
     file: "employees.parquet",
     columns: &[
-        ("employee_id", "none"),
+        ("employee_id", "record_key"),
         ("full_name", "person_name"),
         ("personal_number", "kosovo_personal_number"),
         ("iban", "iban"),
@@ -83,7 +83,7 @@ pub const EMPLOYEES: TableSpec = TableSpec {
         ("municipality", "municipality"),
         ("political_party", "political_opinion"),
         ("criminal_record", "criminal_record"),
-        ("badge_number", "none"),
+        ("badge_number", "record_key"),
         ("salary", "none"),
         ("hired", "date"),
     ],

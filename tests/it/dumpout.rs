@@ -715,7 +715,8 @@ fn run_rules(d: &TestDir, input: &Path, rules: &str, extra: &[&str]) -> Output {
         &p,
         format!(
             "[pipeline]\nname = \"keys\"\nstrict = true\n[output]\nformat = \"same\"\n[key]\nmode = \"required\"\n\n\
-             [[rules]]\ncategory = \"person_name\"\naction = \"pseudonymise\"\n\n[[rules]]\nrole = \"quasi_identifier\"\naction = \"keep\"\n\n{rules}"
+             [[rules]]\ncategory = \"person_name\"\naction = \"pseudonymise\"\n\n[[rules]]\nrole = \"quasi_identifier\"\naction = \"keep\"\n\n\
+             [[rules]]\nrole = \"record_key\"\naction = \"keep\"\n\n{rules}"
         ),
     )
     .unwrap();

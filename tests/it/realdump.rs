@@ -685,15 +685,15 @@ fn category_of(path: &Path, table: &str, column: &str) -> String {
 }
 
 #[test]
-fn photo_columns_of_real_dumps_are_biometric() {
+fn photo_columns_of_real_dumps_are_photos() {
     if let Some(_url) = env_url("ANONKOS_TEST_MYSQL_URL") {
         let d = TestDir::new();
         let p = mariadb_rich_dump(d.path(), MyStyle::Default);
-        assert_eq!(category_of(&p, "persons", "photo"), "biometric");
+        assert_eq!(category_of(&p, "persons", "photo"), "photo");
     }
     if let Some(_url) = env_url("ANONKOS_TEST_PG_URL") {
         let d = TestDir::new();
         let p = pg_rich_dump(d.path(), PgStyle::Plain);
-        assert_eq!(category_of(&p, "public.persons", "photo"), "biometric");
+        assert_eq!(category_of(&p, "public.persons", "photo"), "photo");
     }
 }

@@ -719,7 +719,7 @@ fn sqlite_output_holds_every_table_and_reads_back() {
     let key = keygen(&d);
     let p = d.file(
         "p.toml",
-        b"[pipeline]\nname = \"to-sqlite\"\nstrict = true\n[output]\nformat = \"sqlite\"\n[key]\nmode = \"required\"\n\n[[rules]]\nrole = \"direct_identifier\"\naction = \"pseudonymise\"\n\n[[rules]]\nrole = \"quasi_identifier\"\naction = \"keep\"\n\n[[rules]]\nrole = \"sensitive\"\naction = \"drop\"\n\n[[rules]]\nrole = \"free_text\"\naction = \"redact_entities\"\n",
+        b"[pipeline]\nname = \"to-sqlite\"\nstrict = true\n[output]\nformat = \"sqlite\"\n[key]\nmode = \"required\"\n\n[[rules]]\nrole = \"direct_identifier\"\naction = \"pseudonymise\"\n\n[[rules]]\nrole = \"quasi_identifier\"\naction = \"keep\"\n\n[[rules]]\nrole = \"sensitive\"\naction = \"drop\"\n\n[[rules]]\nrole = \"record_key\"\naction = \"keep\"\n\n[[rules]]\nrole = \"free_text\"\naction = \"redact_entities\"\n",
     );
     let out = d.path().join("o");
     let input = root()
@@ -807,14 +807,29 @@ fn dump_tables_to_parquet_files_verify() {
 
 /// The release verdict rests on measured facts: test copies and pseudonymised shares are never
 /// "anonymised"; a research release that keeps a per-row-unique source key is pseudonymised;
-/// a research release of patients (tokens with a discarded key, k and l met) is anonymised.
+/// the shipped research release drops record keys; a research release of patients (tokens
+/// with a discarded key, k and l met) is anonymised.
 #[test]
 fn verdicts_are_anonymised_only_when_they_are() {
     let d = TestDir::new();
     let key = keygen(&d);
-    let verdicts = |name: &str| -> Vec<(String, String, Vec<String>)> {
+    let verdicts = |name: &str, pipeline_path: &str| -> Vec<(String, String, Vec<String>)> {
         let out = d.path().join(name);
-        let o = run_pipeline(name, &out, &key, &["--quiet"]);
+        let o = anonkos()
+            .current_dir(root())
+            .args([
+                "run",
+                pipeline_path,
+                "--input",
+                &root().join("sample-data").display().to_string(),
+                "--out-dir",
+                &out.display().to_string(),
+                "--key-file",
+                &key,
+                "--quiet",
+            ])
+            .output()
+            .unwrap();
         assert_eq!(o.status.code(), Some(0), "{name}: {}", stderr(&o));
         let r: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(out.join("anonkos-run.json")).unwrap())
@@ -839,11 +854,11 @@ fn verdicts_are_anonymised_only_when_they_are() {
             .collect()
     };
     for name in ["test-copy", "pseudonymised-share"] {
-        for (path, outcome, reasons) in verdicts(name) {
+        for (path, outcome, reasons) in verdicts(name, &pipeline(name)) {
             assert_ne!(outcome, "anonymised", "{name} {path}: {reasons:?}");
         }
     }
-    let tc = verdicts("test-copy");
+    let tc = verdicts("test-copy", &pipeline("test-copy"));
     let (_, outcome, reasons) = tc.iter().find(|(p, _, _)| p == "patients.csv").unwrap();
     assert_eq!(outcome, "pseudonymised");
     assert!(
@@ -852,14 +867,30 @@ fn verdicts_are_anonymised_only_when_they_are() {
             .any(|r| r.contains("fpe") && r.contains("nr_personal")),
         "{reasons:?}"
     );
-    let rr = verdicts("research-release");
-    let by = |p: &str| rr.iter().find(|(x, _, _)| x == p).unwrap().clone();
-    let (_, outcome, reasons) = by("employees.parquet");
+    // A research release told to keep the source's record keys is still personal data.
+    let shipped = std::fs::read_to_string(pipeline("research-release")).unwrap();
+    let keeps = d.file(
+        "keeps-keys.toml",
+        format!("{shipped}\n[[rules]]\ncategory = \"record_key\"\naction = \"keep\"\n").as_bytes(),
+    );
+    let kk = verdicts("keeps-keys", &keeps);
+    let (_, outcome, reasons) = kk
+        .iter()
+        .find(|(p, _, _)| p == "employees.parquet")
+        .unwrap();
     assert_eq!(outcome, "pseudonymised", "{reasons:?}");
     assert!(
         reasons[0].contains("employee_id is a record key"),
         "{reasons:?}"
     );
+    let rr = verdicts("research-release", &pipeline("research-release"));
+    let by = |p: &str| rr.iter().find(|(x, _, _)| x == p).unwrap().clone();
+    let (_, outcome, reasons) = by("employees.parquet");
+    assert!(
+        !reasons.iter().any(|r| r.contains("record key")),
+        "the shipped release drops record keys: {reasons:?}"
+    );
+    assert_ne!(outcome, "pseudonymised", "{reasons:?}");
     let (_, outcome, reasons) = by("patients.parquet");
     assert_eq!(outcome, "anonymised", "{reasons:?}");
     assert!(
