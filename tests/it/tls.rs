@@ -1,0 +1,292 @@
+//! TLS to live PostgreSQL and MariaDB (issue 15, item 4; Law 03/L-172 Art. 7(2), 14).
+//!
+//! Run against the local servers configured by `.ci/tls-setup.sh`: a throw-away CA
+//! (`ANONKOS_TEST_TLS_CA`), a server certificate for the IP address 127.0.0.1 only (so a
+//! connection to `localhost` is a name mismatch), and a second CA, `wrong-ca.pem` next to the
+//! first, that signed nothing the servers use. Server URLs as in `db.rs`
+//! (`ANONKOS_TEST_PG_URL`, `ANONKOS_TEST_MYSQL_URL`); when a variable is unset the test prints
+//! `SKIPPED: …` and passes.
+use std::path::PathBuf;
+use std::process::Output;
+
+use crate::db::{MyGuard, env_url, my_conn, my_url_db, pg_client, unique};
+use crate::util::{run, stderr, stdout};
+
+/// A password that must never reach a message.
+const PASSWORD: &str = "tlsS3cretPW";
+
+/// The right and the wrong CA file, or `None` (SKIPPED) without `ANONKOS_TEST_TLS_CA`.
+fn cas() -> Option<(String, String)> {
+    let ca = env_url("ANONKOS_TEST_TLS_CA")?;
+    let wrong = PathBuf::from(&ca).with_file_name("wrong-ca.pem");
+    assert!(
+        wrong.is_file(),
+        "{} is missing: run .ci/tls-setup.sh",
+        wrong.display()
+    );
+    Some((ca, wrong.display().to_string()))
+}
+
+/// `url` with `params` added to its query.
+fn with(url: &str, params: &str) -> String {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}{params}")
+}
+
+/// `url` connecting to `localhost` instead of 127.0.0.1.
+fn via_localhost(url: &str) -> String {
+    assert!(
+        url.contains("@127.0.0.1"),
+        "the TLS tests need a server URL with host 127.0.0.1: {url}"
+    );
+    url.replacen("@127.0.0.1", "@localhost", 1)
+}
+
+/// `anonkos scan --format json --include <glob> <url>`: the exit status, the notes of every
+/// table and stderr.
+fn scan(url: &str, include: &str) -> (Output, Vec<String>, String) {
+    let o = run(&["scan", "--format", "json", "--include", include, url]);
+    let err = stderr(&o);
+    assert!(!err.contains("panicked"), "panic: {err}");
+    assert!(
+        !err.contains(PASSWORD) && !stdout(&o).contains(PASSWORD),
+        "{err}"
+    );
+    let mut notes = Vec::new();
+    if o.status.success() {
+        let json: serde_json::Value = serde_json::from_str(&stdout(&o))
+            .unwrap_or_else(|e| panic!("no JSON report ({e}): {}\n{err}", stdout(&o)));
+        let datasets = json["datasets"].as_array().cloned().unwrap_or_default();
+        assert!(!datasets.is_empty(), "no table scanned: {json}");
+        for d in datasets {
+            assert_eq!(d["status"], "ok", "{d}");
+            notes.push(d["notes"].to_string());
+        }
+    }
+    (o, notes, err)
+}
+
+/// Scan `url`; it must succeed and every table's notes must contain each of `want`.
+fn scan_ok(url: &str, include: &str, want: &[&str]) {
+    let (o, notes, err) = scan(url, include);
+    assert_eq!(o.status.code(), Some(0), "{url}: {err}");
+    for n in &notes {
+        for w in want {
+            assert!(n.contains(w), "{url}: {w:?} not in {n}");
+        }
+    }
+}
+
+/// Scan `url`; it must fail and stderr must contain each of `want`.
+fn scan_fails(url: &str, include: &str, want: &[&str]) {
+    let (o, _, err) = scan(url, include);
+    assert_ne!(o.status.code(), Some(0), "{url} connected: {err}");
+    for w in want {
+        assert!(err.contains(w), "{url}: {w:?} not in {err}");
+    }
+}
+
+/// A schema with one small table; dropped when the guard is.
+struct PgSchema {
+    url: String,
+    schema: String,
+}
+
+impl PgSchema {
+    fn new(url: &str) -> Self {
+        let schema = unique("anonkos_tls");
+        let mut c = pg_client(url);
+        c.batch_execute(&format!(
+            "CREATE SCHEMA {schema}; CREATE TABLE {schema}.contacts (email text); \
+             INSERT INTO {schema}.contacts VALUES ('a@example.org'), ('b@example.org')"
+        ))
+        .unwrap();
+        PgSchema {
+            url: url.to_string(),
+            schema,
+        }
+    }
+
+    fn include(&self) -> String {
+        format!("{}.*", self.schema)
+    }
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        let mut c = pg_client(&self.url);
+        let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema));
+    }
+}
+
+fn pg() -> Option<(String, PgSchema, String, String)> {
+    let url = env_url("ANONKOS_TEST_PG_URL")?;
+    let (ca, wrong) = cas()?;
+    let schema = PgSchema::new(&url);
+    Some((url, schema, ca, wrong))
+}
+
+/// A database with one small table, and the URL that names it.
+fn my() -> Option<(String, MyGuard, String, String)> {
+    use mysql::prelude::Queryable;
+    let url = env_url("ANONKOS_TEST_MYSQL_URL")?;
+    let (ca, wrong) = cas()?;
+    let db = unique("anonkos_tls");
+    let guard = MyGuard {
+        url: url.clone(),
+        database: db.clone(),
+        user: None,
+    };
+    let mut c = my_conn(&url).unwrap();
+    for sql in [
+        format!("CREATE DATABASE `{db}`"),
+        format!("CREATE TABLE `{db}`.contacts (email text)"),
+        format!("INSERT INTO `{db}`.contacts VALUES ('a@example.org'), ('b@example.org')"),
+    ] {
+        c.query_drop(sql).unwrap();
+    }
+    Some((my_url_db(&url, &db), guard, ca, wrong))
+}
+
+/// A URL with a password that the server never sees (the handshake fails first).
+fn with_password(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap();
+    let host = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
+    format!("{scheme}://nobody:{PASSWORD}@{host}")
+}
+
+// ---------------------------------------------------------------------------------------------
+// PostgreSQL
+
+#[test]
+fn tls_postgres_require_encrypts_and_the_report_says_so() {
+    let Some((url, s, _, _)) = pg() else { return };
+    let want = ["over TLS (TLSv1.", "sslmode=require", "server not verified"];
+    scan_ok(&with(&url, "sslmode=require"), &s.include(), &want);
+    // The default is libpq's prefer: encrypted when the server offers TLS.
+    scan_ok(&url, &s.include(), &["over TLS (TLSv1.", "sslmode=prefer"]);
+}
+
+#[test]
+fn tls_postgres_verify_full_and_verify_ca_with_the_right_ca() {
+    let Some((url, s, ca, _)) = pg() else { return };
+    let full = with(&url, &format!("sslmode=verify-full&sslrootcert={ca}"));
+    scan_ok(
+        &full,
+        &s.include(),
+        &["over TLS (TLSv1.", "valid for the host"],
+    );
+    let chain = with(&url, &format!("sslmode=verify-ca&sslrootcert={ca}"));
+    scan_ok(&chain, &s.include(), &["host not checked"]);
+    // verify-ca does not check the name: localhost (not in the certificate) is accepted.
+    let chain_local = with(
+        &via_localhost(&url),
+        &format!("sslmode=verify-ca&sslrootcert={ca}"),
+    );
+    scan_ok(&chain_local, &s.include(), &["over TLS (TLSv1."]);
+}
+
+#[test]
+fn tls_postgres_wrong_ca_is_refused() {
+    let Some((url, s, _, wrong)) = pg() else {
+        return;
+    };
+    let msg = ["127.0.0.1", "is not signed by the CA in", "wrong-ca.pem"];
+    for mode in ["verify-full", "verify-ca", "require"] {
+        let u = with(&url, &format!("sslmode={mode}&sslrootcert={wrong}"));
+        scan_fails(&u, &s.include(), &msg);
+    }
+    // The password of the URL is in no message (checked in scan()).
+    let u = with(
+        &with_password(&url),
+        &format!("sslmode=verify-full&sslrootcert={wrong}"),
+    );
+    scan_fails(&u, &s.include(), &msg);
+}
+
+#[test]
+fn tls_postgres_verify_full_checks_the_host_name() {
+    let Some((url, s, ca, _)) = pg() else { return };
+    let u = with(
+        &via_localhost(&url),
+        &format!("sslmode=verify-full&sslrootcert={ca}"),
+    );
+    scan_fails(&u, &s.include(), &["not valid for the host name localhost"]);
+}
+
+#[test]
+fn tls_postgres_disable_still_works() {
+    let Some((url, s, _, _)) = pg() else { return };
+    let want = ["without TLS (sslmode=disable)"];
+    scan_ok(&with(&url, "sslmode=disable"), &s.include(), &want);
+    let e = ["is not a TLS mode"];
+    scan_fails(&with(&url, "sslmode=verify_fulll"), &s.include(), &e);
+}
+
+// ---------------------------------------------------------------------------------------------
+// MariaDB
+
+#[test]
+fn tls_mysql_required_encrypts_and_the_report_says_so() {
+    let Some((url, g, _, _)) = my() else { return };
+    let include = format!("{}.*", g.database);
+    let want = [
+        "over TLS (TLSv1.",
+        "ssl-mode=REQUIRED",
+        "server not verified",
+    ];
+    scan_ok(&with(&url, "ssl-mode=REQUIRED"), &include, &want);
+    scan_ok(&url, &include, &["over TLS (TLSv1.", "ssl-mode=PREFERRED"]);
+}
+
+#[test]
+fn tls_mysql_verify_identity_and_verify_ca_with_the_right_ca() {
+    let Some((url, g, ca, _)) = my() else { return };
+    let include = format!("{}.*", g.database);
+    let full = with(&url, &format!("ssl-mode=VERIFY_IDENTITY&ssl-ca={ca}"));
+    scan_ok(&full, &include, &["over TLS (TLSv1.", "valid for the host"]);
+    let chain = with(&url, &format!("ssl-mode=VERIFY_CA&ssl-ca={ca}"));
+    scan_ok(&chain, &include, &["host not checked"]);
+}
+
+#[test]
+fn tls_mysql_wrong_ca_is_refused() {
+    let Some((url, g, _, wrong)) = my() else {
+        return;
+    };
+    let include = format!("{}.*", g.database);
+    let msg = ["127.0.0.1", "is not signed by the CA in", "wrong-ca.pem"];
+    for mode in ["VERIFY_IDENTITY", "VERIFY_CA", "REQUIRED"] {
+        let u = with(&url, &format!("ssl-mode={mode}&ssl-ca={wrong}"));
+        scan_fails(&u, &include, &msg);
+    }
+    let u = with(
+        &with_password(&url),
+        &format!("ssl-mode=VERIFY_IDENTITY&ssl-ca={wrong}"),
+    );
+    scan_fails(&u, &include, &msg);
+}
+
+#[test]
+fn tls_mysql_verify_identity_checks_the_host_name() {
+    let Some((url, g, ca, _)) = my() else { return };
+    let include = format!("{}.*", g.database);
+    let u = with(
+        &via_localhost(&url),
+        &format!("ssl-mode=VERIFY_IDENTITY&ssl-ca={ca}"),
+    );
+    scan_fails(&u, &include, &["not valid for the host name localhost"]);
+}
+
+#[test]
+fn tls_mysql_disabled_still_works() {
+    let Some((url, g, _, _)) = my() else { return };
+    let include = format!("{}.*", g.database);
+    let want = ["without TLS (ssl-mode=DISABLED)"];
+    scan_ok(&with(&url, "ssl-mode=DISABLED"), &include, &want);
+    scan_fails(
+        &with(&url, "ssl-mode=REQUIRE_SSL"),
+        &include,
+        &["is not a TLS mode"],
+    );
+}
