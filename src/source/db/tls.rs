@@ -454,7 +454,7 @@ impl PgTls {
     }
 
     /// The `postgres` crate's mode for `mode`: the verifying modes are `require` to the
-    /// driver, and [`Verifier`] does the checking.
+    /// driver, and the certificate verifier of [`client_config`] does the checking.
     pub fn driver_mode(mode: SslMode) -> postgres::config::SslMode {
         match mode {
             SslMode::Disable => postgres::config::SslMode::Disable,
@@ -543,7 +543,7 @@ impl TlsStream for PgTlsStream {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::disallowed_methods)] // tests write fixtures
 mod tests {
     use super::*;
 
