@@ -140,8 +140,8 @@ fn my() -> Option<(String, MyGuard, String, String)> {
     let mut c = my_conn(&url).unwrap();
     for sql in [
         format!("CREATE DATABASE `{db}`"),
-        format!("CREATE TABLE `{db}`.contacts (email text)"),
-        format!("INSERT INTO `{db}`.contacts VALUES ('a@example.org'), ('b@example.org')"),
+        format!("CREATE TABLE `{db}`.contacts (id int PRIMARY KEY, email text)"),
+        format!("INSERT INTO `{db}`.contacts VALUES (1, 'a@example.org'), (2, 'b@example.org')"),
     ] {
         c.query_drop(sql).unwrap();
     }
@@ -289,4 +289,83 @@ fn tls_mysql_disabled_still_works() {
         &include,
         &["is not a TLS mode"],
     );
+}
+
+#[test]
+fn tls_postgres_cancel_requests_use_the_same_tls() {
+    use anonkos::source::db::tls::{PgTls, split_postgres};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let Some((url, _s, ca, _)) = pg() else { return };
+    let (rest, opts) = split_postgres(&with(
+        &url,
+        &format!("sslmode=verify-full&sslrootcert={ca}"),
+    ))
+    .unwrap();
+    let mut config: postgres::Config = rest.parse().unwrap();
+    config.ssl_mode(PgTls::driver_mode(opts.mode));
+    let tls = PgTls::new(&opts).unwrap();
+    let mut client = config.connect(tls.clone()).unwrap();
+    let ssl: bool = client
+        .query_one(
+            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(ssl, "the session is not encrypted");
+    let token = client.cancel_token();
+    // Under a TLS-only mode a cancel request without TLS cannot even be sent.
+    assert!(token.cancel_query(postgres::NoTls).is_err());
+    // The connector anonkos uses for Ctrl-C cancels the running query (repeated until the
+    // query has started).
+    let done = std::sync::Arc::new(AtomicBool::new(false));
+    let seen = done.clone();
+    let canceller = std::thread::spawn(move || {
+        let mut sent = 0;
+        while !seen.load(Ordering::Relaxed) {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            token.cancel_query(tls.clone()).unwrap();
+            sent += 1;
+        }
+        sent
+    });
+    let started = std::time::Instant::now();
+    let e = client.batch_execute("SELECT pg_sleep(30)").unwrap_err();
+    done.store(true, Ordering::Relaxed);
+    assert!(canceller.join().unwrap() > 0);
+    assert_eq!(
+        e.code(),
+        Some(&postgres::error::SqlState::QUERY_CANCELED),
+        "{e}"
+    );
+    assert!(started.elapsed().as_secs() < 10);
+}
+
+#[test]
+fn tls_mysql_run_report_says_how_each_table_was_read() {
+    let Some((url, _g, ca, _)) = my() else { return };
+    let d = crate::util::TestDir::new();
+    let out = d.path().join("out");
+    let key = d.path().join("share.key").display().to_string();
+    let o = run(&["keygen", "--out", &key]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let u = with(&url, &format!("ssl-mode=VERIFY_IDENTITY&ssl-ca={ca}"));
+    let o = crate::util::anonkos()
+        .current_dir(crate::util::root())
+        .args(["run", "pipelines/pseudonymised-share.toml", "--input", &u])
+        .args(["--key-file", &key, "--out-dir", &out.display().to_string()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let report = std::fs::read_to_string(out.join("anonkos-run.json")).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&report).unwrap();
+    let outputs = json["outputs"].as_array().cloned().unwrap_or_default();
+    assert!(!outputs.is_empty(), "{json}");
+    for o in outputs {
+        let notes = o["notes"].to_string();
+        assert!(
+            notes.contains("over TLS (TLSv1.") && notes.contains("valid for the host"),
+            "{o}"
+        );
+    }
 }
