@@ -107,7 +107,7 @@ if command -v mariadbd >/dev/null 2>&1 && id mysql >/dev/null 2>&1; then
       mariadb-admin -u root shutdown
     fi
     for _ in $(seq 1 30); do
-      pgrep -x mariadbd >/dev/null || break
+      { pgrep -x mariadbd || pidof mariadbd; } >/dev/null 2>&1 || break
       sleep 1
     done
     start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd

@@ -226,7 +226,9 @@ impl TlsOptions {
                  connect by a name the certificate lists)",
                 self.shown
             )
-        } else if msg.contains("does not support TLS") || msg.contains("TLS not supported") {
+        } else if msg.contains("does not support TLS")
+            || msg.contains("does not have this capability")
+        {
             format!("{host} does not offer TLS but {} asks for it", self.shown)
         } else if msg.contains("Expired") || msg.contains("NotValidYet") {
             format!("the certificate of {host} is outside its validity period")
