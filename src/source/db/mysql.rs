@@ -107,6 +107,8 @@ fn describe(e: &mysql::Error) -> String {
             format!("{} (error {}, SQLSTATE {})", m.message, m.code, m.state)
         }
         mysql::Error::IoError(io) => format!("I/O error: {io}"),
+        // A failed TLS handshake arrives as an I/O error inside the packet codec.
+        mysql::Error::CodecError(c) => c.to_string(),
         mysql::Error::DriverError(d) => d.to_string(),
         mysql::Error::UrlError(u) => u.to_string(),
         other => other.to_string(),

@@ -192,7 +192,13 @@ impl TlsOptions {
                 SslMode::Disable => {
                     format!("{head} over a connection without TLS ({})", self.shown)
                 }
-                _ => format!(
+                // Over TCP these modes fail without TLS: this was a local socket, which the
+                // drivers never encrypt and which never crosses the network.
+                SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => format!(
+                    "{head} over a local socket without TLS ({} applies to network connections)",
+                    self.shown
+                ),
+                SslMode::Prefer => format!(
                     "{head} over a connection without TLS ({}: the server offers no TLS)",
                     self.shown
                 ),
@@ -677,6 +683,19 @@ mod tests {
         assert!(t.note(None).ends_with("without TLS (sslmode=disable)"));
         let e = t.explain("invalid peer certificate: UnknownIssuer", "db.example");
         assert!(e.contains("not signed by the CA"), "{e}");
+        let (_, t) = pg("postgres://h/d?sslmode=verify-full&sslrootcert=c").unwrap();
+        let e = t.explain("certificate not valid for name \"h\"", "h");
+        assert!(
+            e.contains("not valid for the host name h (sslmode=verify-full"),
+            "{e}"
+        );
+        let e = t.explain("server does not support TLS", "h");
+        assert!(
+            e.contains("h does not offer TLS but sslmode=verify-full asks"),
+            "{e}"
+        );
+        assert_eq!(t.explain("connection refused", "h"), "connection refused");
+        assert!(t.note(None).contains("local socket"));
     }
 
     #[test]
