@@ -369,3 +369,72 @@ fn tls_mysql_run_report_says_how_each_table_was_read() {
         );
     }
 }
+
+/// A fake PostgreSQL server on a free port: its first connection accepts TLS and then answers
+/// the handshake with bytes that are not TLS; with `plain_too`, its second connection reads a
+/// plain StartupMessage (protocol 3.0) and answers with an error naming what it saw.
+fn fake_tls_breaking_server(plain_too: bool) -> (u16, std::thread::JoinHandle<()>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        let mut request = [0u8; 8];
+        s.read_exact(&mut request).unwrap();
+        assert_eq!(request[4..], 80877103u32.to_be_bytes(), "not an SSLRequest");
+        s.write_all(b"S").unwrap();
+        let mut hello = [0u8; 4096];
+        let _ = s.read(&mut hello);
+        let _ = s.write_all(b"this is not a TLS record, only bytes");
+        drop(s);
+        if !plain_too {
+            return;
+        }
+        let (mut s, _) = listener.accept().unwrap();
+        let mut len = [0u8; 4];
+        s.read_exact(&mut len).unwrap();
+        let mut rest = vec![0u8; (u32::from_be_bytes(len) as usize).saturating_sub(4)];
+        s.read_exact(&mut rest).unwrap();
+        assert_eq!(
+            rest[..4],
+            196608u32.to_be_bytes(),
+            "not a plain StartupMessage"
+        );
+        let mut body = Vec::new();
+        for (field, value) in [
+            (b'S', "FATAL"),
+            (b'V', "FATAL"),
+            (b'C', "28000"),
+            (b'M', "fake server saw a plain startup"),
+        ] {
+            body.push(field);
+            body.extend_from_slice(value.as_bytes());
+            body.push(0);
+        }
+        body.push(0);
+        let mut msg = vec![b'E'];
+        msg.extend_from_slice(&(body.len() as u32 + 4).to_be_bytes());
+        msg.extend_from_slice(&body);
+        s.write_all(&msg).unwrap();
+    });
+    (port, server)
+}
+
+#[test]
+fn tls_postgres_prefer_falls_back_to_plain_only_when_allowed() {
+    // prefer (the default): a failed handshake is retried without TLS, as libpq does.
+    let (port, server) = fake_tls_breaking_server(true);
+    let o = run(&["scan", &format!("postgres://nobody@127.0.0.1:{port}/db")]);
+    let err = stderr(&o);
+    // Before the join: without a retry the server would wait for it for ever.
+    assert!(err.contains("fake server saw a plain startup"), "{err}");
+    server.join().unwrap();
+    // require never falls back: the handshake error is the answer.
+    let (port, server) = fake_tls_breaking_server(false);
+    let url = format!("postgres://nobody@127.0.0.1:{port}/db?sslmode=require");
+    let o = run(&["scan", &url]);
+    server.join().unwrap();
+    let err = stderr(&o);
+    assert_ne!(o.status.code(), Some(0), "{err}");
+    assert!(err.contains("error performing TLS handshake"), "{err}");
+}

@@ -175,13 +175,21 @@ fn config(url: &str, loc: &Location, secret: &mut Secret) -> Result<Config> {
 
 /// Connect, make the session read-only and bound its statements by `timeout`.
 fn connect(target: &Target, loc: &Location, secret: &Secret, timeout: Duration) -> Result<Client> {
-    let mut client = target
-        .config
-        .connect(target.connector.clone())
-        .map_err(|e| {
-            let msg = format!("cannot connect to the server: {}", describe(&e));
-            db_error(loc, secret, target.tls.explain(&msg, &target.host()))
-        })?;
+    let mut result = target.config.connect(target.connector.clone());
+    // libpq's prefer: a TLS handshake that fails (a server that speaks only TLS 1.0/1.1, a
+    // certificate rustls cannot read) is retried without TLS. prefer verifies nothing, so
+    // this gives up no protection an active attacker could not strip anyway.
+    if target.tls.mode == SslMode::Prefer
+        && matches!(&result, Err(e) if describe(e).contains("error performing TLS handshake"))
+    {
+        let mut plain = target.config.clone();
+        plain.ssl_mode(postgres::config::SslMode::Disable);
+        result = plain.connect(target.connector.clone());
+    }
+    let mut client = result.map_err(|e| {
+        let msg = format!("cannot connect to the server: {}", describe(&e));
+        db_error(loc, secret, target.tls.explain(&msg, &target.host()))
+    })?;
     client
         .batch_execute(&format!(
             "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY; \
