@@ -11,7 +11,13 @@
 #   wrong-ca.pem, wrong-ca.key  a second CA that signed nothing the servers use (wrong-CA test)
 #   postgres.key                copy of server.key owned by postgres, mode 0600
 #   mysql.key                   copy of server.key owned by mysql, mode 0600
+#
+# `tls-setup.sh files` only (re)makes the files: .ci/run calls it before it starts the servers,
+# because a PostgreSQL configured for TLS refuses to start when its key file is gone (say, a
+# cleaned /var/tmp); the full run afterwards configures the running servers.
 set -euo pipefail
+only_files=0
+[ "${1:-}" = files ] && only_files=1
 
 DIR=/var/tmp/anonkos-tls
 mkdir -p "$DIR"
@@ -51,6 +57,13 @@ install_key() { # user file
   fi
   return 1
 }
+
+if [ "$only_files" = 1 ]; then
+  if id postgres >/dev/null 2>&1; then install_key postgres "$DIR/postgres.key" || true; fi
+  if id mysql >/dev/null 2>&1; then install_key mysql "$DIR/mysql.key" || true; fi
+  echo "tls-setup: files ready in $DIR"
+  exit 0
+fi
 
 # --- PostgreSQL ---------------------------------------------------------------------------
 if id postgres >/dev/null 2>&1 && pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
