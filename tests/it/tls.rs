@@ -45,7 +45,16 @@ fn via_localhost(url: &str) -> String {
 /// `anonkos scan --format json --include <glob> <url>`: the exit status, the notes of every
 /// table and stderr.
 fn scan(url: &str, include: &str) -> (Output, Vec<String>, String) {
-    let o = run(&["scan", "--format", "json", "--include", include, url]);
+    scan_env(url, include, &[])
+}
+
+/// As [`scan`], with environment variables.
+fn scan_env(url: &str, include: &str, env: &[(&str, &str)]) -> (Output, Vec<String>, String) {
+    let o = crate::util::anonkos()
+        .envs(env.iter().copied())
+        .args(["scan", "--format", "json", "--include", include, url])
+        .output()
+        .unwrap();
     let err = stderr(&o);
     assert!(!err.contains("panicked"), "panic: {err}");
     assert!(
@@ -219,6 +228,10 @@ fn tls_postgres_disable_still_works() {
     let Some((url, s, _, _)) = pg() else { return };
     let want = ["without TLS (sslmode=disable)"];
     scan_ok(&with(&url, "sslmode=disable"), &s.include(), &want);
+    // libpq's environment variable, when the URL names no mode.
+    let (o, notes, err) = scan_env(&url, &s.include(), &[("PGSSLMODE", "disable")]);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(notes.iter().all(|n| n.contains(want[0])), "{notes:?}");
     let e = ["is not a TLS mode"];
     scan_fails(&with(&url, "sslmode=verify_fulll"), &s.include(), &e);
 }

@@ -4,7 +4,8 @@
 //!   parameters included). The password comes from the URL, else `PGPASSWORD`, else the
 //!   password file ([`super::pgpass`]).
 //! * **TLS.** `sslmode=disable|prefer|require|verify-ca|verify-full` and `sslrootcert=PATH`
-//!   as libpq reads them (see [`super::tls`]); default `prefer`. The rustls connector
+//!   as libpq reads them (see [`super::tls`]), else `PGSSLMODE`/`PGSSLROOTCERT`; default
+//!   `prefer`. The rustls connector
 //!   ([`PgTls`]) serves the data connections and their cancel requests alike. Whether a
 //!   session is encrypted is asked of the server (`pg_stat_ssl`), for the report.
 //! * **Timeouts.** Every session sets `statement_timeout`: [`ReadOptions::read_timeout`] for a
@@ -43,7 +44,7 @@ use postgres::config::Host;
 use postgres::error::SqlState;
 use postgres::{Client, Config};
 
-use super::tls::{PgTls, SslMode, TlsOptions, split_postgres};
+use super::tls::{PgTls, SslMode, TlsOptions, split_postgres_env};
 use super::{
     CONNECT_TIMEOUT, CancelOnInterrupt, KeyedSource, PartCell, Secret, db_error, key_bounds,
     millis, pgpass, redact_url, sample_fraction, selected_part, timeout_hint,
@@ -121,8 +122,9 @@ impl Target {
 /// password file when the URL has none, and its TLS settings; `secret` learns every password
 /// used.
 fn target(url: &str, loc: &Location, secret: &mut Secret) -> Result<Target> {
-    let (rest, tls) =
-        split_postgres(url).map_err(|e| db_error(loc, secret, format!("invalid URL: {e}")))?;
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let (rest, tls) = split_postgres_env(url, &env)
+        .map_err(|e| db_error(loc, secret, format!("invalid URL: {e}")))?;
     let mut config = config(&rest, loc, secret)?;
     config.ssl_mode(PgTls::driver_mode(tls.mode));
     let connector = PgTls::new(&tls).map_err(|e| db_error(loc, secret, e))?;

@@ -255,16 +255,39 @@ fn is_one_of(raw_key: &str, names: &[&str]) -> bool {
 /// first `?` after the first `@` (or after the scheme): the grammar of `tokio-postgres`, which
 /// ends the user-info at the first `@` and lets a password hold `?`.
 pub fn split_postgres(url: &str) -> Result<(String, TlsOptions), String> {
+    split_postgres_env(url, &|_| None)
+}
+
+/// As [`split_postgres`], with libpq's environment variables (`env("PGSSLMODE")`,
+/// `env("PGSSLROOTCERT")`) for the options the URL leaves out.
+pub fn split_postgres_env(
+    url: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(String, TlsOptions), String> {
+    let (rest, mode, ca) = postgres_params(url);
+    let from_env = mode.is_none().then(|| env("PGSSLMODE")).flatten();
+    let mode = mode.or_else(|| from_env.clone());
+    // A CA file from the environment does not make sslmode=disable in the URL an error.
+    let off = mode.as_deref().and_then(SslMode::parse) == Some(SslMode::Disable);
+    let ca = ca.or_else(|| (!off).then(|| env("PGSSLROOTCERT")).flatten());
+    let tls = TlsOptions::from_values(mode.as_deref(), ca.as_deref(), Dialect::Postgres).map_err(
+        |e| match from_env {
+            Some(_) => format!("{e} (sslmode from PGSSLMODE)"),
+            None => e,
+        },
+    )?;
+    Ok((rest, tls))
+}
+
+/// The URL without `sslmode`/`sslrootcert` (and their aliases), and their decoded values.
+fn postgres_params(url: &str) -> (String, Option<String>, Option<String>) {
     let body_at = url.find("://").map(|i| i + 3).unwrap_or(0);
     let after_creds = url[body_at..]
         .find('@')
         .map(|i| body_at + i + 1)
         .unwrap_or(body_at);
     let Some(q) = url[after_creds..].find('?').map(|i| after_creds + i) else {
-        return Ok((
-            url.to_string(),
-            TlsOptions::from_values(None, None, Dialect::Postgres)?,
-        ));
+        return (url.to_string(), None, None);
     };
     let (mut mode, mut ca) = (None, None);
     let mut kept = Vec::new();
@@ -283,8 +306,7 @@ pub fn split_postgres(url: &str) -> Result<(String, TlsOptions), String> {
         rest.push('?');
         rest.push_str(&kept.join("&"));
     }
-    let tls = TlsOptions::from_values(mode.as_deref(), ca.as_deref(), Dialect::Postgres)?;
-    Ok((rest, tls))
+    (rest, mode, ca)
 }
 
 /// A MariaDB/MySQL URL (read with the `url` crate, as the `mysql` crate does) without its TLS
@@ -591,6 +613,31 @@ mod tests {
             (rest.as_str(), t.mode),
             ("postgres://h/db", SslMode::Require)
         );
+    }
+
+    #[test]
+    fn postgres_environment_fills_what_the_url_leaves_out() {
+        let env = |k: &str| match k {
+            "PGSSLMODE" => Some("verify-ca".to_string()),
+            "PGSSLROOTCERT" => Some("/env/ca.pem".to_string()),
+            _ => None,
+        };
+        let (_, t) = split_postgres_env("postgres://h/d", &env).unwrap();
+        assert_eq!(t.mode, SslMode::VerifyCa);
+        assert_eq!(t.root_cert, Some(PathBuf::from("/env/ca.pem")));
+        // The URL wins.
+        let (_, t) = split_postgres_env("postgres://h/d?sslmode=disable", &|k: &str| {
+            (k == "PGSSLMODE").then(|| "verify-full".to_string())
+        })
+        .unwrap();
+        assert_eq!(t.mode, SslMode::Disable);
+        let (_, t) = split_postgres_env("postgres://h/d?sslmode=disable", &env).unwrap();
+        assert_eq!((t.mode, t.root_cert), (SslMode::Disable, None));
+        let e = split_postgres_env("postgres://h/d", &|k: &str| {
+            (k == "PGSSLMODE").then(|| "sometimes".to_string())
+        })
+        .unwrap_err();
+        assert!(e.contains("from PGSSLMODE"), "{e}");
     }
 
     #[test]
