@@ -736,6 +736,12 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
                 Some(r) => (Some(r.result), Some(r.risk), Some(r.utility)),
                 None => (None, None, None),
             };
+            // How a live table crossed the network (TLS or not, what was verified) belongs in
+            // the record of the run (Law 03/L-172 Art. 7(2), 14).
+            let mut stats = stats;
+            if matches!(info.format, Format::Postgres | Format::Mysql) {
+                stats.notes.splice(0..0, info.notes.iter().cloned());
+            }
             report.outputs.push(report::OutputResult {
                 input: info.source.clone(),
                 table: info.table.clone(),

@@ -21,5 +21,6 @@ mod restore;
 mod run;
 mod samples;
 mod shard;
+mod tls;
 mod transform;
 mod util;

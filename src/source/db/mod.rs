@@ -22,6 +22,7 @@ use crate::error::{Error, Location, Result};
 pub mod mysql;
 pub mod pgpass;
 pub mod postgres;
+pub mod tls;
 mod url_secret;
 
 pub use url_secret::{redact_url, refuse_key_values};

@@ -1,4 +1,10 @@
-//! Live MariaDB / MySQL through the pure-Rust `mysql` crate (`minimal-rust`: no TLS, no C).
+//! Live MariaDB / MySQL through the pure-Rust `mysql` crate (`minimal-rust`, TLS by rustls).
+//!
+//! * **TLS.** `ssl-mode=DISABLED|PREFERRED|REQUIRED|VERIFY_CA|VERIFY_IDENTITY` and
+//!   `ssl-ca=PATH` in the URL (see [`super::tls`]); default `PREFERRED`. Under `PREFERRED` a
+//!   server without TLS gets a plain connection. A TLS connection to a loopback address stays
+//!   on TCP (the driver would otherwise move it to the Unix socket, unencrypted), and the
+//!   `KILL QUERY` connection uses the same settings.
 //!
 //! * **Connection.** `mysql://` or `mariadb://` (rewritten to `mysql://`) URLs; the password
 //!   comes from the URL or `MYSQL_PWD`. The URL path names one database; without it every
@@ -36,8 +42,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use mysql::prelude::Queryable;
-use mysql::{Conn, Opts, OptsBuilder, Row, Value};
+use mysql::{Conn, DriverError, Opts, OptsBuilder, Row, SslOpts, Value};
 
+use super::tls::{self, Check, SslMode, TlsOptions};
 use super::{
     CONNECT_TIMEOUT, CancelOnInterrupt, KeyedSource, PartCell, Secret, db_error, hex, key_bounds,
     millis, redact_url, sample_fraction, selected_part, timeout_hint,
@@ -100,6 +107,8 @@ fn describe(e: &mysql::Error) -> String {
             format!("{} (error {}, SQLSTATE {})", m.message, m.code, m.state)
         }
         mysql::Error::IoError(io) => format!("I/O error: {io}"),
+        // A failed TLS handshake arrives as an I/O error inside the packet codec.
+        mysql::Error::CodecError(c) => c.to_string(),
         mysql::Error::DriverError(d) => d.to_string(),
         mysql::Error::UrlError(u) => u.to_string(),
         other => other.to_string(),
@@ -114,11 +123,13 @@ fn driver_url(url: &str) -> String {
     }
 }
 
-/// Connection options: the URL's, with `MYSQL_PWD` as the password when the URL has none and
-/// a connect timeout.
-fn options(url: &str, loc: &Location, secret: &mut Secret) -> Result<Opts> {
-    let opts = Opts::from_url(&driver_url(url))
+/// Connection options: the URL's, with `MYSQL_PWD` as the password when the URL has none, a
+/// connect timeout and the TLS settings of its `ssl-mode`/`ssl-ca` (returned as well).
+fn options(url: &str, loc: &Location, secret: &mut Secret) -> Result<(Opts, TlsOptions)> {
+    let (url, tls) = tls::split_mysql(&driver_url(url))
         .map_err(|e| db_error(loc, secret, format!("invalid URL: {e}")))?;
+    let opts =
+        Opts::from_url(&url).map_err(|e| db_error(loc, secret, format!("invalid URL: {e}")))?;
     let mut b = OptsBuilder::from_opts(opts.clone());
     match opts.get_pass() {
         Some(p) => secret.add(p),
@@ -132,17 +143,74 @@ fn options(url: &str, loc: &Location, secret: &mut Secret) -> Result<Opts> {
     if opts.get_tcp_connect_timeout().is_none() {
         b = b.tcp_connect_timeout(Some(CONNECT_TIMEOUT));
     }
-    Ok(Opts::from(b))
+    let b = with_tls(b, &opts, &tls).map_err(|e| db_error(loc, secret, e))?;
+    Ok((Opts::from(b), tls))
+}
+
+/// The driver's TLS settings for `tls`. Client certificates given with the driver's own
+/// `cert_chain_path`/`priv_key_path` parameters are kept.
+fn with_tls(
+    b: OptsBuilder,
+    opts: &Opts,
+    tls: &TlsOptions,
+) -> std::result::Result<OptsBuilder, String> {
+    if tls.mode == SslMode::Disable {
+        return Ok(b.ssl_opts(None::<SslOpts>));
+    }
+    // Read the CA file now: the driver's own message for a bad one names neither file nor cause.
+    if let Some(p) = &tls.root_cert {
+        tls::load_roots(p)?;
+    }
+    let check = tls.check();
+    let ssl = opts
+        .get_ssl_opts()
+        .cloned()
+        .unwrap_or_default()
+        .with_root_cert_path(tls.root_cert.clone())
+        .with_danger_skip_domain_validation(check == Check::Chain)
+        .with_danger_accept_invalid_certs(check == Check::Nothing);
+    // The driver moves a loopback TCP connection to the server's Unix socket, which it never
+    // encrypts: the report would claim TLS that is not there.
+    Ok(b.ssl_opts(Some(ssl)).prefer_socket(false))
+}
+
+/// A new connection; under `PREFERRED`, a server that offers no TLS gets a plain one (as the
+/// `mariadb` client does).
+fn new_conn(opts: &Opts, tls: &TlsOptions) -> std::result::Result<Conn, mysql::Error> {
+    match Conn::new(opts.clone()) {
+        Err(mysql::Error::DriverError(DriverError::TlsNotSupported))
+            if tls.mode == SslMode::Prefer =>
+        {
+            Conn::new(Opts::from(
+                OptsBuilder::from_opts(opts.clone()).ssl_opts(None::<SslOpts>),
+            ))
+        }
+        other => other,
+    }
+}
+
+/// The TLS version of `conn`'s session (`None`: not encrypted), as the server reports it.
+fn tls_version(conn: &mut Conn, tls: &TlsOptions) -> Option<String> {
+    match conn.query_first::<(String, String), _>("SHOW SESSION STATUS LIKE 'Ssl_version'") {
+        Ok(row) => row.map(|(_, v)| v).filter(|v| !v.is_empty()),
+        // Only a connection that was asked to be encrypted and was opened is known to be.
+        Err(_) => {
+            (tls.mode != SslMode::Disable && tls.mode != SslMode::Prefer).then(|| "TLS".to_string())
+        }
+    }
 }
 
 /// Connect and make the session read-only.
-fn connect(opts: &Opts, loc: &Location, secret: &Secret, timeout: Duration) -> Result<Conn> {
-    let mut conn = Conn::new(opts.clone()).map_err(|e| {
-        db_error(
-            loc,
-            secret,
-            format!("cannot connect to the server: {}", describe(&e)),
-        )
+fn connect(
+    opts: &Opts,
+    tls: &TlsOptions,
+    loc: &Location,
+    secret: &Secret,
+    timeout: Duration,
+) -> Result<Conn> {
+    let mut conn = new_conn(opts, tls).map_err(|e| {
+        let msg = format!("cannot connect to the server: {}", describe(&e));
+        db_error(loc, secret, tls.explain(&msg, &opts.get_ip_or_hostname()))
     })?;
     // Each server spells the statement timeout its own way: MariaDB `max_statement_time`
     // (seconds, any statement), MySQL `max_execution_time` (milliseconds, SELECT only: all
@@ -284,8 +352,9 @@ pub fn open(url: &str, opts: &ReadOptions) -> Result<Vec<Box<dyn Source>>> {
     let shown = redact_url(url);
     let server = Location::dataset(shown.clone());
     let mut secret = Secret::from_url(url);
-    let conn_opts = options(url, &server, &mut secret)?;
-    let mut conn = connect(&conn_opts, &server, &secret, opts.quick_timeout())?;
+    let (conn_opts, tls) = options(url, &server, &mut secret)?;
+    let mut conn = connect(&conn_opts, &tls, &server, &secret, opts.quick_timeout())?;
+    let note = tls.note(tls_version(&mut conn, &tls).as_deref());
     let tables = list_tables(&mut conn, conn_opts.get_db_name()).map_err(|e| {
         db_error(
             &server,
@@ -304,7 +373,7 @@ pub fn open(url: &str, opts: &ReadOptions) -> Result<Vec<Box<dyn Source>>> {
             source: shown.clone(),
             table: Some(full_name.clone()),
             format: Format::Mysql,
-            notes: vec!["read in a read-only transaction over a connection without TLS".into()],
+            notes: vec![note.clone()],
         };
         let schema = text_schema(&t.columns);
         let part: PartCell = Arc::new(Mutex::new(None));
@@ -320,6 +389,7 @@ pub fn open(url: &str, opts: &ReadOptions) -> Result<Vec<Box<dyn Source>>> {
             timeout: opts.read_timeout(),
             part: part.clone(),
             opts: conn_opts.clone(),
+            tls: tls.clone(),
             loc: info.location(),
             secret: secret.clone(),
             batcher: RowBatcher::new(schema.clone(), opts.batch_rows),
@@ -343,6 +413,7 @@ pub fn open(url: &str, opts: &ReadOptions) -> Result<Vec<Box<dyn Source>>> {
 
 struct Job {
     opts: Opts,
+    tls: TlsOptions,
     loc: Location,
     secret: Secret,
     table: Table,
@@ -381,12 +452,12 @@ impl Job {
     }
 
     fn run(&mut self, emit: &Emit, sample: Option<usize>) -> Result<Option<RowCount>> {
-        let mut conn = connect(&self.opts, &self.loc, &self.secret, self.timeout)?;
+        let mut conn = connect(&self.opts, &self.tls, &self.loc, &self.secret, self.timeout)?;
         // Ctrl-C: stop this session's query from a second connection, as the mariadb
-        // client does.
-        let (id, opts) = (conn.connection_id(), self.opts.clone());
+        // client does (with the same TLS settings).
+        let (id, opts, tls) = (conn.connection_id(), self.opts.clone(), self.tls.clone());
         let _watch = CancelOnInterrupt::new(&self.table.name, move || {
-            if let Ok(mut killer) = Conn::new(opts.clone()) {
+            if let Ok(mut killer) = new_conn(&opts, &tls) {
                 let _ = killer.query_drop(format!("KILL QUERY {id}"));
             }
         });
@@ -623,7 +694,7 @@ mod tests {
         assert_eq!(driver_url("mysql://u@h"), "mysql://u@h");
         let loc = Location::dataset("x");
         let mut secret = Secret::default();
-        let o = options(
+        let (o, _) = options(
             "mariadb://app:s3cretPW@db.example:3307/clinic",
             &loc,
             &mut secret,
@@ -635,8 +706,28 @@ mod tests {
         assert_eq!(o.get_tcp_port(), 3307);
         assert_eq!(o.get_tcp_connect_timeout(), Some(CONNECT_TIMEOUT));
         assert_eq!(secret.scrub("x s3cretPW y"), "x *** y");
-        let o = options("mysql://root@h:3306", &loc, &mut Secret::default()).unwrap();
+        let (o, tls) = options("mysql://root@h:3306", &loc, &mut Secret::default()).unwrap();
         assert_eq!(o.get_db_name(), None);
+        // PREFERRED by default; TLS stays on TCP.
+        assert_eq!(tls.mode, SslMode::Prefer);
+        assert!(o.get_ssl_opts().is_some_and(|s| s.accept_invalid_certs()));
+        assert!(!o.get_prefer_socket());
+        let (o, _) = options(
+            "mysql://h/d?ssl-mode=DISABLED",
+            &loc,
+            &mut Secret::default(),
+        )
+        .unwrap();
+        assert!(o.get_ssl_opts().is_none());
+        let e = options(
+            "mysql://h/d?ssl-mode=VERIFY_IDENTITY&ssl-ca=/nonexistent/ca.pem",
+            &loc,
+            &mut Secret::default(),
+        )
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+        assert!(e.contains("cannot read the CA file"), "{e}");
     }
 
     #[test]

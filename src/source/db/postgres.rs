@@ -2,10 +2,12 @@
 //!
 //! * **Connection.** `postgres://` / `postgresql://` URLs as libpq reads them (query
 //!   parameters included). The password comes from the URL, else `PGPASSWORD`, else the
-//!   password file ([`super::pgpass`]). Connections are plain TCP or Unix sockets without TLS
-//!   (`NoTls`): a server that insists on TLS refuses the connection with a clear message.
-//!   TLS can be added later behind `postgres-native-tls`/`postgres-rustls`; it was left out to
-//!   keep the build small.
+//!   password file ([`super::pgpass`]).
+//! * **TLS.** `sslmode=disable|prefer|require|verify-ca|verify-full` and `sslrootcert=PATH`
+//!   as libpq reads them (see [`super::tls`]), else `PGSSLMODE`/`PGSSLROOTCERT`; default
+//!   `prefer`. The rustls connector
+//!   ([`PgTls`]) serves the data connections and their cancel requests alike. Whether a
+//!   session is encrypted is asked of the server (`pg_stat_ssl`), for the report.
 //! * **Timeouts.** Every session sets `statement_timeout`: [`ReadOptions::read_timeout`] for a
 //!   table's read, [`ReadOptions::quick_timeout`] for the catalogue; a table whose read runs
 //!   longer fails alone, naming the table. At Ctrl-C the running query is cancelled on the
@@ -40,8 +42,9 @@ use std::time::Duration;
 
 use postgres::config::Host;
 use postgres::error::SqlState;
-use postgres::{Client, Config, NoTls};
+use postgres::{Client, Config};
 
+use super::tls::{PgTls, SslMode, TlsOptions, split_postgres_env};
 use super::{
     CONNECT_TIMEOUT, CancelOnInterrupt, KeyedSource, PartCell, Secret, db_error, key_bounds,
     millis, pgpass, redact_url, sample_fraction, selected_part, timeout_hint,
@@ -97,8 +100,44 @@ fn describe(e: &postgres::Error) -> String {
     }
 }
 
+/// Where to connect and how.
+#[derive(Clone)]
+struct Target {
+    config: Config,
+    tls: TlsOptions,
+    connector: PgTls,
+}
+
+impl Target {
+    /// The host of the URL, for messages.
+    fn host(&self) -> String {
+        match self.config.get_hosts().first() {
+            Some(Host::Tcp(h)) => h.clone(),
+            _ => "the server".to_string(),
+        }
+    }
+}
+
 /// The connection settings of `url` with the password filled in from `PGPASSWORD` or the
-/// password file when the URL has none; `secret` learns every password used.
+/// password file when the URL has none, and its TLS settings; `secret` learns every password
+/// used.
+fn target(url: &str, loc: &Location, secret: &mut Secret) -> Result<Target> {
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let (rest, tls) = split_postgres_env(url, &env)
+        .map_err(|e| db_error(loc, secret, format!("invalid URL: {e}")))?;
+    let mut config = config(&rest, loc, secret)?;
+    config.ssl_mode(PgTls::driver_mode(tls.mode));
+    let connector = PgTls::new(&tls).map_err(|e| db_error(loc, secret, e))?;
+    Ok(Target {
+        config,
+        tls,
+        connector,
+    })
+}
+
+/// The connection settings of `url` (without TLS parameters) with the password filled in
+/// from `PGPASSWORD` or the password file when the URL has none; `secret` learns every
+/// password used.
 fn config(url: &str, loc: &Location, secret: &mut Secret) -> Result<Config> {
     let mut config: Config = url.parse().map_err(|e: postgres::Error| {
         db_error(loc, secret, format!("invalid URL: {}", describe(&e)))
@@ -137,16 +176,21 @@ fn config(url: &str, loc: &Location, secret: &mut Secret) -> Result<Config> {
 }
 
 /// Connect, make the session read-only and bound its statements by `timeout`.
-fn connect(config: &Config, loc: &Location, secret: &Secret, timeout: Duration) -> Result<Client> {
-    let mut client = config.connect(NoTls).map_err(|e| {
-        let mut msg = format!("cannot connect to the server: {}", describe(&e));
-        if msg.contains("no TLS implementation") {
-            msg.push_str(
-                " (anonkos connects without TLS; use sslmode=prefer or sslmode=disable, or a \
-                 local connection or SSH tunnel)",
-            );
-        }
-        db_error(loc, secret, msg)
+fn connect(target: &Target, loc: &Location, secret: &Secret, timeout: Duration) -> Result<Client> {
+    let mut result = target.config.connect(target.connector.clone());
+    // libpq's prefer: a TLS handshake that fails (a server that speaks only TLS 1.0/1.1, a
+    // certificate rustls cannot read) is retried without TLS. prefer verifies nothing, so
+    // this gives up no protection an active attacker could not strip anyway.
+    if target.tls.mode == SslMode::Prefer
+        && matches!(&result, Err(e) if describe(e).contains("error performing TLS handshake"))
+    {
+        let mut plain = target.config.clone();
+        plain.ssl_mode(postgres::config::SslMode::Disable);
+        result = plain.connect(target.connector.clone());
+    }
+    let mut client = result.map_err(|e| {
+        let msg = format!("cannot connect to the server: {}", describe(&e));
+        db_error(loc, secret, target.tls.explain(&msg, &target.host()))
     })?;
     client
         .batch_execute(&format!(
@@ -167,6 +211,19 @@ fn connect(config: &Config, loc: &Location, secret: &Secret, timeout: Duration) 
     // statement timeout still bounds their queries.
     let _ = client.batch_execute("SET client_connection_check_interval = 1000");
     Ok(client)
+}
+
+/// The TLS version of `client`'s session (`None`: not encrypted), as the server reports it.
+fn tls_version(client: &mut Client, tls: &TlsOptions) -> Option<String> {
+    let sql = "SELECT CASE WHEN ssl THEN coalesce(version, 'TLS') END \
+               FROM pg_stat_ssl WHERE pid = pg_backend_pid()";
+    match client.query_opt(sql, &[]) {
+        Ok(row) => row.and_then(|r| r.try_get::<_, Option<String>>(0).ok().flatten()),
+        // Only a connection that was asked to be encrypted and was opened is known to be.
+        Err(_) => {
+            (tls.mode != SslMode::Disable && tls.mode != SslMode::Prefer).then(|| "TLS".to_string())
+        }
+    }
 }
 
 const LIST_SQL: &str = "\
@@ -250,8 +307,11 @@ pub fn open(url: &str, opts: &ReadOptions) -> Result<Vec<Box<dyn Source>>> {
     let shown = redact_url(url);
     let server = Location::dataset(shown.clone());
     let mut secret = Secret::from_url(url);
-    let config = config(url, &server, &mut secret)?;
-    let mut client = connect(&config, &server, &secret, opts.quick_timeout())?;
+    let target = target(url, &server, &mut secret)?;
+    let mut client = connect(&target, &server, &secret, opts.quick_timeout())?;
+    let note = target
+        .tls
+        .note(tls_version(&mut client, &target.tls).as_deref());
     let tables = list_tables(&mut client).map_err(|e| {
         db_error(
             &server,
@@ -270,7 +330,7 @@ pub fn open(url: &str, opts: &ReadOptions) -> Result<Vec<Box<dyn Source>>> {
             source: shown.clone(),
             table: Some(full_name.clone()),
             format: Format::Postgres,
-            notes: vec!["read in a read-only transaction over a connection without TLS".into()],
+            notes: vec![note.clone()],
         };
         let schema = text_schema(&t.columns);
         let part: PartCell = Arc::new(Mutex::new(None));
@@ -279,7 +339,7 @@ pub fn open(url: &str, opts: &ReadOptions) -> Result<Vec<Box<dyn Source>>> {
         let job = Job {
             timeout: opts.read_timeout(),
             part: part.clone(),
-            config: config.clone(),
+            target: target.clone(),
             loc: info.location(),
             secret: secret.clone(),
             batcher: RowBatcher::new(schema.clone(), opts.batch_rows),
@@ -306,7 +366,7 @@ pub fn open(url: &str, opts: &ReadOptions) -> Result<Vec<Box<dyn Source>>> {
 
 /// Everything a table's reader thread needs.
 struct Job {
-    config: Config,
+    target: Target,
     loc: Location,
     secret: Secret,
     table: Table,
@@ -337,10 +397,11 @@ impl Job {
     }
 
     fn run(&mut self, emit: &Emit, sample: Option<usize>) -> Result<Option<RowCount>> {
-        let mut client = connect(&self.config, &self.loc, &self.secret, self.timeout)?;
-        let token = client.cancel_token();
+        let mut client = connect(&self.target, &self.loc, &self.secret, self.timeout)?;
+        // The cancel request is a connection of its own, with the session's TLS settings.
+        let (token, tls) = (client.cancel_token(), self.target.connector.clone());
         let _watch = CancelOnInterrupt::new(&self.table.name, move || {
-            let _ = token.cancel_query(NoTls);
+            let _ = token.cancel_query(tls.clone());
         });
         client
             .batch_execute(&format!(

@@ -57,7 +57,9 @@ pub fn redact_url(url: &str) -> String {
 /// still holds an `@` (a password with a raw `@`, which the driver splits at the first one) is
 /// shown from its last `@` on, so no piece of that password is shown as a host.
 fn redact_postgres(url: &str, rest: &str) -> Option<String> {
-    url.parse::<postgres::Config>().ok()?;
+    // The TLS parameters are anonkos's (libpq's spelling), not the driver's.
+    let (driver_url, _) = super::tls::split_postgres(url).ok()?;
+    driver_url.parse::<postgres::Config>().ok()?;
     let (user, after) = match rest.split_once('@') {
         Some((creds, after)) => (creds.split(':').next(), after),
         None => (None, rest),
