@@ -186,7 +186,7 @@ fn an_undeclared_aggregate_table_in_a_research_release_is_not_fit() {
     let cut = shipped
         .find("\n[aggregate]")
         .expect("the shipped release declares one");
-    let pipeline = d.file("undeclared.toml", shipped[..cut].as_bytes());
+    let pipeline = d.file("undeclared.toml", &shipped.as_bytes()[..cut]);
     let out = d.path().join("out");
     let r = run_on(
         &pipeline,
