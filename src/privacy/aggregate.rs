@@ -270,26 +270,65 @@ fn inverse(a: u64) -> u64 {
 }
 
 /// Suppressed cells whose value the line equations fix (sum of the interior cells equals the
-/// total cell, or a known sum for lines without one), in cell order.
+/// total cell, or a known sum for lines without one), in cell order. The equations couple only
+/// suppressed cells that share lines, so each connected group is solved apart: the groups are
+/// small blocks even when the table is large.
 fn determined(lines: &[Line], marks: &[Mark]) -> Vec<usize> {
-    let unknown: Vec<usize> = (0..marks.len())
-        .filter(|&c| marks[c] != Mark::Published)
+    let suppressed = |c: &usize| marks[*c] != Mark::Published;
+    // Union-find over cells: the suppressed cells of one line belong together.
+    let mut parent: Vec<usize> = (0..marks.len()).collect();
+    fn root(parent: &mut [usize], mut c: usize) -> usize {
+        while parent[c] != c {
+            parent[c] = parent[parent[c]];
+            c = parent[c];
+        }
+        c
+    }
+    for line in lines {
+        let mut cells = line.cells.iter().copied().filter(suppressed);
+        if let Some(first) = cells.next() {
+            for c in cells {
+                let (a, b) = (root(&mut parent, first), root(&mut parent, c));
+                parent[a] = b;
+            }
+        }
+    }
+    let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for c in (0..marks.len()).filter(suppressed) {
+        let r = root(&mut parent, c);
+        groups.entry(r).or_default().push(c);
+    }
+    let mut group_lines: BTreeMap<usize, Vec<&Line>> = BTreeMap::new();
+    for line in lines {
+        if let Some(&c) = line.cells.iter().find(|c| suppressed(c)) {
+            let r = root(&mut parent, c);
+            group_lines.entry(r).or_default().push(line);
+        }
+    }
+    let mut out: Vec<usize> = groups
+        .iter()
+        .flat_map(|(r, unknown)| {
+            let ls = group_lines.get(r).map(Vec::as_slice).unwrap_or_default();
+            fixed_in_group(ls, unknown)
+        })
         .collect();
+    out.sort_unstable();
+    out
+}
+
+/// The cells of one group of suppressed cells (`unknown`) that its lines' equations fix.
+fn fixed_in_group(lines: &[&Line], unknown: &[usize]) -> Vec<usize> {
     let column: HashMap<usize, usize> = unknown.iter().enumerate().map(|(i, &c)| (c, i)).collect();
     let u = unknown.len();
-    let mut m: Vec<Vec<u64>> = Vec::new();
+    let mut m: Vec<Vec<u64>> = Vec::with_capacity(lines.len());
     for line in lines {
         let mut row = vec![0u64; u];
-        let mut any = false;
         for &c in &line.cells {
             if let Some(&i) = column.get(&c) {
                 row[i] = if line.total == Some(c) { P - 1 } else { 1 };
-                any = true;
             }
         }
-        if any {
-            m.push(row);
-        }
+        m.push(row);
     }
     let mut pivots = Vec::new();
     let mut r = 0;

@@ -215,6 +215,55 @@ mod tests {
     }
 
     #[test]
+    fn an_aggregate_table_is_anonymised_only_when_its_audit_passes() {
+        let clean = AggregateFacts {
+            threshold: 5,
+            cells: 1368,
+            primary: 4,
+            secondary: 4,
+            ..AggregateFacts::default()
+        };
+        let f = Facts {
+            verified: Some(true),
+            aggregate: Some(clean.clone()),
+            ..Facts::default()
+        };
+        let v = judge(&f);
+        assert_eq!(v.outcome, ANONYMISED, "{v:?}");
+        assert!(
+            v.reasons
+                .iter()
+                .any(|r| r.contains("1368 cells, 4 suppressed below 5, 4 more"))
+        );
+        for broken in [
+            AggregateFacts {
+                below_threshold: 1,
+                ..clean.clone()
+            },
+            AggregateFacts {
+                lone_suppressed_lines: 2,
+                ..clean.clone()
+            },
+        ] {
+            let v = judge(&Facts {
+                aggregate: Some(broken),
+                ..f.clone()
+            });
+            assert_eq!(v.outcome, NOT_FIT);
+            assert!(
+                v.reasons[0].contains("threshold rule audit failed"),
+                "{v:?}"
+            );
+        }
+        // An aggregate-looking table a research release does not declare.
+        let mut f = base();
+        f.undeclared_aggregate = Some("it looks like an aggregate table".into());
+        let v = judge(&f);
+        assert_eq!(v.outcome, NOT_FIT);
+        assert!(v.reasons[0].contains("aggregate"));
+    }
+
+    #[test]
     fn keyed_reversible_and_record_keys_are_still_personal_data() {
         let mut f = base();
         f.reversible = vec!["nr_personal".into()];
