@@ -211,8 +211,9 @@ pub fn findings(id: &str, t: &Transfers) -> Vec<Finding> {
                 "transfer_needs_authorisation",
                 Severity::High,
                 format!(
-                    "transfer {} of {id:?} goes to {country}, outside the EU/EEA, and the catalogue records no authorisation of the Agency",
-                    i + 1
+                    "transfer {} of {id:?} (to {}) goes to {country}, outside the EU/EEA, and the catalogue records no authorisation of the Agency",
+                    i + 1,
+                    tr.recipient.as_deref().unwrap_or("an unnamed recipient")
                 ),
                 "a transfer to a country without an adequate level of data protection needs the Agency's authorisation before it takes place (Art. 57(2)), registered in item 1.10 (Art. 58); record it as authorisation = \"…\". If the Agency lists the country as adequate (Arts 52–53), or one of the grounds of Art. 56(1) applies (another law or treaty, the data subject's informed consent, a contract, …), record that instead",
                 vec![

@@ -935,6 +935,7 @@ fn transfers_abroad_findings_in_every_format() {
         "does not say whether personal data are transferred to another country",
         "does not give when",
         "goes to US, outside the EU/EEA",
+        "Example e-Invoicing s.r.o.",
         "Art. 57(1)–(2) 03/L-172",
     ] {
         assert!(md.contains(needle), "markdown lacks {needle:?}");
@@ -946,6 +947,16 @@ fn transfers_abroad_findings_in_every_format() {
         "markup in a recipient is escaped"
     );
     assert!(html.contains("&lt;script&gt;alert(1)"));
+    // The shipped catalogue's own example is complete and inside the EU: no finding.
+    assert!(
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["filing_system"] != "invoicing"
+                || !f["code"].as_str().unwrap().starts_with("transfer")),
+        "the invoicing example is valid"
+    );
     assert!(
         html.contains("id=\"art-57\""),
         "the quoted article is linked"
