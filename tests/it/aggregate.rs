@@ -79,6 +79,14 @@ fn run_on(pipeline: &str, input: &Path, out: &Path) -> serde_json::Value {
         out.to_str().expect("utf8"),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
+    if pipeline.ends_with("research-release.toml") {
+        assert!(
+            crate::util::stdout(&o)
+                .contains("aggregate table (1368 cells): 4 counts below 5 suppressed, 4 more"),
+            "{}",
+            crate::util::stdout(&o)
+        );
+    }
     report(out)
 }
 
@@ -222,4 +230,32 @@ fn a_threshold_below_two_is_refused_at_load() {
     ]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("threshold = 1"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_declared_table_without_its_count_column_is_an_input_error() {
+    let d = TestDir::new();
+    let input = d.file("tabela.csv", b"komuna,gjinia,sasia\nA,M,3\nA,F,40\n");
+    let pipeline = d.file(
+        "agg.toml",
+        b"[pipeline]\nname = \"agg\"\n[key]\nmode = \"none\"\n\
+          [[rules]]\ncategory = \"municipality\"\naction = \"keep\"\n\
+          [[rules]]\ncategory = \"gender\"\naction = \"keep\"\n\
+          [aggregate]\ndatasets = [\"tabela*\"]\ncount = \"numri\"\n",
+    );
+    let out = d.path().join("out");
+    let o = run(&[
+        "run",
+        &pipeline,
+        "--input",
+        &input,
+        "--out-dir",
+        out.to_str().expect("utf8"),
+    ]);
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(
+        e.contains("no count column `numri`") && e.contains("sasia"),
+        "{e}"
+    );
 }
