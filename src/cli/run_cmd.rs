@@ -185,6 +185,13 @@ fn summary(r: &run::RunReport, dry_run: bool) -> String {
             d.rows,
             d.rows_suppressed
         ));
+        if let Some(a) = &d.aggregate {
+            s.push_str(&format!(
+                "    aggregate table ({} cells): {} counts below {} suppressed, {} more so that \
+                 none can be recomputed\n",
+                a.cells, a.primary, a.threshold, a.secondary
+            ));
+        }
         if let Some(v) = &d.verdict {
             let outcome = match v.outcome.as_str() {
                 "pseudonymised" => "pseudonymised — still personal data",

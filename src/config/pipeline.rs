@@ -52,6 +52,56 @@ pub struct Pipeline {
     pub privacy: Option<PrivacySpec>,
     /// `[disclosure]`: to whom the outputs go and on what legal basis (Art. 12(3)).
     pub disclosure: Option<DisclosureSpec>,
+    /// `[aggregate]`: which datasets are aggregate tables, and their threshold rule.
+    pub aggregate: Option<AggregateSpec>,
+}
+
+/// `[aggregate]`: datasets that hold a count per combination of categories (population by
+/// municipality, age band and sex) are released under the threshold rule instead of a
+/// row-level privacy model: counts below `threshold` are suppressed, then further cells so
+/// that no suppressed count can be recomputed from line totals (see
+/// [`crate::privacy::aggregate`]). The rules still apply to the dimension columns first; rows
+/// that a generalisation makes equal are summed.
+///
+/// ```toml
+/// [aggregate]
+/// datasets = ["*popullsia*"]   # globs, matched like a rule's `dataset`
+/// count = "numri"              # the count column (default: a column named like a count)
+/// threshold = 5                # counts 1..threshold-1 are suppressed (default 5)
+/// totals = ["Gjithsej"]        # labels of total rows/columns (default: patterns/aggregate/totals.txt; [] = none)
+/// ```
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AggregateSpec {
+    /// Globs naming the aggregate tables.
+    pub datasets: Vec<String>,
+    /// The count column; by default the column whose header is a count word
+    /// (`patterns/aggregate/count.txt`).
+    #[serde(default)]
+    pub count: Option<String>,
+    /// Counts `1..threshold` are not published (default 5).
+    #[serde(default = "five")]
+    pub threshold: u64,
+    /// Labels that mark total rows or columns in a dimension column.
+    #[serde(default)]
+    pub totals: Option<Vec<String>>,
+}
+
+impl AggregateSpec {
+    /// The total labels, lower-cased.
+    pub fn total_labels(&self) -> Vec<String> {
+        match &self.totals {
+            Some(t) => t.iter().map(|l| l.trim().to_lowercase()).collect(),
+            None => crate::privacy::aggregate::default_total_labels(),
+        }
+    }
+
+    /// Whether dataset `ds` (source path, and table for multi-table sources) is declared.
+    pub fn declares(&self, source: &str, table: Option<&str>) -> bool {
+        self.datasets
+            .iter()
+            .any(|g| crate::plan::dataset_glob_matches(g, source, table))
+    }
 }
 
 /// `[disclosure]`: Art. 12(3) of Law 03/L-172 requires the controller to register, for every
@@ -389,6 +439,8 @@ struct RawFile {
     privacy: Option<PrivacySpec>,
     #[serde(default)]
     disclosure: Option<DisclosureSpec>,
+    #[serde(default)]
+    aggregate: Option<AggregateSpec>,
 }
 
 const SELECTOR_KEYS: [&str; 5] = ["category", "role", "column", "dataset", "why"];
@@ -445,6 +497,22 @@ impl Pipeline {
                 },
             })?;
         }
+        if let Some(a) = &raw.aggregate
+            && a.threshold < 2
+        {
+            return Err(Error::Config {
+                path: path.to_path_buf(),
+                line: text
+                    .lines()
+                    .position(|l| l.trim() == "[aggregate]")
+                    .map(|i| i + 1),
+                msg: format!(
+                    "[aggregate] threshold = {}: a threshold below 2 suppresses nothing; \
+                     statistics offices commonly use 5",
+                    a.threshold
+                ),
+            });
+        }
         let headers = rule_header_lines(text);
         let mut rules = Vec::with_capacity(raw.rules.len());
         for (i, table) in raw.rules.into_iter().enumerate() {
@@ -473,6 +541,7 @@ impl Pipeline {
             }),
             privacy: raw.privacy,
             disclosure: raw.disclosure,
+            aggregate: raw.aggregate,
         })
     }
 }

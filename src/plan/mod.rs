@@ -140,19 +140,27 @@ fn rule_matches(rule: &Rule, ds: &DatasetScan, column: &str, category: Category)
     {
         return false;
     }
-    if let Some(g) = &s.dataset {
-        let label = dataset_label(ds);
-        let file = ds.source.rsplit('/').next().unwrap_or(&ds.source);
-        let table = ds.table.as_deref().unwrap_or("");
-        let short = table.rsplit('.').next().unwrap_or(table);
-        if ![label.as_str(), ds.source.as_str(), file, table, short]
-            .iter()
-            .any(|t| !t.is_empty() && glob_match(g, t))
-        {
-            return false;
-        }
+    if let Some(g) = &s.dataset
+        && !dataset_glob_matches(g, &ds.source, ds.table.as_deref())
+    {
+        return false;
     }
     true
+}
+
+/// Whether a rule's `dataset` glob names the dataset: its label, source, file name, table
+/// or the table's last dotted part.
+pub fn dataset_glob_matches(glob: &str, source: &str, table: Option<&str>) -> bool {
+    let label = match table {
+        Some(t) => format!("{source}:{t}"),
+        None => source.to_string(),
+    };
+    let file = source.rsplit('/').next().unwrap_or(source);
+    let table = table.unwrap_or("");
+    let short = table.rsplit('.').next().unwrap_or(table);
+    [label.as_str(), source, file, table, short]
+        .iter()
+        .any(|t| !t.is_empty() && glob_match(glob, t))
 }
 
 fn describe(rule: &Rule) -> String {

@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 
+pub mod aggregate;
 pub mod hierarchy;
 pub mod lattice;
 pub mod risk;

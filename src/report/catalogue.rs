@@ -13,7 +13,7 @@
 //! retention = "…"                    # 1.7
 //! restrictions = "none"              # 1.8
 //! recipients = ["…"]                 # 1.9
-//! transfers_abroad = "none"          # 1.10
+//! transfers_abroad = "none"          # 1.10: "none" or [{ country, recipient, when, legal_basis, authorisation }]
 //! security_measures = "…"            # 1.11
 //! linked_filing_systems = []         # 1.12
 //! [filing_system.controller]         # 1.2
@@ -30,7 +30,9 @@
 //!
 //! Every item of Art. 17(1) must be present (an empty string or list says "none" explicitly),
 //! except that items 1.3 (legal basis), 1.6 (purpose) and 1.7 (storage period) have no "none";
-//! unknown keys are errors. Errors name the filing system and the item.
+//! unknown keys are errors. Errors name the filing system and the item. Item 1.10 is
+//! structured ([`super::transfers`]): a missing one is a finding (`transfers_unstated`), free
+//! text a load error that shows what to write.
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -193,7 +195,7 @@ struct RawFilingSystem {
     retention: Option<String>,
     restrictions: Option<String>,
     recipients: Option<Vec<String>>,
-    transfers_abroad: Option<String>,
+    transfers_abroad: Option<toml::Value>,
     security_measures: Option<String>,
     linked_filing_systems: Option<Vec<String>>,
     sources: Option<Sources>,
@@ -242,7 +244,7 @@ pub struct FilingSystem {
     /// 1.9
     pub recipients: Vec<String>,
     /// 1.10
-    pub transfers_abroad: String,
+    pub transfers_abroad: super::transfers::Transfers,
     /// 1.11
     pub security_measures: String,
     /// 1.12
@@ -383,7 +385,8 @@ impl Catalogue {
                 f.retention.is_some(),
                 f.restrictions.is_some(),
                 f.recipients.is_some(),
-                f.transfers_abroad.is_some(),
+                // 1.10 missing is a finding (`transfers_unstated`), not a load error.
+                true,
                 f.security_measures.is_some(),
                 f.linked_filing_systems.is_some(),
             ];
@@ -432,6 +435,13 @@ impl Catalogue {
                 ));
                 continue;
             }
+            let transfers = match super::transfers::parse(f.transfers_abroad.clone()) {
+                Ok(t) => t,
+                Err(e) => {
+                    problems.push(format!("filing system {name:?}: {e}"));
+                    continue;
+                }
+            };
             if f.sources.is_none() {
                 problems.push(format!(
                     "filing system {name:?}: missing [filing_system.sources] (files, dump_tables, db_tables)"
@@ -458,7 +468,7 @@ impl Catalogue {
                 retention: f.retention.unwrap_or_default(),
                 restrictions: f.restrictions.unwrap_or_default(),
                 recipients: f.recipients.unwrap_or_default(),
-                transfers_abroad: f.transfers_abroad.unwrap_or_default(),
+                transfers_abroad: transfers,
                 security_measures: f.security_measures.unwrap_or_default(),
                 linked_filing_systems: f.linked_filing_systems.unwrap_or_default(),
                 sources: f.sources.unwrap_or_default(),

@@ -26,7 +26,8 @@
 //! `special_categories`, `health_connecting_code_only`, `linkable_filing_systems`,
 //! `unmapped_dataset`, `registration_required`, `dpia_required`, `source_matches_nothing`,
 //! `dataset_mapped_twice`, `dataset_failed`, `art9_anonymised`, `art9_pseudonymised`, `art9_not_fit`,
-//! `disclosure_unrecorded`, `links_undeclared`, `controller_identity_incomplete`.
+//! `disclosure_unrecorded`, `links_undeclared`, `controller_identity_incomplete`,
+//! `transfers_unstated`, `transfer_incomplete`, `transfer_needs_authorisation`.
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
@@ -260,8 +261,11 @@ pub struct CatalogueItems {
     pub restrictions: String,
     /// 1.9
     pub recipients: Vec<String>,
-    /// 1.10
+    /// 1.10, as text.
     pub transfers_abroad: String,
+    /// 1.10, each declared transfer (key added to `anonkos.report/v1`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub transfers: Vec<super::transfers::Transfer>,
     /// 1.11
     pub security_measures: String,
     /// 1.12
@@ -672,6 +676,7 @@ pub fn build(scan: &ScanInput, cat: &Catalogue, run: Option<&RunReport>) -> Resu
                 cites: vec![l172("Art. 17(1.2)", "art-17")],
             });
         }
+        findings.extend(super::transfers::findings(&f.id, &f.transfers_abroad));
         // Undeclared categories.
         let mut undeclared: BTreeMap<Category, Vec<String>> = BTreeMap::new();
         for d in &entry.datasets {
@@ -822,6 +827,7 @@ pub fn build(scan: &ScanInput, cat: &Catalogue, run: Option<&RunReport>) -> Resu
             restrictions: TO_COMPLETE.into(),
             recipients: vec![TO_COMPLETE.into()],
             transfers_abroad: TO_COMPLETE.into(),
+            transfers: Vec::new(),
             security_measures: TO_COMPLETE.into(),
             linked_filing_systems: vec![TO_COMPLETE.into()],
         };
@@ -1135,7 +1141,11 @@ fn items_of(f: &FilingSystem) -> CatalogueItems {
         retention: f.retention.clone(),
         restrictions: f.restrictions.clone(),
         recipients: f.recipients.clone(),
-        transfers_abroad: f.transfers_abroad.clone(),
+        transfers_abroad: f.transfers_abroad.to_string(),
+        transfers: match &f.transfers_abroad {
+            super::transfers::Transfers::To(list) => list.clone(),
+            _ => Vec::new(),
+        },
         security_measures: f.security_measures.clone(),
         linked_filing_systems: f.linked_filing_systems.clone(),
     }

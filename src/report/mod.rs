@@ -23,6 +23,7 @@ pub mod markdown;
 pub mod processing_log;
 pub mod run;
 pub mod table;
+pub mod transfers;
 pub mod verdict;
 
 /// The contract's schema name.

@@ -48,6 +48,28 @@ pub struct Facts {
     pub record_keys: Vec<(String, String)>,
     /// Other outputs of the release that share this one's tokens.
     pub linked_with: Vec<String>,
+    /// A declared aggregate table: the threshold rule and its audit.
+    pub aggregate: Option<AggregateFacts>,
+    /// A research release's table that looks like an aggregate table but is not declared one:
+    /// why.
+    pub undeclared_aggregate: Option<String>,
+}
+
+/// The threshold rule on an aggregate table, as the audit of the published table found it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AggregateFacts {
+    /// Counts `1..threshold` may not be published.
+    pub threshold: u64,
+    /// Cells in the table.
+    pub cells: u64,
+    /// Cells suppressed below the threshold.
+    pub primary: u64,
+    /// Cells suppressed so that no primary cell can be recomputed.
+    pub secondary: u64,
+    /// Audit: published counts below the threshold.
+    pub below_threshold: u64,
+    /// Audit: lines with exactly one suppressed cell.
+    pub lone_suppressed_lines: u64,
 }
 
 /// Decide the verdict for one output.
@@ -78,6 +100,27 @@ pub fn judge(f: &Facts) -> Verdict {
             (None, Some(g)) => facts.push(format!("{name}: {g} measured, no target")),
             (None, None) => {}
         }
+    }
+    if let Some(a) = &f.aggregate {
+        let n = a.threshold;
+        if a.below_threshold == 0 && a.lone_suppressed_lines == 0 {
+            measured = true;
+            facts.push(format!(
+                "threshold rule (aggregate table): {} cells, {} suppressed below {n}, {} more \
+                 so that none can be recomputed from line totals; audit: 0 published counts \
+                 below {n}, 0 lines with one suppressed cell",
+                a.cells, a.primary, a.secondary
+            ));
+        } else {
+            not_fit.push(format!(
+                "threshold rule audit failed (aggregate table): {} published counts below \
+                 {n}, {} lines with one suppressed cell",
+                a.below_threshold, a.lone_suppressed_lines
+            ));
+        }
+    }
+    if let Some(why) = &f.undeclared_aggregate {
+        not_fit.push(why.clone());
     }
     if !f.reversible.is_empty() {
         personal.push(format!(
@@ -114,7 +157,8 @@ pub fn judge(f: &Facts) -> Verdict {
         PSEUDONYMISED
     } else if !measured {
         not_fit.push(
-            "no privacy model was measured (k-anonymity, l-diversity): not shown to be anonymised"
+            "no privacy model was measured (k-anonymity, l-diversity, or the threshold rule of \
+             an aggregate table): not shown to be anonymised"
                 .to_string(),
         );
         NOT_FIT
@@ -168,6 +212,55 @@ mod tests {
         let mut f = base();
         f.verified = None;
         assert_eq!(judge(&f).outcome, NOT_FIT);
+    }
+
+    #[test]
+    fn an_aggregate_table_is_anonymised_only_when_its_audit_passes() {
+        let clean = AggregateFacts {
+            threshold: 5,
+            cells: 1368,
+            primary: 4,
+            secondary: 4,
+            ..AggregateFacts::default()
+        };
+        let f = Facts {
+            verified: Some(true),
+            aggregate: Some(clean.clone()),
+            ..Facts::default()
+        };
+        let v = judge(&f);
+        assert_eq!(v.outcome, ANONYMISED, "{v:?}");
+        assert!(
+            v.reasons
+                .iter()
+                .any(|r| r.contains("1368 cells, 4 suppressed below 5, 4 more"))
+        );
+        for broken in [
+            AggregateFacts {
+                below_threshold: 1,
+                ..clean.clone()
+            },
+            AggregateFacts {
+                lone_suppressed_lines: 2,
+                ..clean.clone()
+            },
+        ] {
+            let v = judge(&Facts {
+                aggregate: Some(broken),
+                ..f.clone()
+            });
+            assert_eq!(v.outcome, NOT_FIT);
+            assert!(
+                v.reasons[0].contains("threshold rule audit failed"),
+                "{v:?}"
+            );
+        }
+        // An aggregate-looking table a research release does not declare.
+        let mut f = base();
+        f.undeclared_aggregate = Some("it looks like an aggregate table".into());
+        let v = judge(&f);
+        assert_eq!(v.outcome, NOT_FIT);
+        assert!(v.reasons[0].contains("aggregate"));
     }
 
     #[test]

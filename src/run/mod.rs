@@ -25,6 +25,7 @@ use crate::sink::{self, OutFormat, Writer};
 use crate::source::{self, Format, ReadOptions, Source};
 use crate::transform::{self, IdKind, SubjectList};
 
+pub mod aggregate;
 pub mod batch;
 pub mod privacy;
 pub mod report;
@@ -548,6 +549,7 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
             plan: &plan,
             patterns: &patterns,
             suppression: suppression.as_ref(),
+            aggregate: pipeline.aggregate.as_ref(),
         };
         summary::write_summary(&ctx, a, &inputs, &inputs_text, &report, path)?;
         report.status = "summary".into();
@@ -610,7 +612,12 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
                 Some(a) => match a.get(ii, &info.source, info.table.as_deref()) {
                     Some(s) => match &s.mine {
                         Some(range) => {
-                            src.select_units(range.clone(), a.spec.count)?;
+                            // An aggregate table is one unit, read whole by its shard.
+                            if aggregate::declared(pipeline, &info.source, info.table.as_deref())
+                                .is_none()
+                            {
+                                src.select_units(range.clone(), a.spec.count)?;
+                            }
                             Some(s)
                         }
                         None => continue,
@@ -619,8 +626,12 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
                 },
                 None => None,
             };
-            let stage = match &pipeline.privacy {
-                Some(spec) => {
+            let stage = match (
+                aggregate::declared(pipeline, &info.source, info.table.as_deref()),
+                &pipeline.privacy,
+            ) {
+                (Some(spec), _) => Stage::Aggregate(spec),
+                (None, Some(spec)) => {
                     let named = |e| match e {
                         Error::Usage(m) => Error::Usage(format!("{}: {m}", info.location())),
                         other => other,
@@ -650,7 +661,7 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
                         Some(attrs) => Stage::TwoPass(spec, attrs),
                     }
                 }
-                None => Stage::Plain,
+                (None, None) => Stage::Plain,
             };
             let format = out_format(pipeline.output.format, info.format);
             let (rel, multi) = if format.is_multi_table() {
@@ -718,6 +729,7 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
             };
             let (stats, release) = match stage {
                 Stage::Plain => (process(src, &ctx, w, PrivacyStage::None)?, None),
+                Stage::Aggregate(spec) => (aggregate::release(src, &ctx, w, spec)?, None),
                 Stage::Apply(r) => (process(src, &ctx, w, PrivacyStage::Apply(&r))?, Some(*r)),
                 Stage::TwoPass(spec, attrs) => {
                     let (stats, r) = two_pass(src, &ctx, w, spec, &pipeline.path, attrs, &staged)
@@ -802,63 +814,14 @@ pub fn run(pipeline: &Pipeline, opts: &RunOptions, patterns: Arc<PatternSet>) ->
         false,
     );
     let passed = v.passed;
-    let linked =
-        verdict::linked_outputs(&report.outputs, &plan, key_source, pipeline.key.link_tables);
-    for o in report.outputs.iter_mut() {
-        let full = out_dir.join(&o.path).display().to_string();
-        let short = o
-            .table
-            .as_deref()
-            .map(|t| t.rsplit('.').next().unwrap_or(t).to_string());
-        let mine: Vec<&verify::Finding> = v
-            .findings
-            .iter()
-            .filter(|f| {
-                f.output == full
-                    && (short.is_none()
-                        || f.table
-                            .as_deref()
-                            .map(|t| t.rsplit('.').next().unwrap_or(t).to_string())
-                            == short)
-            })
-            .collect();
-        let remaining: Vec<String> = mine
-            .iter()
-            .filter(|f| f.reason.contains("direct identifier"))
-            .map(|f| f.column.clone())
-            .collect();
-        let keys_of_mine: Vec<(String, String)> = v
-            .record_keys
-            .iter()
-            .filter(|f| {
-                f.output == full && verdict::same_table(f.table.as_deref(), short.as_deref())
-            })
-            .map(|f| (f.column.clone(), f.reason.clone()))
-            .collect();
-        let mut facts = verdict::facts(
-            o,
-            &plan,
-            &scans,
-            (mine.is_empty(), remaining.clone()),
-            keys_of_mine,
-            key_source,
-        );
-        if linked.contains(&o.path) {
-            facts.linked_with = linked.iter().filter(|p| **p != o.path).cloned().collect();
-        }
-        o.verdict = Some(crate::report::verdict::judge(&facts));
-        if let (Some(p), Some(verdict)) = (o.privacy.as_mut(), &o.verdict) {
-            p.verdict = verdict.outcome.clone();
-        }
-        o.verification = Some(report::OutputVerification {
-            passed: mine.is_empty(),
-            remaining_direct_identifiers: mine
-                .iter()
-                .filter(|f| f.reason.contains("direct identifier"))
-                .map(|f| f.column.clone())
-                .collect(),
-        });
-    }
+    verdict::judge_outputs(
+        &mut report.outputs,
+        &v,
+        (&plan, &scans),
+        key_source,
+        pipeline,
+        &out_dir,
+    );
     if report.disclosure.is_none()
         && report.outputs.iter().any(|o| {
             o.verdict
@@ -944,6 +907,8 @@ enum Stage<'p> {
     Plain,
     /// A known solution (a shard's apply phase): one pass.
     Apply(Box<privacy::Release>),
+    /// A declared aggregate table: the threshold rule instead of a row-level model.
+    Aggregate(&'p crate::config::pipeline::AggregateSpec),
     /// Count, search, then generalise and suppress: two passes.
     TwoPass(
         &'p crate::config::pipeline::PrivacySpec,

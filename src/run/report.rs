@@ -95,6 +95,9 @@ pub struct OutputResult {
     /// `[privacy]`: utility (information loss) before and after.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub utility: Option<crate::report::run::BeforeAfter>,
+    /// `[aggregate]`: the threshold rule's suppression and its audit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aggregate: Option<super::aggregate::AggregateResult>,
     /// The release verdict (anonymised / pseudonymised / not fit) and the facts behind it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verdict: Option<crate::report::verdict::Verdict>,

@@ -313,10 +313,21 @@ pub(super) fn assign_units(
                 group: (ii, if multi { None } else { info.table.clone() }),
                 source: info.source.clone(),
                 table: info.table.clone(),
-                weights: src
-                    .shard_units(spec.count)
-                    .filter(|w| !w.is_empty())
-                    .unwrap_or_else(|| vec![each]),
+                // An aggregate table is suppressed whole (its lines span the rows), so it is
+                // one unit: one shard reads it all.
+                weights: if super::aggregate::declared(
+                    pipeline,
+                    &info.source,
+                    info.table.as_deref(),
+                )
+                .is_some()
+                {
+                    vec![each]
+                } else {
+                    src.shard_units(spec.count)
+                        .filter(|w| !w.is_empty())
+                        .unwrap_or_else(|| vec![each])
+                },
             });
         }
     }

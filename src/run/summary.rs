@@ -220,6 +220,8 @@ pub(super) struct Context<'a> {
     pub patterns: &'a std::sync::Arc<crate::detect::PatternSet>,
     /// The objection list, if any.
     pub suppression: Option<&'a super::Suppression>,
+    /// The pipeline's `[aggregate]`: its tables take no part in the class counts.
+    pub aggregate: Option<&'a crate::config::pipeline::AggregateSpec>,
 }
 
 /// Phase 1 of a sharded privacy run: count this shard's rows of every dataset with
@@ -252,6 +254,12 @@ pub(super) fn write_summary(
             else {
                 continue;
             };
+            if ctx
+                .aggregate
+                .is_some_and(|g| g.declares(&info.source, info.table.as_deref()))
+            {
+                continue;
+            }
             let Some(range) = a
                 .get(ii, &info.source, info.table.as_deref())
                 .and_then(|s| s.mine.clone())

@@ -1,7 +1,7 @@
 //! The facts a release verdict rests on, gathered from a finished run: the plan's actions per
 //! column, the key's fate, record keys (declared in the source, or unique in the re-scan) and
 //! tokens that join outputs. [`crate::report::verdict::judge`] decides from them.
-use super::{DatasetScan, KeySource, report};
+use super::{DatasetScan, KeySource, report, verify};
 
 /// Whether a finding's table (full or short name) is the output's.
 pub(super) fn same_table(found: Option<&str>, short: Option<&str>) -> bool {
@@ -73,6 +73,72 @@ pub(super) fn facts(
         }
     }
     f
+}
+
+/// Judge every output of the run from the re-scan `v`, the plan and the scans.
+pub(super) fn judge_outputs(
+    outputs: &mut [report::OutputResult],
+    v: &verify::Verification,
+    (plan, scans): (&crate::plan::Plan, &[DatasetScan]),
+    key_source: KeySource,
+    pipeline: &crate::config::pipeline::Pipeline,
+    out_dir: &std::path::Path,
+) {
+    let linked = linked_outputs(outputs, plan, key_source, pipeline.key.link_tables);
+    for o in outputs.iter_mut() {
+        let full = out_dir.join(&o.path).display().to_string();
+        let short = o
+            .table
+            .as_deref()
+            .map(|t| t.rsplit('.').next().unwrap_or(t).to_string());
+        let mine: Vec<&verify::Finding> = v
+            .findings
+            .iter()
+            .filter(|f| {
+                f.output == full
+                    && (short.is_none()
+                        || f.table
+                            .as_deref()
+                            .map(|t| t.rsplit('.').next().unwrap_or(t).to_string())
+                            == short)
+            })
+            .collect();
+        let remaining: Vec<String> = mine
+            .iter()
+            .filter(|f| f.reason.contains("direct identifier"))
+            .map(|f| f.column.clone())
+            .collect();
+        let keys_of_mine: Vec<(String, String)> = v
+            .record_keys
+            .iter()
+            .filter(|f| f.output == full && same_table(f.table.as_deref(), short.as_deref()))
+            .map(|f| (f.column.clone(), f.reason.clone()))
+            .collect();
+        let mut facts = facts(
+            o,
+            plan,
+            scans,
+            (mine.is_empty(), remaining.clone()),
+            keys_of_mine,
+            key_source,
+        );
+        super::aggregate::add_facts(&mut facts, o, pipeline, scans);
+        if linked.contains(&o.path) {
+            facts.linked_with = linked.iter().filter(|p| **p != o.path).cloned().collect();
+        }
+        o.verdict = Some(crate::report::verdict::judge(&facts));
+        if let (Some(p), Some(verdict)) = (o.privacy.as_mut(), &o.verdict) {
+            p.verdict = verdict.outcome.clone();
+        }
+        o.verification = Some(report::OutputVerification {
+            passed: mine.is_empty(),
+            remaining_direct_identifiers: mine
+                .iter()
+                .filter(|f| f.reason.contains("direct identifier"))
+                .map(|f| f.column.clone())
+                .collect(),
+        });
+    }
 }
 
 /// Outputs whose keyed tokens join them to each other: with an ephemeral key only when the

@@ -1,6 +1,7 @@
 #![allow(clippy::disallowed_methods)] // tests write fixtures and read reports directly
 //! One integration-test binary (compiles once): CLI, exit codes, scans of the sample data,
 //! bad input, and leak checks.
+mod aggregate;
 mod bad_corpus;
 mod bad_input;
 mod cli;

@@ -838,3 +838,149 @@ fn controller_identity_is_checked_by_kind() {
     assert!(f[0]["message"].as_str().unwrap().contains("kind"));
     assert!(cites(f[0]).contains(&"Art. 17(1.2) 03/L-172".to_string()));
 }
+
+/// The sample catalogue with item 1.10 changed: health-register leaves it out, hr-register
+/// lists an incomplete transfer and one outside the EU/EEA without authorisation (its
+/// recipient's name is markup, to be escaped), population-statistics an authorised one.
+fn transfers_catalogue(dir: &TestDir) -> String {
+    let shipped = std::fs::read_to_string("filing-systems.toml").unwrap();
+    let mut parts: Vec<String> = shipped
+        .split("[[filing_system]]")
+        .map(String::from)
+        .collect();
+    let none = "transfers_abroad = \"none\"";
+    for p in parts.iter_mut() {
+        if p.contains("id = \"health-register\"") {
+            *p = p.replacen(&format!("{none}\n"), "", 1);
+        } else if p.contains("id = \"hr-register\"") {
+            *p = p.replacen(
+                none,
+                "transfers_abroad = [\n  { country = \"DE\", recipient = \"Payroll GmbH\", legal_basis = \"contract\" },\n  \
+                 { country = \"US\", recipient = \"<script>alert(1)</script> Inc.\", when = \"since 2025\", legal_basis = \"service contract\" },\n]",
+                1,
+            );
+        } else if p.contains("id = \"population-statistics\"") {
+            *p = p.replacen(
+                none,
+                "transfers_abroad = [{ country = \"CH\", recipient = \"Eurostat partner\", when = \"yearly\", legal_basis = \"Art. 9\", authorisation = \"AIP 3/2026\" }]",
+                1,
+            );
+        }
+    }
+    dir.file(
+        "fs-transfers.toml",
+        parts.join("[[filing_system]]").as_bytes(),
+    )
+}
+
+#[test]
+fn transfers_abroad_findings_in_every_format() {
+    let dir = TestDir::new();
+    let scan = scan_json(&dir);
+    let cat = transfers_catalogue(&dir);
+    let render = |format: &str| {
+        let o = run(&[
+            "report",
+            "--scan",
+            &scan,
+            "--filing-systems",
+            &cat,
+            "--format",
+            format,
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        stdout(&o)
+    };
+    let r: Value = serde_json::from_str(&render("json")).unwrap();
+    let unstated = findings(&r, "transfers_unstated");
+    assert_eq!(unstated.len(), 1, "{unstated:?}");
+    assert_eq!(unstated[0]["filing_system"], "health-register");
+    let incomplete = findings(&r, "transfer_incomplete");
+    assert_eq!(incomplete.len(), 1);
+    assert!(incomplete[0]["message"].as_str().unwrap().contains("when"));
+    assert_eq!(incomplete[0]["filing_system"], "hr-register");
+    let auth = findings(&r, "transfer_needs_authorisation");
+    assert_eq!(auth.len(), 1, "CH is authorised, DE is in the EU: only US");
+    assert_eq!(auth[0]["severity"], "high");
+    let c = cites(auth[0]);
+    for a in [
+        "Art. 51",
+        "Art. 53(2)",
+        "Art. 56(1)",
+        "Art. 57(1)–(2)",
+        "Art. 58",
+    ] {
+        assert!(c.contains(&format!("{a} 03/L-172")), "{a}: {c:?}");
+    }
+    // The quoted texts travel with the report.
+    let ids: Vec<&str> = r["articles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    for id in ["art-51", "art-53", "art-56", "art-57", "art-58"] {
+        assert!(ids.contains(&id), "{id}: {ids:?}");
+    }
+    // The structured item in the catalogue section.
+    let hr = r["filing_systems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "hr-register")
+        .unwrap();
+    assert_eq!(hr["catalogue"]["transfers"][1]["country"], "US");
+    let md = render("md");
+    for needle in [
+        "does not say whether personal data are transferred to another country",
+        "does not give when",
+        "goes to US, outside the EU/EEA",
+        "Example e-Invoicing s.r.o.",
+        "Art. 57(1)–(2) 03/L-172",
+    ] {
+        assert!(md.contains(needle), "markdown lacks {needle:?}");
+    }
+    let html = render("html");
+    assert!(html.contains("transfer_needs_authorisation"));
+    assert!(
+        !html.contains("<script>alert(1)"),
+        "markup in a recipient is escaped"
+    );
+    assert!(html.contains("&lt;script&gt;alert(1)"));
+    // The shipped catalogue's own example is complete and inside the EU: no finding.
+    assert!(
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["filing_system"] != "invoicing"
+                || !f["code"].as_str().unwrap().starts_with("transfer")),
+        "the invoicing example is valid"
+    );
+    assert!(
+        html.contains("id=\"art-57\""),
+        "the quoted article is linked"
+    );
+}
+
+#[test]
+fn free_text_transfers_are_a_load_error_that_says_what_to_write() {
+    let dir = TestDir::new();
+    let scan = scan_json(&dir);
+    let shipped = std::fs::read_to_string("filing-systems.toml").unwrap();
+    let text = shipped.replacen(
+        "transfers_abroad = \"none\"",
+        "transfers_abroad = \"to our payroll provider in Germany\"",
+        1,
+    );
+    let cat = dir.file("fs-free.toml", text.as_bytes());
+    let o = run(&["report", "--scan", &scan, "--filing-systems", &cat]);
+    assert_ne!(o.status.code(), Some(0));
+    let e = stderr(&o);
+    assert!(
+        e.contains("\"health-register\"")
+            && e.contains("free text")
+            && e.contains("country = \"DE\""),
+        "{e}"
+    );
+}
