@@ -532,7 +532,7 @@ pub fn build(
                 redact_entities::ReplaceWith::Pseudonym => Some(need_key()?),
                 redact_entities::ReplaceWith::Placeholder => None,
             };
-            Box::new(redact_entities::RedactEntities::new(rw, key, patterns))
+            Box::new(redact_entities::RedactEntities::new(rw, key, patterns)?)
         }
     })
 }
