@@ -9,7 +9,7 @@
 //! surname of the name lists becomes `[NAME]` (also in pseudonym mode: a name alone is too
 //! ambiguous to tokenise consistently), and so do names missing from the lists that their
 //! context gives away (`patterns/context/names.toml`): a capitalised pair after a kinship or
-//! role word ("Motra e pacientit, <First> <Surname>", "majka", "father"), and capitalised
+//! role word ("Motra e pacientit, First Surname", "majka", "father"), and capitalised
 //! words right after a title ("Dr. …", "z. …", "Mr …"). A capitalised word that happens to be
 //! a listed name (`Drita` = light) is redacted too, which errs on the safe side; a lone
 //! capitalised word after a kinship word (a place, a sentence start) is not.
