@@ -192,6 +192,16 @@ mod tests {
         assert!(misfit(&pseud, "public.numri", false).is_some());
         let fpe = spec("action = \"fpe\"");
         assert!(misfit(&fpe, "public.numri", true).is_none());
+        // Fictitious numbers keep their layout; fictitious addresses are up to 45 characters.
+        let fict = spec("action = \"fictitious\"");
+        assert!(misfit(&fict, "varchar(15)", true).is_none());
+        let mail = spec("action = \"fictitious\"\nkind = \"email\"");
+        assert!(misfit(&mail, "varchar(64)", false).is_none());
+        assert!(
+            misfit(&mail, "varchar(30)", false)
+                .unwrap()
+                .contains("at most 30")
+        );
         let drop = spec("action = \"drop\"");
         assert!(misfit(&drop, "text", false).is_none());
         assert!(misfit(&drop, "text", true).unwrap().contains("NOT NULL"));
