@@ -1,11 +1,12 @@
 //! Fictitious phone numbers: a Kosovo number becomes a number of the same length in a
 //! destination code no operator or area holds, written exactly as the input was written.
 //!
-//! The national significant number (NSN) is read as `(code, subscriber)`; its index in the
-//! real space (`position of code in assigned · 10^k + subscriber`) is drawn through a keyed
-//! [`Feistel`] permutation of the fictitious space (`fictitious codes · 10^k`, at least as
-//! large), and the image gives the output's code and subscriber digits. The map is one-to-one
-//! on every number of one NSN length, whatever the mix of operators. Country code, trunk
+//! The national significant number (NSN) is read as `(code, subscriber)` and looked up in the
+//! ranges file's blocks (mobiles, fixed lines, by NSN length); its index in the block's real
+//! space (`position of code in assigned · 10^k + subscriber`) is drawn through a keyed
+//! [`Feistel`] permutation of the block's fictitious space (`fictitious codes · 10^k`, at least
+//! as large), and the image gives the output's code and subscriber digits. Blocks use disjoint
+//! fictitious codes, so the map is one-to-one on all numbers, whatever the mix of operators. Country code, trunk
 //! prefix, `(0)`, spaces, dashes and slashes stay where they were; legacy country codes
 //! (`+377`, `+386`, `+381`) become `+383`, since the output is a Kosovo number.
 use super::feistel::{Feistel, halves};
@@ -91,10 +92,12 @@ impl Phones {
             return false;
         };
         let nsn = nsn.as_bytes();
-        let Some(b) = self.blocks.iter().find(|b| b.nsn_length == nsn.len()) else {
-            return false;
-        };
-        let Some(class) = b.assigned.iter().position(|c| nsn.starts_with(c)) else {
+        let Some((b, class)) = self.blocks.iter().find_map(|b| {
+            (b.nsn_length == nsn.len())
+                .then(|| b.assigned.iter().position(|c| nsn.starts_with(c)))
+                .flatten()
+                .map(|class| (b, class))
+        }) else {
             return false;
         };
         let sub = nsn[b.code_len..]

@@ -99,7 +99,20 @@ impl Ranges {
 
     fn check(&self) -> Result<()> {
         let bad = |m: String| Err(config_error(format!("fictitious: patterns/{FILE}: {m}")));
-        for pr in &self.phone.ranges {
+        for (k, pr) in self.phone.ranges.iter().enumerate() {
+            // Blocks of one length must not share fictitious codes (their images would meet),
+            // nor real ones (an input would have two images).
+            let shared = self.phone.ranges[..k].iter().any(|q| {
+                q.nsn_length == pr.nsn_length
+                    && (q.fictitious.iter().any(|c| pr.fictitious.contains(c))
+                        || q.assigned.iter().any(|c| pr.assigned.contains(c)))
+            });
+            if shared {
+                return bad(format!(
+                    "phone ranges of length {} share codes between blocks",
+                    pr.nsn_length
+                ));
+            }
             let all = pr.assigned.iter().chain(&pr.fictitious);
             let p = pr.assigned.first().map_or(0, String::len);
             if !(6..=12).contains(&pr.nsn_length)
@@ -176,6 +189,7 @@ mod tests {
         let text = p.data_file(FILE).unwrap();
         for (from, to) in [
             ("\"40\", \"41\"", "\"44\", \"41\""),
+            ("\"24\", \"25\"", "\"40\", \"25\""),
             ("\"90\", \"91\"", "\"10\", \"91\""),
             ("\"60\", \"61\"", "\"90\", \"61\""),
             ("domain = \"example.org\"", "domain = \"gmail.com\""),
