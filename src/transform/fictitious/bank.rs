@@ -92,17 +92,34 @@ impl Accounts {
         }
     }
 
-    /// An `XK` IBAN with valid check digits (spaces allowed); other countries are problems.
+    /// An `XK` IBAN with valid check digits (spaces and dashes allowed); other countries and
+    /// wrong check digits are problems.
     pub fn iban(&self, v: &str, out: &mut String) -> bool {
-        let compact: String = v
-            .chars()
-            .filter(|c| !c.is_whitespace() && *c != '-')
-            .collect::<String>()
-            .to_ascii_uppercase();
-        if !crate::detect::validators::iban::is_valid_iban(&compact) || !compact.starts_with("XK") {
+        // `XK`, then 18 digits: 2 IBAN check digits and the 16-digit BBAN. Checked here
+        // without allocating (this runs once per value).
+        let mut d = [0u8; 18];
+        let (mut n, mut letters) = (0, 0);
+        for c in v.bytes() {
+            match c {
+                b'X' | b'x' if letters == 0 && n == 0 => letters = 1,
+                b'K' | b'k' if letters == 1 && n == 0 => letters = 2,
+                b'0'..=b'9' if letters == 2 && n < 18 => {
+                    d[n] = c;
+                    n += 1;
+                }
+                b' ' | b'-' | b'\t' => {}
+                _ => return false,
+            }
+        }
+        let m97 = |s: &[u8], init: u32| {
+            s.iter()
+                .fold(init, |a, &c| (a * 10 + u32::from(c - b'0')) % 97)
+        };
+        // ISO 13616: BBAN ‖ "XK" (33 20) ‖ check digits ≡ 1 (mod 97); national: BBAN ≡ 1.
+        if n != 18 || m97(&d[..2], m97(b"3320", m97(&d[2..], 0))) != 1 || m97(&d[2..], 0) != 1 {
             return false;
         }
-        let Some(b) = self.bban(&compact.as_bytes()[4..20]) else {
+        let Some(b) = self.bban(&d[2..]) else {
             return false;
         };
         // BBAN ≡ 1 (mod 97) gives IBAN check digits 05 (98 − (1·10⁶ + "XK00") mod 97).
