@@ -419,7 +419,7 @@ fn arbitrary_spec(u: &mut Unstructured) -> arbitrary::Result<ActionSpec> {
             usize::arbitrary(u)?
         })
     };
-    Ok(match u.int_in_range(0u8..=11)? {
+    Ok(match u.int_in_range(0u8..=12)? {
         0 => ActionSpec::Keep {},
         1 => ActionSpec::Drop {},
         2 => ActionSpec::Redact {
@@ -472,6 +472,9 @@ fn arbitrary_spec(u: &mut Unstructured) -> arbitrary::Result<ActionSpec> {
         },
         10 => ActionSpec::BottomCode {
             at: arbitrary_f64(u)?,
+        },
+        11 => ActionSpec::Fictitious {
+            kind: arbitrary_kind(u)?,
         },
         _ => ActionSpec::RedactEntities {
             replace_with: *u.choose(&[

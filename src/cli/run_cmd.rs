@@ -123,6 +123,9 @@ fn plan_text(plan: &Plan) -> String {
                 c.action,
                 c.reason,
             ));
+            if let Some(n) = &c.note {
+                s.push_str(&format!("  {:<w$}  ! {n}\n", ""));
+            }
         }
         s.push('\n');
     }

@@ -339,6 +339,9 @@ pub struct PatternSet {
     vocab_examples: Vec<(String, Category, Examples)>,
     places_examples: Examples,
     names_examples: Vec<(String, Examples)>,
+    /// Data files read by transforms rather than detectors (`context/`, `fictitious/`):
+    /// relative path → contents, parsed (and checked) by the transform that uses them.
+    data_files: FxHashMap<Box<str>, String>,
 }
 
 /// Read the pack files from the embedded copy or a directory: (relative path, contents).
@@ -459,6 +462,7 @@ impl PatternSet {
         let mut vocab_examples = Vec::new();
         let mut places_examples = Examples::default();
         let mut names_examples = Vec::new();
+        let mut data_files = FxHashMap::default();
 
         let mut add_cell = |term: &str, t: Term| {
             let key: Box<str> = squash(&fold(term)).into();
@@ -652,11 +656,27 @@ impl PatternSet {
                     });
                     names_examples.push((rel.clone(), f.examples));
                 }
+                "context" | "fictitious" => {
+                    // Parsed by the transform that uses it (redact_entities, fictitious);
+                    // a syntax error is still reported here, with the file's name.
+                    let _: toml::Table = parse_toml(&base, rel, text)?;
+                    pack_files.push(PackFile {
+                        path: rel.clone(),
+                        kind: if top == "context" {
+                            "context"
+                        } else {
+                            "fictitious"
+                        },
+                        category: None,
+                        entries: 1,
+                    });
+                    data_files.insert(rel.as_str().into(), text.clone());
+                }
                 _ => {
                     return Err(config_err(
                         &base,
                         rel,
-                        "unexpected file: pattern files live in identifiers/, vocab/, headers/, places/ or names/",
+                        "unexpected file: pattern files live in identifiers/, vocab/, headers/, places/, names/, context/ or fictitious/",
                     ));
                 }
             }
@@ -727,7 +747,13 @@ impl PatternSet {
             vocab_examples,
             places_examples,
             names_examples,
+            data_files,
         })
+    }
+
+    /// A data file of the pack read by a transform (`"fictitious/ranges.toml"`), if present.
+    pub fn data_file(&self, rel: &str) -> Option<&str> {
+        self.data_files.get(rel).map(String::as_str)
     }
 
     /// Identifier detectors whose length prefilter admits a trimmed cell of `len` bytes.

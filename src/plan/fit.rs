@@ -2,6 +2,7 @@
 //! input's `CREATE TABLE`, so a value the type cannot hold would fail at load time, long after
 //! the run said it succeeded. The plan names each such column before anything is written.
 use super::{Conflict, DatasetPlan, Plan};
+use crate::detect::Category;
 use crate::scan::DatasetScan;
 use crate::transform::ActionSpec;
 
@@ -74,6 +75,12 @@ enum Output {
 fn output(spec: &ActionSpec) -> Output {
     match spec {
         ActionSpec::Keep {} | ActionSpec::Fpe { .. } => Output::SameFormat,
+        // Addresses become `shape.token@example.org`: up to 24 + 1 + 8 + 1 + 11 characters.
+        ActionSpec::Fictitious { kind } if kind.as_deref() == Some("email") => {
+            Output::Text(Some(45))
+        }
+        // Numbers keep their digits' count and layout.
+        ActionSpec::Fictitious { .. } => Output::SameFormat,
         ActionSpec::Drop {} => Output::Null,
         ActionSpec::Redact { with } => Output::Text(Some(
             with.as_deref().unwrap_or("[REDACTED]").chars().count(),
@@ -109,7 +116,7 @@ pub fn misfit(spec: &ActionSpec, ty: &str, not_null: bool) -> Option<String> {
         (Output::Date, SqlKind::Temporal | SqlKind::Text(_)) => None,
         _ => Some(format!(
             "is declared {ty}, which cannot hold what `{action}` writes; give it an action that \
-             keeps the type (keep, fpe, drop where NULL is allowed), or write the output as \
+             keeps the type (keep, fpe, fictitious, drop where NULL is allowed), or write the output as \
              CSV, Parquet or SQLite"
         )),
     }
@@ -129,7 +136,16 @@ pub fn check(plan: &mut Plan, scans: &[DatasetScan], keeps_schema: &dyn Fn(&Data
             continue;
         };
         for (c, col) in d.columns.iter().zip(&scan.columns) {
-            if let Some(why) = misfit(&c.spec, &col.data_type, col.keys.not_null) {
+            // An e-mail column's `fictitious` writes longer text; the kind comes from the category.
+            let spec = match &c.spec {
+                ActionSpec::Fictitious { kind: None } if c.category == Category::Email => {
+                    ActionSpec::Fictitious {
+                        kind: Some("email".into()),
+                    }
+                }
+                s => s.clone(),
+            };
+            if let Some(why) = misfit(&spec, &col.data_type, col.keys.not_null) {
                 plan.conflicts.push(Conflict {
                     dataset: super::plan_label(d),
                     column: c.name.clone(),
@@ -176,6 +192,16 @@ mod tests {
         assert!(misfit(&pseud, "public.numri", false).is_some());
         let fpe = spec("action = \"fpe\"");
         assert!(misfit(&fpe, "public.numri", true).is_none());
+        // Fictitious numbers keep their layout; fictitious addresses are up to 45 characters.
+        let fict = spec("action = \"fictitious\"");
+        assert!(misfit(&fict, "varchar(15)", true).is_none());
+        let mail = spec("action = \"fictitious\"\nkind = \"email\"");
+        assert!(misfit(&mail, "varchar(64)", false).is_none());
+        assert!(
+            misfit(&mail, "varchar(30)", false)
+                .unwrap()
+                .contains("at most 30")
+        );
         let drop = spec("action = \"drop\"");
         assert!(misfit(&drop, "text", false).is_none());
         assert!(misfit(&drop, "text", true).unwrap().contains("NOT NULL"));

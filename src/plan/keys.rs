@@ -24,7 +24,10 @@ type Node = (usize, usize);
 pub fn keeps_values_distinct(spec: &ActionSpec) -> bool {
     matches!(
         spec,
-        ActionSpec::Keep {} | ActionSpec::Pseudonymise { .. } | ActionSpec::Fpe { .. }
+        ActionSpec::Keep {}
+            | ActionSpec::Pseudonymise { .. }
+            | ActionSpec::Fpe { .. }
+            | ActionSpec::Fictitious { .. }
     )
 }
 
@@ -188,7 +191,7 @@ fn refuse_broken_keys(
                 problem: format!(
                     "is part of a {kind}; `{}` would not keep distinct values distinct, so the \
                      key would break in the output dump. Give it keep (if it is not personal), \
-                     pseudonymise or fpe",
+                     pseudonymise, fpe or fictitious",
                     c.action
                 ),
             });

@@ -36,6 +36,11 @@ pub struct ColumnPlan {
     /// The rule number, if a rule chose it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rule: Option<usize>,
+    /// What the action guarantees where that matters for who the values can reach:
+    /// `fictitious` (in a range no one holds, not reversible) or `fpe` (reversible, and
+    /// outputs may be other people's real identifiers).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     /// The parsed action.
     #[serde(skip)]
     pub spec: ActionSpec,
@@ -91,6 +96,31 @@ impl Plan {
     /// Whether a strict pipeline may run this plan.
     pub fn is_safe(&self) -> bool {
         self.uncovered.is_empty() && self.conflicts.is_empty()
+    }
+}
+
+/// The plan's note on what a pseudonymising action guarantees (issue 21): which of
+/// `fictitious` and `fpe` a column gets, and the caveat of `fpe` on dense identifier spaces.
+pub fn guarantee_note(spec: &ActionSpec, cat: Category) -> Option<String> {
+    match spec {
+        ActionSpec::Fictitious { .. } => Some(
+            "fictitious: values in a range no one holds (not reversible); see docs/test-copies.md"
+                .into(),
+        ),
+        ActionSpec::Fpe { .. } => {
+            let free = crate::transform::fictitious::KINDS
+                .contains(&crate::transform::IdKind::from_category(cat));
+            Some(if free {
+                "fpe: reversible with the key, but outputs lie among real identifiers and may be \
+                 other people's; use fictitious for a copy that leaves the controller"
+                    .into()
+            } else {
+                "fpe: reversible with the key; WARNING: no unissued range exists for this \
+                 identifier, so outputs may be real identifiers of other people"
+                    .into()
+            })
+        }
+        _ => None,
     }
 }
 
@@ -258,6 +288,7 @@ pub fn plan(pipeline: &Pipeline, scans: &[DatasetScan]) -> Plan {
                 params,
                 reason,
                 rule,
+                note: guarantee_note(&spec, cat),
                 spec,
             });
         }

@@ -124,7 +124,8 @@ pub fn judge(f: &Facts) -> Verdict {
     }
     if !f.reversible.is_empty() {
         personal.push(format!(
-            "reversible with the key (fpe): {}",
+            "reversible with the key (fpe), and the values may be other people's real \
+             identifiers (docs/test-copies.md): {}",
             f.reversible.join(", ")
         ));
     }

@@ -229,7 +229,7 @@ pub fn verify(
                     Role::DirectIdentifier
                         if !matches!(
                             action,
-                            "pseudonymise" | "fpe" | "redact" | "mask" | "drop"
+                            "pseudonymise" | "fpe" | "fictitious" | "redact" | "mask" | "drop"
                         ) =>
                     {
                         Some("a direct identifier is left in the output".to_string())

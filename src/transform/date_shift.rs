@@ -4,8 +4,11 @@
 //! moves by the same number of days and the intervals between them are kept, in every table
 //! and run that uses the key. Rows without a subject key on the date itself (deterministic,
 //! but intervals are not kept). `Date32` columns stay `Date32`; text is parsed with the
-//! date validator's formats (`14.03.1987`, `1987-03-14`, …) and written as ISO `YYYY-MM-DD`;
-//! other types are read as text. A value that is not a date is a problem.
+//! date validator's formats (`14.03.1987`, `1987-03-14`, `14/3/87`, …) and written back in the
+//! input's own format ([`write_like`]: same order, separators, padding, year width, and any
+//! time part or trailing dot kept as written), since an application under test rejects a
+//! date in a format it does not expect; other types are read as text. A value that is not a
+//! date is a problem.
 use std::sync::Arc;
 
 use arrow_array::{Array, ArrayRef, Date32Array, StringArray};
@@ -115,14 +118,67 @@ impl ColumnTransform for DateShift {
         }
         map_text(input, subjects, |v, subject, out| {
             match date::parse(v).and_then(|d| self.shift(subject, d)) {
-                Some(s) => {
-                    out.push_str(&s.format("%Y-%m-%d").to_string());
-                    true
-                }
+                Some(s) => write_like(v, s, out),
                 None => false,
             }
         })
     }
+}
+
+/// Write `d` in the format of `original` (a date the validator parsed): its first three digit
+/// runs are day, month and year (year first when the first run has four digits, else
+/// day-first, the validator's convention); each is rewritten with the original's width (a
+/// one-digit day or month stays unpadded where it fits, a two-digit year stays two digits)
+/// and every other character (separators, a time part, a trailing dot, spaces) is kept.
+/// `false` when `original` has fewer than three digit runs or a year does not fit its width.
+pub fn write_like(original: &str, d: NaiveDate, out: &mut String) -> bool {
+    use chrono::Datelike;
+    let b = original.as_bytes();
+    // The first three digit runs (start, end).
+    let mut runs = [(0usize, 0usize); 3];
+    let (mut n, mut i) = (0, 0);
+    while i < b.len() && n < 3 {
+        if b[i].is_ascii_digit() {
+            let s = i;
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+            runs[n] = (s, i);
+            n += 1;
+        } else {
+            i += 1;
+        }
+    }
+    if n < 3 {
+        return false;
+    }
+    let width = |k: usize| runs[k].1 - runs[k].0;
+    let (y, m, dd) = if width(0) == 4 { (0, 1, 2) } else { (2, 1, 0) };
+    let year = d.year();
+    let year_text = match width(y) {
+        4 if (0..10_000).contains(&year) => format!("{year:04}"),
+        2 => format!("{:02}", year.rem_euclid(100)),
+        _ => return false,
+    };
+    let part = |v: u32, w: usize| {
+        if w == 1 && v < 10 {
+            v.to_string()
+        } else {
+            format!("{v:02}")
+        }
+    };
+    let mut texts = [String::new(), String::new(), String::new()];
+    texts[y] = year_text;
+    texts[m] = part(d.month(), width(m));
+    texts[dd] = part(d.day(), width(dd));
+    let mut at = 0;
+    for (k, &(s, e)) in runs.iter().enumerate() {
+        out.push_str(&original[at..s]);
+        out.push_str(&texts[k]);
+        at = e;
+    }
+    out.push_str(&original[at..]);
+    true
 }
 
 #[cfg(test)]
@@ -142,7 +198,7 @@ mod tests {
             let s = StringArray::from(vec![subj.as_str(); texts.len()]);
             let t = ds.apply(&a, Some(&s)).unwrap();
             let o = out(&t);
-            let shifted: Vec<NaiveDate> = o.iter().map(|x| NaiveDate::parse_from_str(x.as_deref().unwrap(), "%Y-%m-%d").unwrap()).collect();
+            let shifted: Vec<NaiveDate> = o.iter().map(|x| NaiveDate::parse_from_str(x.as_deref().unwrap(), "%d.%m.%Y").unwrap()).collect();
             let off = (shifted[0] - dates[0]).num_days();
             prop_assert!(off != 0 && off.abs() <= i64::from(max));
             for (a, b) in dates.iter().zip(&shifted) {
@@ -151,6 +207,49 @@ mod tests {
             // Deterministic.
             prop_assert_eq!(out(&ds.apply(&a, Some(&s)).unwrap()), o);
         }
+    }
+
+    /// Each accepted format comes back in the same format, shifted by the same offset.
+    #[test]
+    fn keeps_the_input_format() {
+        let ds = DateShift::new(&key(1), 30).unwrap();
+        let d = NaiveDate::from_ymd_opt(1987, 3, 14).unwrap();
+        let off = ds.offset(Some("s"), d);
+        let n = d + chrono::TimeDelta::days(off);
+        let f = |p: &str| n.format(p).to_string();
+        let cases = [
+            ("14.03.1987", f("%d.%m.%Y")),
+            ("14.03.1987.", f("%d.%m.%Y.")),
+            ("1987-03-14", f("%Y-%m-%d")),
+            ("14-03-1987", f("%d-%m-%Y")),
+            ("1987/03/14", f("%Y/%m/%d")),
+            ("14/03/87", f("%d/%m/%y")),
+            ("1987-03-14T10:30:00", f("%Y-%m-%dT10:30:00")),
+            ("1987-03-14 10:30:00+02", f("%Y-%m-%d 10:30:00+02")),
+        ];
+        for (v, want) in cases {
+            let a: ArrayRef = Arc::new(StringArray::from(vec![v]));
+            let s = StringArray::from(vec!["s"]);
+            let t = ds.apply(&a, Some(&s)).unwrap();
+            assert_eq!(out(&t)[0].as_deref(), Some(want.as_str()), "{v}");
+            assert_eq!(date::parse(&want), Some(n), "{want} parses back");
+        }
+        // One-digit day and month stay unpadded where the new value fits.
+        let mut o = String::new();
+        assert!(write_like(
+            "4.3.1987",
+            NaiveDate::from_ymd_opt(1987, 3, 5).unwrap(),
+            &mut o
+        ));
+        assert_eq!(o, "5.3.1987");
+        o.clear();
+        assert!(write_like(
+            "4.3.1987",
+            NaiveDate::from_ymd_opt(1987, 12, 25).unwrap(),
+            &mut o
+        ));
+        assert_eq!(o, "25.12.1987");
+        assert!(!write_like("1987", d, &mut o));
     }
 
     #[test]

@@ -43,6 +43,7 @@ use crate::error::{Error, Result};
 use crate::key::Key;
 
 pub mod date_shift;
+pub mod fictitious;
 pub mod fpe;
 pub mod generalise;
 pub mod keep;
@@ -107,6 +108,14 @@ pub enum ActionSpec {
         #[serde(default)]
         kind: Option<String>,
     },
+    /// Keyed, deterministic, format-keeping values in ranges no one holds (phones in an
+    /// unassigned code, e-mails under `example.org`, accounts under an unused bank code, JMBGs
+    /// in an unused area); not reversible. Needs a key.
+    Fictitious {
+        /// Identifier kind ([`IdKind`] name); default: from the column's category.
+        #[serde(default)]
+        kind: Option<String>,
+    },
     /// Replace values by coarser ones.
     Generalise {
         /// The target level.
@@ -163,6 +172,7 @@ impl ActionSpec {
         "mask",
         "pseudonymise",
         "fpe",
+        "fictitious",
         "generalise",
         "date_shift",
         "noise",
@@ -180,6 +190,7 @@ impl ActionSpec {
             ActionSpec::Mask { .. } => "mask",
             ActionSpec::Pseudonymise { .. } => "pseudonymise",
             ActionSpec::Fpe { .. } => "fpe",
+            ActionSpec::Fictitious { .. } => "fictitious",
             ActionSpec::Generalise { .. } => "generalise",
             ActionSpec::DateShift { .. } => "date_shift",
             ActionSpec::Noise { .. } => "noise",
@@ -195,6 +206,7 @@ impl ActionSpec {
             self,
             ActionSpec::Pseudonymise { .. }
                 | ActionSpec::Fpe { .. }
+                | ActionSpec::Fictitious { .. }
                 | ActionSpec::DateShift { .. }
                 | ActionSpec::Noise { .. }
                 | ActionSpec::RedactEntities {
@@ -488,6 +500,11 @@ pub fn build(
             ))
         }
         ActionSpec::Fpe { kind } => Box::new(fpe::Fpe::new(need_key()?, kind_of(kind)?)?),
+        ActionSpec::Fictitious { kind } => Box::new(fictitious::Fictitious::new(
+            need_key()?,
+            kind_of(kind)?,
+            &patterns,
+        )?),
         ActionSpec::Generalise {
             to,
             width,
@@ -515,7 +532,7 @@ pub fn build(
                 redact_entities::ReplaceWith::Pseudonym => Some(need_key()?),
                 redact_entities::ReplaceWith::Placeholder => None,
             };
-            Box::new(redact_entities::RedactEntities::new(rw, key, patterns))
+            Box::new(redact_entities::RedactEntities::new(rw, key, patterns)?)
         }
     })
 }
@@ -680,6 +697,7 @@ mod tests {
         for src in [
             "action = \"pseudonymise\"",
             "action = \"fpe\"",
+            "action = \"fictitious\"",
             "action = \"date_shift\"\nmax_days = 5",
             "action = \"noise\"\nmax_abs = 1.0",
             "action = \"redact_entities\"\nreplace_with = \"pseudonym\"",

@@ -7,10 +7,13 @@
 //! The text is rescanned after replacement and replaced again until no validated entity is
 //! left (at most a few passes). Then every capitalised word that is a known given name or
 //! surname of the name lists becomes `[NAME]` (also in pseudonym mode: a name alone is too
-//! ambiguous to tokenise consistently). Names missing from the lists are not found, and a
-//! capitalised word that happens to be a name (`Drita` = light) is redacted too, which errs on
-//! the safe side.
-use std::collections::HashMap;
+//! ambiguous to tokenise consistently), and so do names missing from the lists that their
+//! context gives away (`patterns/context/names.toml`): a capitalised pair after a kinship or
+//! role word ("Motra e pacientit, First Surname", "majka", "father"), and capitalised
+//! words right after a title ("Dr. …", "z. …", "Mr …"). A capitalised word that happens to be
+//! a listed name (`Drita` = light) is redacted too, which errs on the safe side; a lone
+//! capitalised word after a kinship word (a place, a sentence start) is not.
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, StringArray};
@@ -23,6 +26,48 @@ use crate::detect::PatternSet;
 use crate::detect::patterns::MatchScratch;
 use crate::error::Result;
 use crate::key::Key;
+
+/// The context data file inside the pattern pack.
+pub const CONTEXT_FILE: &str = "context/names.toml";
+
+/// `patterns/context/names.toml`, as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ContextFile {
+    max_gap: usize,
+    relations: HashMap<String, Vec<String>>,
+    titles: HashMap<String, Vec<String>>,
+}
+
+/// Words that announce a name (folded), read once per transform.
+#[derive(Debug, Default)]
+struct NameContext {
+    max_gap: usize,
+    relations: HashSet<String>,
+    titles: HashSet<String>,
+}
+
+impl NameContext {
+    fn load(patterns: &PatternSet) -> Result<NameContext> {
+        let Some(text) = patterns.data_file(CONTEXT_FILE) else {
+            return Ok(NameContext::default());
+        };
+        let f: ContextFile = toml::from_str(text).map_err(|e| {
+            super::config_error(format!("patterns/{CONTEXT_FILE}: {}", e.message()))
+        })?;
+        let fold_all = |m: &HashMap<String, Vec<String>>| {
+            m.values()
+                .flatten()
+                .map(|w| crate::detect::fold::fold(w.trim_end_matches('.')))
+                .collect::<HashSet<_>>()
+        };
+        Ok(NameContext {
+            max_gap: f.max_gap.min(10),
+            relations: fold_all(&f.relations),
+            titles: fold_all(&f.titles),
+        })
+    }
+}
 
 /// What an entity becomes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -39,11 +84,17 @@ pub enum ReplaceWith {
 pub struct RedactEntities {
     patterns: Arc<PatternSet>,
     tokenisers: Option<HashMap<IdKind, Tokeniser>>,
+    context: NameContext,
 }
 
 impl RedactEntities {
-    /// `key` is needed for [`ReplaceWith::Pseudonym`] (ignored otherwise).
-    pub fn new(rw: ReplaceWith, key: Option<&Key>, patterns: Arc<PatternSet>) -> RedactEntities {
+    /// `key` is needed for [`ReplaceWith::Pseudonym`] (ignored otherwise). `Error::Config`
+    /// when the pack's `context/names.toml` does not parse.
+    pub fn new(
+        rw: ReplaceWith,
+        key: Option<&Key>,
+        patterns: Arc<PatternSet>,
+    ) -> Result<RedactEntities> {
         let tokenisers = match (rw, key) {
             (ReplaceWith::Pseudonym, Some(k)) => Some(
                 IdKind::ALL
@@ -53,10 +104,11 @@ impl RedactEntities {
             ),
             _ => None,
         };
-        RedactEntities {
+        Ok(RedactEntities {
+            context: NameContext::load(&patterns)?,
             patterns,
             tokenisers,
-        }
+        })
     }
 
     /// Replace the entities of one text; `None` if entities remain after several passes.
@@ -132,6 +184,7 @@ impl RedactEntities {
             words.push((s, e, cap, known));
         }
         let mut redact: Vec<bool> = words.iter().map(|w| w.3).collect();
+        self.redact_by_context(text, &words, &mut redact);
         for i in 0..words.len() {
             if !words[i].3 {
                 continue;
@@ -164,6 +217,70 @@ impl RedactEntities {
     }
 }
 
+impl RedactEntities {
+    /// Mark names that their context gives away (module docs): after a title, the next
+    /// capitalised word (and the one after it, if capitalised and one space away); after a
+    /// kinship or role word, the first capitalised pair within `max_gap` words, when no
+    /// sentence ends in between and the pair is not a municipality.
+    fn redact_by_context(
+        &self,
+        text: &str,
+        words: &[(usize, usize, bool, bool)],
+        redact: &mut [bool],
+    ) {
+        let ctx = &self.context;
+        if ctx.relations.is_empty() && ctx.titles.is_empty() {
+            return;
+        }
+        let gap = |i: usize, j: usize| &text[words[i].1..words[j].0];
+        let pair_at =
+            |j: usize| words.get(j + 1).is_some_and(|w| w.2) && words[j].2 && gap(j, j + 1) == " ";
+        let mut folded = String::new();
+        for i in 0..words.len() {
+            crate::detect::fold::fold_into(&text[words[i].0..words[i].1], &mut folded);
+            if ctx.titles.contains(&folded) {
+                let j = i + 1;
+                let direct =
+                    words.get(j).is_some_and(|w| w.2) && matches!(gap(i, j), " " | ". " | ".");
+                if direct {
+                    redact[j] = true;
+                    if pair_at(j) {
+                        redact[j + 1] = true;
+                    }
+                }
+                continue;
+            }
+            if !ctx.relations.contains(&folded) {
+                continue;
+            }
+            for j in i + 1..(i + 2 + ctx.max_gap).min(words.len()) {
+                let g = gap(j - 1, j);
+                if g.contains(['.', '!', '?', ';', ':', '\n', '(', ')', '"']) {
+                    break;
+                }
+                if !words[j].2 {
+                    continue;
+                }
+                if pair_at(j) && !self.is_place(&text[words[j].0..words[j + 1].1]) {
+                    redact[j] = true;
+                    redact[j + 1] = true;
+                }
+                break;
+            }
+        }
+    }
+
+    /// Whether a capitalised pair is a municipality (or either word is one).
+    fn is_place(&self, pair: &str) -> bool {
+        let f = crate::detect::fold::fold(pair);
+        let squashed = crate::detect::patterns::squash(&f);
+        self.patterns.municipality(&squashed).is_some()
+            || squashed
+                .split(' ')
+                .any(|w| self.patterns.municipality(w).is_some())
+    }
+}
+
 impl ColumnTransform for RedactEntities {
     fn name(&self) -> &'static str {
         "redact_entities"
@@ -192,7 +309,68 @@ mod tests {
     use proptest::prelude::*;
 
     fn r(rw: ReplaceWith) -> RedactEntities {
-        RedactEntities::new(rw, Some(&key(1)), patterns())
+        RedactEntities::new(rw, Some(&key(1)), patterns()).unwrap()
+    }
+
+    /// Names outside the lists, found by context (issue 21). The names here are made up and
+    /// in no list (checked first), so only the context can find them.
+    #[test]
+    fn unlisted_names_are_found_by_context() {
+        let p = patterns();
+        for w in [
+            "Fllanza",
+            "Qorraj",
+            "Zelfije",
+            "Zymbraj",
+            "Radoslavka",
+            "Vukmirić",
+            "Thaddeus",
+            "Pemberton",
+        ] {
+            let f = crate::detect::fold::fold(w);
+            assert!(!p.is_given_name(&f) && !p.is_surname(&f), "{w} is listed");
+        }
+        let t = r(ReplaceWith::Placeholder);
+        let valid = [
+            (
+                "Motra e pacientit, Fllanza Qorraj, u njoftua.",
+                "Motra e pacientit, [NAME] [NAME], u njoftua.",
+            ),
+            ("nëna Zelfije Zymbraj erdhi", "nëna [NAME] [NAME] erdhi"),
+            (
+                "Babai i tij, Fllanza Zymbraj, ishte i pranishëm",
+                "Babai i tij, [NAME] [NAME], ishte i pranishëm",
+            ),
+            (
+                "Pacijent je doveo otac, Radoslavka Vukmirić.",
+                "Pacijent je doveo otac, [NAME] [NAME].",
+            ),
+            ("majka Radoslavka Vukmirić", "majka [NAME] [NAME]"),
+            ("Pregledao dr. Vukmirić danas", "Pregledao dr. [NAME] danas"),
+            ("Takim me z. Fllanza Qorraj", "Takim me z. [NAME] [NAME]"),
+            ("Seen by Dr Thaddeus Pemberton", "Seen by Dr [NAME] [NAME]"),
+            ("Mr Pemberton called", "Mr [NAME] called"),
+            (
+                "the patient's mother, Thaddeus Pemberton, agreed",
+                "the patient's mother, [NAME] [NAME], agreed",
+            ),
+        ];
+        for (v, want) in valid {
+            assert_eq!(one(&t, v).as_deref(), Some(want), "{v}");
+        }
+        // Near misses: a sentence start, a place after a kinship word, a sentence end in
+        // between, a lone capitalised word, capitalised words without any context.
+        for v in [
+            "Nëna erdhi nga Prizreni. Qorraj Fllanza nuk erdhi.",
+            "nëna jeton në Fushë Kosovë",
+            "babai jeton në Prishtinë",
+            "Motra e pacientit u njoftua. Kontrolli Tjetër pas 3 muajsh.",
+            "vëllai nga Zymbraj",
+            "Kontrolli Tjetër pas tre muajsh",
+            "Dr. u lajmërua",
+        ] {
+            assert_eq!(one(&t, v).as_deref(), Some(v), "{v}");
+        }
     }
 
     #[test]

@@ -713,6 +713,57 @@ fn reveal_undoes_fpe_with_the_key() {
     assert_ne!(stdout(&o).trim(), plain);
 }
 
+/// Issue 21: the shipped test copy writes phones, e-mails and dates that keep their format,
+/// and no phone or e-mail of the copy is any value of the input column; the dry-run plan says
+/// which columns get `fictitious` and warns on `fpe`.
+#[test]
+fn test_copy_contacts_are_fictitious_and_keep_their_format() {
+    let d = TestDir::new();
+    let key = keygen(&d);
+    let out = d.path().join("tc");
+    let o = run_pipeline("test-copy", &out, &key, &["--quiet"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let column = |path: &Path, name: &str| -> Vec<String> {
+        let mut r = csv::Reader::from_path(path).unwrap();
+        let i = r.headers().unwrap().iter().position(|h| h == name).unwrap();
+        r.records().map(|x| x.unwrap()[i].to_string()).collect()
+    };
+    let src = root().join("sample-data/patients.csv");
+    let dst = out.join("patients.csv");
+    let shape = |s: &str| s.replace(|c: char| c.is_ascii_digit(), "9");
+    let (pin, pout) = (column(&src, "telefoni"), column(&dst, "telefoni"));
+    let inputs: BTreeSet<&String> = pin.iter().collect();
+    for (a, b) in pin.iter().zip(&pout) {
+        assert!(!inputs.contains(b), "an output phone is an input value");
+        assert_eq!(shape(a), shape(b), "written form kept");
+        // In no assigned range: the phone validator (libphonenumber's XK ranges) rejects it.
+        let compact: String = b
+            .replace("(0)", "")
+            .chars()
+            .filter(|c| c.is_ascii_digit() || *c == '+')
+            .collect();
+        assert!(!anonkos::detect::validators::phone::is_valid(&compact));
+    }
+    let (ein, eout) = (column(&src, "email"), column(&dst, "email"));
+    let inputs: BTreeSet<&String> = ein.iter().collect();
+    for e in eout.iter().filter(|e| !e.is_empty()) {
+        assert!(e.ends_with("@example.org") && !inputs.contains(e), "{e}");
+    }
+    // Dates keep the input's format (ISO here).
+    let (din, dout) = (
+        column(&src, "data_e_lindjes"),
+        column(&dst, "data_e_lindjes"),
+    );
+    assert!(din.iter().zip(&dout).all(|(a, b)| shape(a) == shape(b)));
+    let o = run_pipeline("test-copy", &d.path().join("dry"), &key, &["--dry-run"]);
+    let plan = stdout(&o);
+    assert!(
+        plan.contains("! fictitious: values in a range no one holds"),
+        "{plan}"
+    );
+    assert!(plan.contains("WARNING: no unissued range exists"), "{plan}");
+}
+
 #[test]
 fn sqlite_output_holds_every_table_and_reads_back() {
     let d = TestDir::new();
