@@ -4,6 +4,7 @@
 mod bad_corpus;
 mod bad_input;
 mod cli;
+mod corpus2;
 mod db;
 mod db_secrets;
 mod dumpout;
