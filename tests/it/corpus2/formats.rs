@@ -22,7 +22,9 @@ pub fn write_corpus(tables: &[Table], dir: &Path) -> Vec<Written> {
     for t in tables {
         let name = t.spec.name;
         let path = match t.spec.fmt {
-            Fmt::Csv { delim, cp1250 } => write_csv(t, &dir.join(format!("{name}.csv")), delim, cp1250),
+            Fmt::Csv { delim, cp1250 } => {
+                write_csv(t, &dir.join(format!("{name}.csv")), delim, cp1250)
+            }
             Fmt::Parquet => write_parquet(t, &dir.join(format!("{name}.parquet"))),
             Fmt::Sqlite => write_sqlite(t, &dir.join(format!("{name}.sqlite"))),
             Fmt::PgDump => {
@@ -82,17 +84,21 @@ fn write_parquet(t: &Table, path: &Path) -> PathBuf {
         let (ty, a): (DataType, ArrayRef) = match cells.first() {
             Some(Cell::Int(_)) => (
                 DataType::Int64,
-                Arc::new(Int64Array::from_iter_values(cells.iter().map(|c| match c {
-                    Cell::Int(i) => *i,
-                    _ => 0,
-                }))),
+                Arc::new(Int64Array::from_iter_values(cells.iter().map(
+                    |c| match c {
+                        Cell::Int(i) => *i,
+                        _ => 0,
+                    },
+                ))),
             ),
             Some(Cell::Blob(_)) => (
                 DataType::Binary,
-                Arc::new(BinaryArray::from_iter_values(cells.iter().map(|c| match c {
-                    Cell::Blob(b) => b.clone(),
-                    _ => Vec::new(),
-                }))),
+                Arc::new(BinaryArray::from_iter_values(cells.iter().map(
+                    |c| match c {
+                        Cell::Blob(b) => b.clone(),
+                        _ => Vec::new(),
+                    },
+                ))),
             ),
             _ => (
                 DataType::Utf8,
@@ -137,8 +143,12 @@ fn write_sqlite(t: &Table, path: &Path) -> PathBuf {
         .zip(&t.cells)
         .map(|(c, v)| format!("\"{}\" {}", c.header, sql_type(v.first(), Dialect::Sqlite)))
         .collect();
-    db.execute_batch(&format!("CREATE TABLE \"{}\" ({})", t.spec.name, cols.join(", ")))
-        .expect("create table");
+    db.execute_batch(&format!(
+        "CREATE TABLE \"{}\" ({})",
+        t.spec.name,
+        cols.join(", ")
+    ))
+    .expect("create table");
     let tx = db.transaction().expect("tx");
     {
         let marks = vec!["?"; t.cells.len()].join(", ");
@@ -155,7 +165,8 @@ fn write_sqlite(t: &Table, path: &Path) -> PathBuf {
                     Cell::Blob(b) => rusqlite::types::Value::Blob(b.clone()),
                 })
                 .collect();
-            st.execute(rusqlite::params_from_iter(vals)).expect("insert");
+            st.execute(rusqlite::params_from_iter(vals))
+                .expect("insert");
         }
     }
     tx.commit().expect("commit");
@@ -196,7 +207,11 @@ fn server_sql(t: &Table, d: Dialect) -> String {
                 Cell::Blob(b) => format!("X'{}'", anonkos::digest::hex(b)),
             })
             .collect();
-        s.push_str(&format!("INSERT INTO {} VALUES ({});\n", q(t.spec.name), vals.join(", ")));
+        s.push_str(&format!(
+            "INSERT INTO {} VALUES ({});\n",
+            q(t.spec.name),
+            vals.join(", ")
+        ));
     }
     s
 }
@@ -242,7 +257,14 @@ fn pg_dumps(url: &str, tables: &[&Table], dir: &Path) -> Vec<Written> {
     let db = crate::db::unique("anonkos_c2");
     psql(url, &format!("CREATE DATABASE {db}"));
     let mut drop_cmd = Command::new("psql");
-    drop_cmd.args(["-q", "-X", "-d", url, "-c", &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")]);
+    drop_cmd.args([
+        "-q",
+        "-X",
+        "-d",
+        url,
+        "-c",
+        &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
+    ]);
     let _guard = Scratch { drop_cmd };
     let db_url = pg_db_url(url, &db);
     let sql: String = tables.iter().map(|t| server_sql(t, Dialect::Pg)).collect();
@@ -258,7 +280,10 @@ fn pg_dumps(url: &str, tables: &[&Table], dir: &Path) -> Vec<Written> {
                     .args(["-d", &db_url]),
                 b"",
             );
-            Written { name: t.spec.name, path }
+            Written {
+                name: t.spec.name,
+                path,
+            }
         })
         .collect()
 }
@@ -268,7 +293,9 @@ fn my_args(url: &str) -> Vec<String> {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
     let rest = rest.split(['/', '?']).next().unwrap_or(rest);
     let (auth, host) = rest.rsplit_once('@').unwrap_or(("root", rest));
-    let (user, pw) = auth.split_once(':').map_or((auth, None), |(u, p)| (u, Some(p)));
+    let (user, pw) = auth
+        .split_once(':')
+        .map_or((auth, None), |(u, p)| (u, Some(p)));
     let (host, port) = host.split_once(':').unwrap_or((host, "3306"));
     let mut v = vec![
         format!("--user={user}"),
@@ -284,11 +311,17 @@ fn my_dumps(url: &str, tables: &[&Table], dir: &Path) -> Vec<Written> {
     let args = my_args(url);
     let db = crate::db::unique("anonkos_c2");
     tool(
-        Command::new("mariadb").args(&args).arg("-e").arg(format!("CREATE DATABASE `{db}`")),
+        Command::new("mariadb")
+            .args(&args)
+            .arg("-e")
+            .arg(format!("CREATE DATABASE `{db}`")),
         b"",
     );
     let mut drop_cmd = Command::new("mariadb");
-    drop_cmd.args(&args).arg("-e").arg(format!("DROP DATABASE IF EXISTS `{db}`"));
+    drop_cmd
+        .args(&args)
+        .arg("-e")
+        .arg(format!("DROP DATABASE IF EXISTS `{db}`"));
     let _guard = Scratch { drop_cmd };
     let sql: String = tables.iter().map(|t| server_sql(t, Dialect::My)).collect();
     tool(Command::new("mariadb").args(&args).arg(&db), sql.as_bytes());
@@ -297,11 +330,17 @@ fn my_dumps(url: &str, tables: &[&Table], dir: &Path) -> Vec<Written> {
         .map(|t| {
             let path = dir.join(format!("{}.sql", t.spec.name));
             let dump = tool(
-                Command::new("mariadb-dump").args(&args).arg(&db).arg(t.spec.name),
+                Command::new("mariadb-dump")
+                    .args(&args)
+                    .arg(&db)
+                    .arg(t.spec.name),
                 b"",
             );
             std::fs::write(&path, dump).expect("write dump");
-            Written { name: t.spec.name, path }
+            Written {
+                name: t.spec.name,
+                path,
+            }
         })
         .collect()
 }

@@ -1,7 +1,7 @@
 //! The release leak matcher: which values of a dataset's identifier columns (direct
 //! identifiers, record keys, credentials) appear anywhere in a run's output files, read as
 //! decoded cells (Parquet, SQLite) or as text (CSV, SQL dumps, reports).
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use aho_corasick::AhoCorasick;
@@ -15,6 +15,8 @@ const MIN_NEEDLE: usize = 6;
 /// The values whose presence in an output is a leak.
 pub struct Needles {
     values: Vec<String>,
+    /// The column each value came from (for reports, which name columns, never values).
+    columns: BTreeMap<String, String>,
     ac: AhoCorasick,
 }
 
@@ -22,19 +24,38 @@ impl Needles {
     pub fn new(values: BTreeSet<String>) -> Self {
         let values: Vec<String> = values.into_iter().collect();
         let ac = AhoCorasick::new(&values).expect("needle automaton");
-        Needles { values, ac }
+        Needles {
+            values,
+            columns: BTreeMap::new(),
+            ac,
+        }
+    }
+
+    /// The columns that `found` values came from.
+    pub fn columns_of(&self, found: &BTreeSet<String>) -> BTreeSet<String> {
+        found
+            .iter()
+            .filter_map(|v| self.columns.get(v).cloned())
+            .collect()
     }
 
     /// The identifier values of `t`, except those that also occur inside a non-identifier
     /// input cell (a release may keep those legitimately).
     pub fn of(t: &Table) -> Self {
         let mut ids = BTreeSet::new();
+        let mut columns = BTreeMap::new();
         let mut other = String::new();
-        for (col, cells) in t.spec.cols.iter().zip(&t.cells) {
+        for (i, (col, cells)) in t.spec.cols.iter().zip(&t.cells).enumerate() {
+            let label = if t.spec.header {
+                col.header.to_string()
+            } else {
+                format!("#{}", i + 1)
+            };
             for c in cells {
                 if col.is_identifier() {
                     let v = c.text();
                     if v.chars().count() >= MIN_NEEDLE {
+                        columns.entry(v.clone()).or_insert_with(|| label.clone());
                         ids.insert(v);
                     }
                 } else {
@@ -45,17 +66,30 @@ impl Needles {
         }
         let all = Needles::new(ids);
         let shared = all.found_in(&other);
-        Needles::new(all.values.into_iter().filter(|v| !shared.contains(v)).collect())
+        let mut n = Needles::new(
+            all.values
+                .into_iter()
+                .filter(|v| !shared.contains(v))
+                .collect(),
+        );
+        n.columns = columns;
+        n
     }
 
     pub fn len(&self) -> usize {
         self.values.len()
     }
 
-    /// The needles that occur in `text`.
+    /// The needles that occur in `text` as a whole token: not glued to a letter or digit on
+    /// either side, so a six-digit key inside a hex blob or a longer number does not count.
     pub fn found_in(&self, text: &str) -> BTreeSet<String> {
+        let b = text.as_bytes();
+        let glued = |i: Option<&u8>| i.is_some_and(u8::is_ascii_alphanumeric);
         self.ac
             .find_overlapping_iter(text)
+            .filter(|m| {
+                !glued(m.start().checked_sub(1).and_then(|i| b.get(i))) && !glued(b.get(m.end()))
+            })
             .map(|m| self.values[m.pattern().as_usize()].clone())
             .collect()
     }
@@ -161,8 +195,15 @@ fn corpus2_leak_matcher_finds_a_planted_value() {
     };
     let d = crate::util::TestDir::new();
     // Planted in a CSV cell among other text, in a Parquet cell and in a SQLite cell.
-    d.file("a.csv", format!("x,y\n1,\"pre {planted} post\"\n").as_bytes());
-    let clean = d.file("clean.csv", b"x,y\n1,nothing\n");
+    d.file(
+        "a.csv",
+        format!("x,y\n1,\"pre {planted} post\"\n").as_bytes(),
+    );
+    // Glued into a longer token it is not a leak.
+    let clean = d.file(
+        "clean.csv",
+        format!("x,y\n1,nothing\n2,ab{planted}9\n").as_bytes(),
+    );
     assert_eq!(needles.found_in(&file_text(Path::new(&clean))).len(), 0);
     let pq = d.path().join("b.parquet");
     {
@@ -178,7 +219,8 @@ fn corpus2_leak_matcher_finds_a_planted_value() {
     {
         let db = rusqlite::Connection::open(&sq).expect("sqlite");
         db.execute_batch("CREATE TABLE t (v TEXT)").expect("create");
-        db.execute("INSERT INTO t VALUES (?1)", [planted]).expect("insert");
+        db.execute("INSERT INTO t VALUES (?1)", [planted])
+            .expect("insert");
     }
     for f in ["a.csv", "b.parquet", "c.sqlite"] {
         let found = needles.found_in(&file_text(&d.path().join(f)));

@@ -35,7 +35,9 @@ pub fn personal_number(r: &mut Rng, valid: f64) -> String {
         r.digit()
     };
     d.push(c);
-    d.iter().map(|x| char::from_digit(*x, 10).unwrap_or('0')).collect()
+    d.iter()
+        .map(|x| char::from_digit(*x, 10).unwrap_or('0'))
+        .collect()
 }
 
 const JMBG_W: [u32; 12] = [7, 6, 5, 4, 3, 2, 7, 6, 5, 4, 3, 2];
@@ -64,7 +66,11 @@ pub fn jmbg_valid(s: &str) -> bool {
 pub fn jmbg(r: &mut Rng) -> String {
     loop {
         let (day, month, year) = (r.range(1, 28), r.range(1, 12), r.range(1945, 2005));
-        let region = if r.chance(0.8) { r.range(90, 99) } else { r.range(10, 89) };
+        let region = if r.chance(0.8) {
+            r.range(90, 99)
+        } else {
+            r.range(10, 89)
+        };
         let serial = r.range(0, 999);
         let s = format!("{day:02}{month:02}{:03}{region:02}{serial:03}", year % 1000);
         if let Some(k) = jmbg_control(&digits(&s)) {
@@ -84,7 +90,9 @@ fn mod97(s: &str) -> u32 {
 
 pub fn iban_valid(s: &str) -> bool {
     let c: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-    c.len() == 20 && c.starts_with("XK") && mod97(&format!("{}{}", &c[4..], &c[..4])) == 1
+    c.len() == 20
+        && c.starts_with("XK")
+        && mod97(&format!("{}{}", &c[4..], &c[..4])) == 1
         && mod97(&c[4..]) == 1
 }
 
@@ -92,7 +100,11 @@ pub fn iban_valid(s: &str) -> bool {
 /// printed in groups of four.
 pub fn iban(r: &mut Rng, spaced: bool) -> String {
     let bank = *r.pick(&[10u64, 11, 12, 13, 15, 17, 19, 20]);
-    let first14 = format!("{bank:02}{:02}{:010}", r.range(1, 40), r.below(10_000_000_000));
+    let first14 = format!(
+        "{bank:02}{:02}{:010}",
+        r.range(1, 40),
+        r.below(10_000_000_000)
+    );
     let national = (98 - mod97(&format!("{first14}00"))) % 97;
     let bban = format!("{first14}{national:02}");
     let check = 98 - mod97(&format!("{bban}XK00"));
@@ -144,7 +156,12 @@ pub fn ascii(s: &str) -> String {
 
 pub fn email(r: &mut Rng, first: &str, last: &str) -> String {
     let dom = r.pick(&[
-        "gmail.com", "hotmail.com", "yahoo.com", "ipko.net", "uni-pr.edu", "outlook.de",
+        "gmail.com",
+        "hotmail.com",
+        "yahoo.com",
+        "ipko.net",
+        "uni-pr.edu",
+        "outlook.de",
         "kujdesi.org",
     ]);
     let (f, l) = (ascii(first), ascii(last));
@@ -173,7 +190,11 @@ pub fn icd10(r: &mut Rng) -> String {
         "O80", "R51", "S72.0", "Z00.0", "E66.9", "I48", "J18.9", "N18.3",
     ];
     let c = *r.pick(CODES);
-    if r.chance(0.2) { c.replace('.', "") } else { c.to_string() }
+    if r.chance(0.2) {
+        c.replace('.', "")
+    } else {
+        c.to_string()
+    }
 }
 
 /// How a date is written.
@@ -241,7 +262,10 @@ const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456
 pub fn base64(b: &[u8], pad: bool) -> String {
     let mut s = String::new();
     for c in b.chunks(3) {
-        let n = c.iter().enumerate().fold(0u32, |a, (i, &x)| a | u32::from(x) << (16 - 8 * i));
+        let n = c
+            .iter()
+            .enumerate()
+            .fold(0u32, |a, (i, &x)| a | u32::from(x) << (16 - 8 * i));
         for i in 0..4 {
             if i <= c.len() {
                 s.push(B64[(n >> (18 - 6 * i) & 63) as usize] as char);
@@ -284,7 +308,9 @@ pub fn api_token(r: &mut Rng) -> String {
 pub fn photo(r: &mut Rng) -> Vec<u8> {
     let n = r.range(180, 420) as usize;
     let mut b = if r.chance(0.6) {
-        vec![0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00, 0x01]
+        vec![
+            0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00, 0x01,
+        ]
     } else {
         let mut v = vec![0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13];
         v.extend_from_slice(b"IHDR");
@@ -308,7 +334,11 @@ pub fn room(r: &mut Rng) -> String {
 
 pub fn product_code(r: &mut Rng) -> String {
     match r.below(2) {
-        0 => format!("SKU-{}-{}", r.range(1000, 9999), r.pick(&["S", "M", "XL", "BL"])),
+        0 => format!(
+            "SKU-{}-{}",
+            r.range(1000, 9999),
+            r.pick(&["S", "M", "XL", "BL"])
+        ),
         _ => format!("PRD{:05}", r.range(1, 99_999)),
     }
 }
