@@ -635,6 +635,19 @@ fn keys_and_nonpersonal() -> Vec<Spec> {
                 c("started", Timestamp, "date|none", n),
             ],
         ),
+        // A CSV export whose header starts with `user…`, as account exports do.
+        spec(
+            "login_export",
+            CSV,
+            true,
+            vec![
+                c("user_id", RowId, "record_key", k),
+                c("username", Login, "record_key", k),
+                c("email", Email(Lang::Foreign), "email", Inflected),
+                c("full_name", Full(Lang::SrLat), "person_name", Inflected),
+                c("last_login", Timestamp, "date|none", n),
+            ],
+        ),
         spec(
             "users",
             Fmt::Sqlite,

@@ -26,12 +26,12 @@ const SEED: u64 = 0x1616_2026;
 // added (2026-12-03, main d0d5692; docs/corpus2.md), not the goal, so any regression fails.
 // Raise them as the classifier improves; issue 16 wants ACCURACY_FLOOR ≥ 0.98,
 // DIRECT_SPECIAL_MISS_CEILING = 0 and LEAK_CEILING = 0.
-/// Share of labelled columns the scan must classify as labelled (measured 155/202 = 0.767).
-const ACCURACY_FLOOR: f64 = 0.767;
-/// Direct-identifier and special-category columns the scan may miss (measured 15 of 95).
-const DIRECT_SPECIAL_MISS_CEILING: usize = 15;
+/// Share of labelled columns the scan must classify as labelled (measured 155/207 = 0.749).
+const ACCURACY_FLOOR: f64 = 0.748;
+/// Direct-identifier and special-category columns the scan may miss (measured 17 of 97).
+const DIRECT_SPECIAL_MISS_CEILING: usize = 17;
 /// Distinct identifier values found in release outputs, summed over datasets and the four
-/// output formats (measured 24,152 in 60 of 128 runs).
+/// output formats (measured 24,152 in 60 of 132 runs).
 const LEAK_CEILING: usize = 24_152;
 
 /// Every category name a label may use (the scan's vocabulary).
@@ -172,9 +172,22 @@ fn check_column(at: &str, make: Gen, cells: &[layouts::Cell]) {
     }
 }
 
+/// The seed: `ANONKOS_CORPUS2_SEED` (decimal or `0x` hex) to explore other corpora, else
+/// [`SEED`]; the floors and ceilings hold for [`SEED`] only, so they are checked only then.
+fn seed() -> (u64, bool) {
+    let parsed = std::env::var("ANONKOS_CORPUS2_SEED").ok().and_then(|v| {
+        v.strip_prefix("0x")
+            .map_or_else(|| v.parse().ok(), |h| u64::from_str_radix(h, 16).ok())
+    });
+    match parsed {
+        Some(s) if s != SEED => (s, false),
+        _ => (SEED, true),
+    }
+}
+
 /// The corpus written into `dir`, with the datasets that were written.
 fn write(dir: &Path) -> (Vec<Table>, Vec<formats::Written>) {
-    let tables = layouts::corpus(SEED);
+    let tables = layouts::corpus(seed().0);
     let written = formats::write_corpus(&tables, dir);
     (tables, written)
 }
@@ -188,17 +201,26 @@ fn corpus2_accuracy() {
         .arg(d.path())
         .output()
         .expect("run anonkos scan");
-    assert_eq!(o.status.code(), Some(0), "scan failed: {}", stderr(&o));
+    // Exit 3: a dataset could not be read; its columns count as misses (`unreadable`).
+    assert!(
+        matches!(o.status.code(), Some(0 | 3)),
+        "scan failed: {}",
+        stderr(&o)
+    );
     let json: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("scan JSON");
     let outcomes = report::compare(&tables, &written, &json);
     let table = report::table(&outcomes);
-    eprintln!("corpus2 accuracy (seed {SEED:#x}):\n{table}");
+    let (seed, default) = seed();
+    eprintln!("corpus2 accuracy (seed {seed:#x}):\n{table}");
     let missing: Vec<String> = outcomes
         .iter()
         .filter(|x| x.got == "missing")
         .map(|x| format!("{}.{}", x.dataset, x.column))
         .collect();
     assert!(missing.is_empty(), "not in the scan report: {missing:?}");
+    if !default {
+        return;
+    }
     let sum = report::Summary::of(&outcomes);
     assert!(
         sum.accuracy() >= ACCURACY_FLOOR,
@@ -333,12 +355,13 @@ fn corpus2_release_leaks() {
     eprintln!("corpus2 release leaks (research-release):\n{table}");
     let leaks: usize = results.iter().map(|r| r.leaks).sum();
     assert!(
-        leaks <= LEAK_CEILING,
+        !seed().1 || leaks <= LEAK_CEILING,
         "{leaks} identifier values in releases (ceiling {LEAK_CEILING})\n{table}"
     );
 }
 
-/// Per dataset: leaks per output format, `refused` for a policy refusal, `exit n` otherwise.
+/// Per dataset: leaks per output format; `refused` for a policy refusal (exit 1, nothing
+/// written), `no output (exit n)` for another failure that wrote nothing (an unreadable input).
 fn release_table(results: &[Release]) -> String {
     use std::fmt::Write as _;
     let mut s = format!(
@@ -353,7 +376,8 @@ fn release_table(results: &[Release]) -> String {
             .iter()
             .map(
                 |f| match results.iter().find(|r| r.dataset == n && r.format == *f) {
-                    Some(r) if r.code != 0 && !r.wrote => format!("refused (exit {})", r.code),
+                    Some(r) if r.code == 1 && !r.wrote => "refused".to_string(),
+                    Some(r) if r.code != 0 && !r.wrote => format!("no output (exit {})", r.code),
                     Some(r) if r.code == 0 => r.leaks.to_string(),
                     Some(r) => format!("{} (exit {})", r.leaks, r.code),
                     None => "-".to_string(),
@@ -369,14 +393,16 @@ fn release_table(results: &[Release]) -> String {
         let _ = writeln!(s, "| {n} | {} | {} |", cells.join(" | "), cols.join(", "));
     }
     let ran = results.iter().filter(|r| r.code == 0).count();
-    let refused = results.iter().filter(|r| r.code != 0 && !r.wrote).count();
+    let refused = results.iter().filter(|r| r.code == 1 && !r.wrote).count();
+    let no_output = results.iter().filter(|r| r.code > 1 && !r.wrote).count();
     let leaks: usize = results.iter().map(|r| r.leaks).sum();
     let leaky = results.iter().filter(|r| r.leaks > 0).count();
     let _ = writeln!(
         s,
-        "\nruns {} (exit 0: {ran}, refused: {refused}, wrote outputs but exit ≠ 0: {}); identifier values leaked: {leaks} in {leaky} runs",
+        "\nruns {} (exit 0: {ran}; refused: {refused}; no output, exit > 1: {no_output}; \
+         wrote outputs but exit ≠ 0: {}); identifier values leaked: {leaks} in {leaky} runs",
         results.len(),
-        results.len() - ran - refused
+        results.len() - ran - refused - no_output
     );
     s
 }

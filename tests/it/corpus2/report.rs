@@ -30,12 +30,17 @@ fn stem(source: &str) -> &str {
 pub fn compare(tables: &[Table], written: &[Written], scan: &serde_json::Value) -> Vec<Outcome> {
     let mut by_name: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for d in scan["datasets"].as_array().into_iter().flatten() {
-        let cats = d["columns"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|c| c["category"].as_str().unwrap_or("missing").to_string())
-            .collect();
+        let cats = if d["status"] == "ok" {
+            d["columns"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|c| c["category"].as_str().unwrap_or("missing").to_string())
+                .collect()
+        } else {
+            // A dataset the scan could not read: every column is a miss, not a gap.
+            vec!["unreadable".to_string(); 64]
+        };
         by_name.insert(stem(d["source"].as_str().unwrap_or("")), cats);
     }
     let mut out = Vec::new();
@@ -107,7 +112,11 @@ pub fn table(o: &[Outcome]) -> String {
         let misses: Vec<String> = xs
             .iter()
             .filter(|x| !x.correct)
-            .map(|x| format!("`{}.{}` {}→{}", x.dataset, x.column, x.expect, x.got))
+            // `a|b` would split a Markdown table cell.
+            .map(|x| {
+                let want = x.expect.replace('|', "/");
+                format!("`{}.{}` {want}→{}", x.dataset, x.column, x.got)
+            })
             .collect();
         let _ = writeln!(
             s,
