@@ -287,7 +287,8 @@ pub fn specs() -> Vec<Spec> {
     let mut v = headerless();
     v.extend(inflected());
     v.extend(decoys());
-    v.extend(keys_and_nonpersonal());
+    v.extend(keys());
+    v.extend(nonpersonal());
     v
 }
 
@@ -620,7 +621,7 @@ fn decoys() -> Vec<Spec> {
     ]
 }
 
-fn keys_and_nonpersonal() -> Vec<Spec> {
+fn keys() -> Vec<Spec> {
     let k = KeysCredsPhotos;
     let n = NonPersonal;
     vec![
@@ -711,6 +712,12 @@ fn keys_and_nonpersonal() -> Vec<Spec> {
                 c("pass_hash", PwHash(0), "credential", k),
             ],
         ),
+    ]
+}
+
+fn nonpersonal() -> Vec<Spec> {
+    let n = NonPersonal;
+    vec![
         spec(
             "inventari",
             CSV,
