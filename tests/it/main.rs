@@ -5,6 +5,7 @@ mod aggregate;
 mod bad_corpus;
 mod bad_input;
 mod cli;
+mod corpus2;
 mod db;
 mod db_secrets;
 mod dumpout;
