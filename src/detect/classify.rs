@@ -137,6 +137,22 @@ pub fn compatible(h: Category, v: Category) -> bool {
         || (h.role() == Role::Sensitive && v == FreeText)
 }
 
+/// Whether `validated` passes out of `matched` shapes is far more than chance gives: at least
+/// half pass, three times the chance rate, and six standard deviations above the count chance
+/// would give (a binomial test). Sequential or random numbers pass at about the chance rate, so
+/// an unverified check digit (DOMAIN.md: most but not all real personal numbers pass) still
+/// tells real numbers from invoice numbers.
+pub fn far_above_chance(matched: u64, validated: u64, chance: Option<f64>) -> bool {
+    let Some(p0) = chance else { return false };
+    if matched < 20 {
+        return false;
+    }
+    let (m, v) = (matched as f64, validated as f64);
+    let rate = v / m;
+    let z = (v - m * p0) / (m * p0 * (1.0 - p0)).sqrt();
+    rate >= 0.5 && rate >= 3.0 * p0 && z >= 6.0
+}
+
 /// Score every category from the values alone, in `[0, 1]`.
 pub fn value_scores(p: &ColumnProfile, set: &PatternSet) -> [f64; Category::COUNT] {
     use Category::*;
@@ -161,6 +177,7 @@ pub fn value_scores(p: &ColumnProfile, set: &PatternSet) -> [f64; Category::COUN
             // A pass rate far above chance (1 in 10 for the personal number, 1 in 97 for
             // accounts) is support of its own; a bare shape is not.
             (Strength::Weak, true) if rate >= 0.9 => 0.8 * m,
+            (Strength::Weak, true) if far_above_chance(matched, validated, id.chance) => 0.7 * m,
             (Strength::Weak, _) | (Strength::Context, _) => 0.3 * m,
         };
         up(&mut s, id.category, v);
@@ -448,6 +465,24 @@ pub fn classify_with_header(
         evidence,
         alternatives,
         entities,
+    }
+}
+
+#[cfg(test)]
+mod chance_tests {
+    use super::far_above_chance;
+
+    #[test]
+    fn pass_rates_are_compared_with_chance() {
+        // Real personal numbers: most pass an unverified check digit.
+        assert!(far_above_chance(200, 150, Some(0.1)));
+        assert!(far_above_chance(200, 110, Some(0.1)));
+        // Sequential invoice numbers pass at about the chance rate.
+        assert!(!far_above_chance(200, 22, Some(0.1)));
+        assert!(!far_above_chance(200, 60, Some(0.1)));
+        // Too few values, or no known chance rate.
+        assert!(!far_above_chance(10, 9, Some(0.1)));
+        assert!(!far_above_chance(200, 150, None));
     }
 }
 

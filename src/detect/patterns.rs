@@ -111,6 +111,8 @@ struct IdentifierFile {
     max_letters: Option<u32>,
     requires: Option<String>,
     strength: Strength,
+    /// Share of random values of this shape that pass the validator.
+    chance: Option<f64>,
     #[serde(default)]
     examples: Examples,
 }
@@ -144,6 +146,9 @@ pub struct Identifier {
     pub requires: Option<u8>,
     /// How much a match counts on its own.
     pub strength: Strength,
+    /// Share of random values of this shape that pass the validator (`1/10` for a check digit
+    /// mod 10): a weak detector's pass rate is compared with it.
+    pub chance: Option<f64>,
     /// Whether it can find entities inside free text.
     pub has_embedded: bool,
     /// The file's examples.
@@ -526,6 +531,16 @@ impl PatternSet {
                                 }
                             },
                             strength: f.strength,
+                            chance: match f.chance {
+                                Some(c) if !(c > 0.0 && c < 1.0) => {
+                                    return Err(config_err(
+                                        &base,
+                                        rel,
+                                        "`chance` must lie strictly between 0 and 1",
+                                    ));
+                                }
+                                c => c,
+                            },
                             has_embedded: f.embedded.is_some(),
                             examples: f.examples,
                             file: rel.clone(),

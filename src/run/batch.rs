@@ -322,6 +322,14 @@ impl<'a> BatchTransform<'a> {
             }
             arrays.push(o.array);
         }
+        if arrays.is_empty() {
+            // Arrow (and Parquet, CSV) cannot hold rows without columns.
+            return Err(Error::input(
+                loc.clone(),
+                "the plan drops every column of this dataset: there is nothing to write (leave \
+                 the dataset out of the inputs, or keep a column)",
+            ));
+        }
         let out = RecordBatch::try_new(self.out_schema.clone(), arrays)
             .map_err(|e| Error::Internal(format!("{loc}: assembling the output batch: {e}")))?;
         result.rows += out.num_rows() as u64;

@@ -83,16 +83,21 @@ fn starts_like_sql(text: &str) -> bool {
             break;
         }
     }
+    if rest.starts_with("/*!") {
+        return true;
+    }
+    // A whole keyword followed by a space: `user_id,username` and `set_id;…` are CSV headers.
     let word: String = rest
         .chars()
-        .take_while(|c| c.is_ascii_alphabetic() || *c == '/' || *c == '*' || *c == '!')
+        .take_while(char::is_ascii_alphabetic)
         .collect::<String>()
         .to_ascii_uppercase();
-    [
-        "CREATE", "INSERT", "COPY", "SET", "BEGIN", "DROP", "USE", "LOCK", "START", "/*!",
-    ]
-    .iter()
-    .any(|k| word.starts_with(k))
+    let after = rest[word.len()..].chars().next();
+    after.is_some_and(char::is_whitespace)
+        && [
+            "CREATE", "INSERT", "COPY", "SET", "BEGIN", "DROP", "USE", "LOCK", "START",
+        ]
+        .contains(&word.as_str())
 }
 
 /// How a dump input was turned into the plain SQL file that is read.
@@ -492,6 +497,31 @@ impl Source for FailedSource {
     }
     fn rows_total(&self) -> Option<super::RowCount> {
         None
+    }
+}
+
+#[cfg(test)]
+mod sniff_tests {
+    use super::*;
+
+    #[test]
+    fn csv_headers_that_begin_like_sql_words_stay_csv() {
+        for head in [
+            "user_id,username\n1,a\n",
+            "set_id;name\n",
+            "create_date,x\n",
+            "username\n",
+        ] {
+            assert_eq!(sniff(head.as_bytes()), None, "{head}");
+        }
+        for head in [
+            "USE `shop`;\n",
+            "CREATE TABLE t (a int);\n",
+            "SET x = 1;\n",
+            "/*!40101 SET x */;\n",
+        ] {
+            assert!(sniff(head.as_bytes()).is_some(), "{head}");
+        }
     }
 }
 
