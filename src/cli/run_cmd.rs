@@ -126,6 +126,9 @@ fn plan_text(plan: &Plan) -> String {
             if let Some(n) = &c.note {
                 s.push_str(&format!("  {:<w$}  ! {n}\n", ""));
             }
+            if let Some(d) = &c.declared {
+                s.push_str(&format!("  {:<w$}  ! {}\n", "", visible(d)));
+            }
         }
         s.push('\n');
     }
@@ -141,13 +144,15 @@ fn plan_text(plan: &Plan) -> String {
         }
     }
     if !plan.uncovered.is_empty() {
-        s.push_str("Personal columns no rule covers:\n");
+        s.push_str(
+            "Personal columns no rule covers (add a rule, or declare the category with [[declare]]):\n",
+        );
         for u in &plan.uncovered {
             s.push_str(&format!(
                 "  {} / {} ({})\n",
                 visible(&u.dataset),
                 visible(&u.column),
-                u.category.name()
+                u.what()
             ));
         }
     }

@@ -73,7 +73,7 @@ fn run_inner(a: &TransformArgs) -> Result<Exit, Error> {
                         "{} / {} ({}): personal column without a rule",
                         u.dataset,
                         u.column,
-                        u.category.name()
+                        u.what()
                     ));
                 }
                 output::err(

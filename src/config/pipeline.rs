@@ -52,6 +52,8 @@ pub struct Pipeline {
     pub privacy: Option<PrivacySpec>,
     /// `[disclosure]`: to whom the outputs go and on what legal basis (Art. 12(3)).
     pub disclosure: Option<DisclosureSpec>,
+    /// `[[declare]]` (and the annotations file's): declared categories, overriding the scan.
+    pub declarations: Vec<super::declare::Declaration>,
     /// `[aggregate]`: which datasets are aggregate tables, and their threshold rule.
     pub aggregate: Option<AggregateSpec>,
 }
@@ -212,6 +214,9 @@ pub struct Meta {
     /// Inputs: paths, directories, globs or database URLs (replaced by `--input`).
     #[serde(default)]
     pub inputs: Vec<String>,
+    /// A shared annotations file of `[[declare]]` entries (relative to the pipeline).
+    #[serde(default)]
+    pub annotations: Option<PathBuf>,
 }
 
 fn yes() -> bool {
@@ -441,13 +446,16 @@ struct RawFile {
     disclosure: Option<DisclosureSpec>,
     #[serde(default)]
     aggregate: Option<AggregateSpec>,
+    #[serde(default)]
+    declare: Vec<super::declare::RawDeclaration>,
 }
 
 const SELECTOR_KEYS: [&str; 5] = ["category", "role", "column", "dataset", "why"];
 
-const ROLES: [&str; 6] = [
+const ROLES: [&str; 7] = [
     "direct_identifier",
     "record_key",
+    "uncertain",
     "quasi_identifier",
     "sensitive",
     "free_text",
@@ -458,6 +466,7 @@ fn role_from_name(name: &str) -> Option<Role> {
     Some(match name {
         "direct_identifier" => Role::DirectIdentifier,
         "record_key" => Role::RecordKey,
+        "uncertain" => Role::Uncertain,
         "quasi_identifier" => Role::QuasiIdentifier,
         "sensitive" => Role::Sensitive,
         "free_text" => Role::FreeText,
@@ -523,8 +532,20 @@ impl Pipeline {
                 msg: format!("rule {}: {msg}", i + 1),
             })?);
         }
+        // Declarations: the shared file's first, the pipeline's own after (they win).
+        let mut declarations = Vec::new();
+        if let Some(a) = &raw.pipeline.annotations {
+            let a = if a.is_relative() {
+                path.parent().unwrap_or(Path::new("")).join(a)
+            } else {
+                a.clone()
+            };
+            declarations.extend(super::declare::load_annotations(&a)?);
+        }
+        declarations.extend(super::declare::check(raw.declare, path)?);
         Ok(Pipeline {
             path: path.to_path_buf(),
+            declarations,
             meta: raw.pipeline,
             output: raw.output,
             key: raw.key,

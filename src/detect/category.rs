@@ -23,6 +23,7 @@ pub enum Category {
     RecordKey,
     Credential,
     Photo,
+    Uncertain,
     DateOfBirth,
     Age,
     Gender,
@@ -57,6 +58,10 @@ pub enum Role {
     /// identification number in the sense of Art. 2 of 03/L-172, since whoever holds the
     /// source finds the person by it. Kept out of releases; joins keep it in test copies.
     RecordKey,
+    /// The evidence is unclear: the values look like a personal category (the candidates) but
+    /// not enough to say so. Treated as personal: a strict pipeline refuses to run until a rule
+    /// or a declaration covers the column.
+    Uncertain,
     /// Identifies a person in combination with other columns.
     QuasiIdentifier,
     /// A special category of personal data (Art. 2(1.16) of 03/L-172).
@@ -69,7 +74,7 @@ pub enum Role {
 
 impl Category {
     /// Every category, in contract order.
-    pub const ALL: [Category; 37] = {
+    pub const ALL: [Category; 38] = {
         use Category::*;
         [
             PersonName,
@@ -87,6 +92,7 @@ impl Category {
             RecordKey,
             Credential,
             Photo,
+            Uncertain,
             DateOfBirth,
             Age,
             Gender,
@@ -139,6 +145,7 @@ impl Category {
             RecordKey => "record_key",
             Credential => "credential",
             Photo => "photo",
+            Uncertain => "uncertain",
             DateOfBirth => "date_of_birth",
             Age => "age",
             Gender => "gender",
@@ -177,6 +184,7 @@ impl Category {
             | PhoneNumber | Email | Iban | BankAccount | StreetAddress | VehiclePlate
             | IpAddress | Credential | Photo => Role::DirectIdentifier,
             RecordKey => Role::RecordKey,
+            Uncertain => Role::Uncertain,
             DateOfBirth | Age | Gender | Municipality | PostalCode | PlaceOfBirth | Nationality
             | Occupation | MaritalStatus | Date => Role::QuasiIdentifier,
             Health | EthnicOrigin | Religion | PoliticalOpinion | TradeUnion | SexLife
@@ -204,6 +212,7 @@ impl Role {
         match self {
             Role::DirectIdentifier => "direct_identifier",
             Role::RecordKey => "record_key",
+            Role::Uncertain => "uncertain",
             Role::QuasiIdentifier => "quasi_identifier",
             Role::Sensitive => "sensitive",
             Role::FreeText => "free_text",

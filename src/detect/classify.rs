@@ -21,6 +21,9 @@ use super::profile::ColumnProfile;
 pub const VALUE_THRESHOLD: f64 = 0.5;
 /// Value evidence at least this strong overrides a contradicting header.
 pub const CONTRADICTION: f64 = 0.6;
+/// Below [`VALUE_THRESHOLD`], from this value score on a column without a header is
+/// `uncertain` rather than `none`.
+pub const UNCERTAIN_MIN: f64 = 0.25;
 
 /// One piece of evidence, as shown in reports. Never holds a cell value.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -153,6 +156,42 @@ pub fn far_above_chance(matched: u64, validated: u64, chance: Option<f64>) -> bo
     rate >= 0.5 && rate >= 3.0 * p0 && z >= 6.0
 }
 
+/// A `name` header over values with no known name among them (genres, languages, products,
+/// departments — or foreign names): by their shape, values that are not names at all (digits,
+/// lower case, long text) defeat the header; full-name shapes (two or three capitalised words)
+/// keep it, since names not in the lists are still names; anything else is uncertain.
+fn unnamed_names(hc: Category, p: &ColumnProfile) -> Option<(Category, f64, &'static str)> {
+    if hc != Category::PersonName || p.non_empty < 20 {
+        return None;
+    }
+    let n = p.non_empty as f64;
+    if p.name_like as f64 >= 0.05 * n {
+        return None;
+    }
+    let shaped = p.name_shape as f64 / n;
+    let words = p.mean_words();
+    if shaped < 0.5 {
+        Some((
+            Category::None,
+            0.7,
+            "the header says name but no value is a known name and most are not shaped like names: labels, not people",
+        ))
+    } else if shaped >= 0.9 && (1.8..=3.2).contains(&words) {
+        None
+    } else {
+        Some((
+            Category::Uncertain,
+            0.5,
+            "the header says name but no value is a known name and they are not shaped like full names: uncertain (labels or first names?)",
+        ))
+    }
+}
+
+/// Whether the pass rate is no more than twice the chance rate, over enough values.
+pub fn at_chance(matched: u64, validated: u64, chance: Option<f64>) -> bool {
+    chance.is_some_and(|p0| matched >= 20 && (validated as f64) <= 2.0 * p0 * matched as f64)
+}
+
 /// Score every category from the values alone, in `[0, 1]`.
 pub fn value_scores(p: &ColumnProfile, set: &PatternSet) -> [f64; Category::COUNT] {
     use Category::*;
@@ -174,10 +213,12 @@ pub fn value_scores(p: &ColumnProfile, set: &PatternSet) -> [f64; Category::COUN
         let v = match (id.strength, id.validator.is_some()) {
             (Strength::Strong, true) => validated as f64 / n,
             (Strength::Strong, false) => m,
-            // A pass rate far above chance (1 in 10 for the personal number, 1 in 97 for
+            // A pass rate far above chance (about 1 in 5 for the personal number, 1 in 97 for
             // accounts) is support of its own; a bare shape is not.
             (Strength::Weak, true) if rate >= 0.9 => 0.8 * m,
             (Strength::Weak, true) if far_above_chance(matched, validated, id.chance) => 0.7 * m,
+            // Passing at about the chance rate is evidence against: order and meter numbers.
+            (Strength::Weak, true) if at_chance(matched, validated, id.chance) => 0.2 * m,
             (Strength::Weak, _) | (Strength::Context, _) => 0.3 * m,
         };
         up(&mut s, id.category, v);
@@ -224,7 +265,18 @@ pub fn value_scores(p: &ColumnProfile, set: &PatternSet) -> [f64; Category::COUN
         } else {
             0.8 * names
         };
-        up(&mut s, PersonName, v.max(0.4 * shape * p.distinct_ratio()));
+        // Full-name shapes (two or three capitalised words, nearly all distinct) are names
+        // even when no word is in the lists: diaspora and foreign names are common.
+        let full_names = shape >= 0.9
+            && (1.8..=3.2).contains(&p.mean_words())
+            && p.distinct_ratio() >= 0.5
+            && p.non_empty >= 20;
+        let by_shape = if full_names {
+            0.55
+        } else {
+            0.4 * shape * p.distinct_ratio()
+        };
+        up(&mut s, PersonName, v.max(by_shape));
     }
     // Ages: bands are unmistakable, small integers are only a hint.
     up(&mut s, Age, 0.9 * p.age_bands as f64 / n);
@@ -356,6 +408,11 @@ pub fn classify_with_header(
                     let c = noisy_or(h.score, 1.0 - vsd.min(1.0));
                     scores[hc.index()] = c;
                     (hc, c)
+                } else if let Some((cat, conf, why)) = unnamed_names(hc, p) {
+                    evidence.push(Evidence::Note { detail: why.into() });
+                    scores[cat.index()] = conf;
+                    scores[hc.index()] = scores[hc.index()].max(0.3);
+                    (cat, conf)
                 } else {
                     let support = Category::ALL
                         .iter()
@@ -398,6 +455,23 @@ pub fn classify_with_header(
                 }
             }
             None if vsd >= VALUE_THRESHOLD => (vd, vsd),
+            // No header to go on and values that look personal, but not enough to say so: ask.
+            // Quasi-identifiers are left out: small integers look like ages, and a missed age is
+            // what the privacy model's own search is for.
+            None if vsd >= UNCERTAIN_MIN
+                && matches!(vd.role(), Role::DirectIdentifier | Role::Sensitive) =>
+            {
+                evidence.push(Evidence::Note {
+                    detail: format!(
+                        "the values look like {vd} ({}) but not enough to say so, and the header \
+                         says nothing: uncertain (a rule or a declaration must decide)",
+                        round2(vsd)
+                    ),
+                });
+                let none = round2(1.0 - vsd);
+                scores[Category::None.index()] = none;
+                (Category::Uncertain, 0.5)
+            }
             None => {
                 let c = (1.0 - vsd).clamp(0.5, 0.95);
                 scores[Category::None.index()] = c;
@@ -470,16 +544,17 @@ pub fn classify_with_header(
 
 #[cfg(test)]
 mod chance_tests {
-    use super::far_above_chance;
+    use super::{at_chance, far_above_chance};
 
     #[test]
     fn pass_rates_are_compared_with_chance() {
         // Real personal numbers: most pass an unverified check digit.
-        assert!(far_above_chance(200, 150, Some(0.1)));
-        assert!(far_above_chance(200, 110, Some(0.1)));
+        assert!(far_above_chance(200, 150, Some(0.2)));
+        assert!(far_above_chance(200, 130, Some(0.2)));
         // Sequential invoice numbers pass at about the chance rate.
-        assert!(!far_above_chance(200, 22, Some(0.1)));
-        assert!(!far_above_chance(200, 60, Some(0.1)));
+        assert!(!far_above_chance(200, 42, Some(0.2)));
+        assert!(!far_above_chance(200, 100, Some(0.2)));
+        assert!(at_chance(200, 42, Some(0.2)) && !at_chance(200, 90, Some(0.2)));
         // Too few values, or no known chance rate.
         assert!(!far_above_chance(10, 9, Some(0.1)));
         assert!(!far_above_chance(200, 150, None));

@@ -57,6 +57,9 @@ pub struct RecordKeyWords {
     pub weak: HashSet<String>,
     /// Prefixes of words naming a kind of person (`patient`, `punetor`).
     pub person: Vec<String>,
+    /// Words of headers that say nothing (`col`, `field`, `F`): with numbers only, such a
+    /// header may head the key as well as anything else.
+    pub meaningless: HashSet<String>,
 }
 
 /// How a header names a record key.
@@ -66,6 +69,8 @@ pub enum KeyName {
     No,
     /// A key name.
     Key,
+    /// A header that says nothing (`col1`, `F7`, empty).
+    Meaningless,
     /// A key name that also names a kind of person (`patient_id`).
     PersonKey,
 }
@@ -74,6 +79,13 @@ impl RecordKeyWords {
     /// Whether `header` names a key of records, and of persons.
     pub fn classify(&self, header: &str) -> KeyName {
         let words = header_words(header);
+        if !self.meaningless.is_empty()
+            && words
+                .iter()
+                .all(|w| self.meaningless.contains(w) || w.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return KeyName::Meaningless;
+        }
         let strong = words.iter().any(|w| self.strong.contains(w));
         let weak = words.len() >= 2 && words.iter().any(|w| self.weak.contains(w));
         if !strong && !weak {
@@ -227,7 +239,9 @@ impl HeaderSynonyms {
                 let strong = list("strong")?;
                 let weak = list("weak")?;
                 let person = list("person")?;
-                n += strong.len() + weak.len() + person.len();
+                let meaningless = list("meaningless")?;
+                n += strong.len() + weak.len() + person.len() + meaningless.len();
+                self.record_keys.meaningless.extend(meaningless);
                 self.record_keys.strong.extend(strong);
                 self.record_keys.weak.extend(weak);
                 self.record_keys.person.extend(person);

@@ -1068,7 +1068,11 @@ mod tests {
     #[test]
     fn every_category_of_the_vocabulary_has_a_header_synonym() {
         let set = PatternSet::embedded().unwrap();
-        for c in Category::ALL {
+        // `uncertain` is an outcome of the evidence, never what a header says.
+        for c in Category::ALL
+            .into_iter()
+            .filter(|c| *c != Category::Uncertain)
+        {
             assert!(set.headers.has_category(c), "no header synonym for {c}");
         }
     }

@@ -8,7 +8,9 @@
 //! - its header names a key of persons (`patient_id`, `nr_punetorit`, `username`), or
 //! - its header names a key (`id`, `kod`, `ref_no`) or the source declares it a primary or
 //!   unique key, and the table holds data about persons (some other column is personal): the
-//!   `id` of a genres table numbers genres, the `id` of a patients table numbers patients.
+//!   `id` of a genres table numbers genres, the `id` of a patients table numbers patients;
+//! - it is the first column, under a header that says nothing (`col1`, `F1`, none), unique,
+//!   in a table about persons (exports put the key first).
 use super::category::{Category, Role};
 use super::classify::{Alternative, Classification, Evidence, round2};
 use super::header::KeyName;
@@ -81,6 +83,10 @@ pub fn promote(columns: &[KeyColumn<'_>], classes: &mut [Classification], set: &
             "the source declares it a primary or unique key of a table about persons"
         } else if kind == KeyName::Key && unique_per_row(col.profile) {
             "the header names a key, every value is unique and the table is about persons"
+        } else if kind == KeyName::Meaningless && i == 0 && unique_per_row(col.profile) {
+            // Exports put the key first; a unique column elsewhere is as likely an amount.
+            "the first column, under a header that says nothing, is unique and the table is \
+             about persons"
         } else {
             continue;
         };

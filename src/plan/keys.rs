@@ -99,7 +99,7 @@ pub fn link(plan: &mut Plan, scans: &[DatasetScan], keeps_schema: &dyn Fn(&Datas
 fn unify(plan: &mut Plan, nodes: &[Node], members: &[usize], is_referenced: &[bool]) {
     let rank = |role: Role| match role {
         Role::DirectIdentifier => 0,
-        Role::RecordKey => 1,
+        Role::RecordKey | Role::Uncertain => 1,
         Role::Sensitive => 1,
         Role::QuasiIdentifier => 2,
         Role::FreeText => 3,

@@ -41,6 +41,10 @@ pub struct ColumnPlan {
     /// outputs may be other people's real identifiers).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The category was declared (`[[declare]]`), not detected: where and why. `verify`
+    /// judges the output column by the declared category.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub declared: Option<String>,
     /// The parsed action.
     #[serde(skip)]
     pub spec: ActionSpec,
@@ -66,6 +70,23 @@ pub struct Uncovered {
     pub column: String,
     /// Its category.
     pub category: Category,
+    /// Other personal categories the scan considered (what the column might be).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub candidates: Vec<Category>,
+}
+
+impl Uncovered {
+    /// What the column is and might be: `record_key` or `record_key; might also be:
+    /// kosovo_personal_number`.
+    pub fn what(&self) -> String {
+        let mut s = self.category.name().to_string();
+        if !self.candidates.is_empty() {
+            let c: Vec<&str> = self.candidates.iter().map(|c| c.name()).collect();
+            s.push_str("; might also be: ");
+            s.push_str(&c.join(", "));
+        }
+        s
+    }
 }
 
 /// A column whose planned action the output cannot hold (a key it would break, a declared
@@ -233,9 +254,14 @@ pub fn plan(pipeline: &Pipeline, scans: &[DatasetScan]) -> Plan {
                 .filter(|(c, _)| c.role() == Role::DirectIdentifier)
                 .map(|(_, n)| *n)
                 .sum();
-            let cat = match col.classification.category {
-                c if c.role() == Role::NotPersonal && embedded > 0 => Category::FreeText,
-                c => c,
+            let declared = crate::config::declare::find(&pipeline.declarations, &col.name, |g| {
+                dataset_glob_matches(g, &ds.source, ds.table.as_deref())
+            });
+            let cat = match (declared, col.classification.category) {
+                // The controller's declaration overrides the evidence, embedded entities too.
+                (Some(d), _) => d.category,
+                (None, c) if c.role() == Role::NotPersonal && embedded > 0 => Category::FreeText,
+                (None, c) => c,
             };
             let best = pipeline
                 .rules
@@ -261,6 +287,13 @@ pub fn plan(pipeline: &Pipeline, scans: &[DatasetScan]) -> Plan {
                         dataset: dataset_label(ds),
                         column: col.name.clone(),
                         category: cat,
+                        candidates: col
+                            .classification
+                            .alternatives
+                            .iter()
+                            .map(|a| a.category)
+                            .filter(|c| *c != cat && c.role() != Role::NotPersonal)
+                            .collect(),
                     });
                     (
                         ActionSpec::Keep {},
@@ -275,7 +308,11 @@ pub fn plan(pipeline: &Pipeline, scans: &[DatasetScan]) -> Plan {
                 None => (
                     ActionSpec::Keep {},
                     toml::Table::new(),
-                    "not personal: kept".to_string(),
+                    if declared.is_some() {
+                        "declared not personal: kept".to_string()
+                    } else {
+                        "not personal: kept".to_string()
+                    },
                     None,
                 ),
             };
@@ -283,7 +320,20 @@ pub fn plan(pipeline: &Pipeline, scans: &[DatasetScan]) -> Plan {
                 name: col.name.clone(),
                 category: cat,
                 role: cat.role(),
-                confidence: col.classification.confidence,
+                confidence: if declared.is_some() {
+                    1.0
+                } else {
+                    col.classification.confidence
+                },
+                declared: declared.map(|d| {
+                    format!(
+                        "declared {} in {} (detected: {}): {}",
+                        d.category,
+                        d.file.display(),
+                        col.classification.category,
+                        d.why
+                    )
+                }),
                 action: spec.name().to_string(),
                 params,
                 reason,

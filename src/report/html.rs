@@ -92,7 +92,7 @@ footer{color:var(--muted);font-size:12px;margin-top:32px}
 
 fn role_color(r: Role) -> &'static str {
     match r {
-        Role::DirectIdentifier | Role::RecordKey => "var(--direct)",
+        Role::DirectIdentifier | Role::RecordKey | Role::Uncertain => "var(--direct)",
         Role::QuasiIdentifier => "var(--quasi)",
         Role::Sensitive => "var(--sensitive)",
         Role::FreeText => "var(--free)",
@@ -411,7 +411,10 @@ fn chart(h: &mut String, fs: &FilingSystemEntry) {
     }
     h.push_str("</svg><div class=\"legend\">");
     for (label, role) in [
-        ("direct identifier or record key", Role::DirectIdentifier),
+        (
+            "direct identifier, record key or uncertain",
+            Role::DirectIdentifier,
+        ),
         ("quasi-identifier", Role::QuasiIdentifier),
         ("special category", Role::Sensitive),
         ("free text", Role::FreeText),

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::detect::{PatternSet, Role};
+use crate::detect::{Category, PatternSet, Role};
 use crate::scan::Scanner;
 use crate::source::ReadOptions;
 
@@ -88,8 +88,19 @@ fn name_words(name: &str) -> Vec<String> {
         .collect()
 }
 
-/// (output path relative to the out dir, table short name, column) → (action, chosen by a rule).
-type Manifest = HashMap<(String, String, String), (String, bool)>;
+/// What the run planned for one output column.
+#[derive(Debug, Clone, Default)]
+struct Planned {
+    /// The action.
+    action: String,
+    /// Chosen by a rule (not a default).
+    by_rule: bool,
+    /// The category the pipeline declared for it, which overrides the re-scan.
+    declared: Option<crate::detect::Category>,
+}
+
+/// (output path relative to the out dir, table short name, column) → what was planned.
+type Manifest = HashMap<(String, String, String), Planned>;
 
 fn short(t: &str) -> String {
     t.rsplit('.').next().unwrap_or(t).to_string()
@@ -110,25 +121,38 @@ fn manifest_from_json(v: &serde_json::Value) -> Manifest {
             .find(|p| p["source"] == d["input"] && p["table"] == d["table"]);
         // Indexed once per output: a lookup per column by a scan of the plan's columns cost
         // time in the square of the column count (16,384 columns: over a minute).
-        let ruled: std::collections::HashMap<&str, bool> = plan
+        let ruled: std::collections::HashMap<&str, (bool, Option<crate::detect::Category>)> = plan
             .and_then(|p| p["columns"].as_array())
             .into_iter()
             .flatten()
             .rev()
             .map(|pc| {
                 let rule = pc.get("rule").is_some_and(|r| !r.is_null());
-                (pc["name"].as_str().unwrap_or(""), rule)
+                let declared = pc
+                    .get("declared")
+                    .is_some_and(|d| !d.is_null())
+                    .then(|| {
+                        pc["category"]
+                            .as_str()
+                            .and_then(crate::detect::Category::from_name)
+                    })
+                    .flatten();
+                (pc["name"].as_str().unwrap_or(""), (rule, declared))
             })
             .collect();
         for c in d["columns"].as_array().into_iter().flatten() {
             let name = c["name"].as_str().unwrap_or("").to_string();
-            let by_rule = ruled.get(name.as_str()).copied().unwrap_or(false);
-            let action = c["action"].as_str().unwrap_or("").to_string();
+            let (by_rule, declared) = ruled.get(name.as_str()).copied().unwrap_or((false, None));
+            let planned = Planned {
+                action: c["action"].as_str().unwrap_or("").to_string(),
+                by_rule,
+                declared,
+            };
             // Single-table outputs (a table written as its own CSV or Parquet file) are found
             // by path alone: the file does not know the table it came from.
             m.entry((output.clone(), String::new(), name.clone()))
-                .or_insert((action.clone(), by_rule));
-            m.insert((output.clone(), table.clone(), name), (action, by_rule));
+                .or_insert(planned.clone());
+            m.insert((output.clone(), table.clone(), name), planned);
         }
     }
     m
@@ -215,8 +239,18 @@ pub fn verify(
                     m.get(&(rel.clone(), table.clone(), col.name.clone()))
                         .or_else(|| m.get(&(rel.clone(), String::new(), col.name.clone())))
                 });
-                let (action, by_rule) = planned.map_or(("", false), |(a, r)| (a.as_str(), *r));
-                if action == "keep" && looks_like_record_key(col) {
+                let (action, by_rule) =
+                    planned.map_or(("", false), |p| (p.action.as_str(), p.by_rule));
+                // A declared category stands for the detectors' (a declared false positive is
+                // not a finding; a declared identifier is held to its role).
+                let declared = planned.and_then(|p| p.declared);
+                let role = declared.map_or(cls.role, |c| c.role());
+                let category = declared.unwrap_or(cls.category);
+                let declared_other = declared.is_some_and(|c| c != Category::RecordKey);
+                if action == "keep"
+                    && !declared_other
+                    && (category == Category::RecordKey || looks_like_record_key(col))
+                {
                     record_keys.push(Finding {
                         output: display.clone(),
                         table: ds.table.clone(),
@@ -225,7 +259,7 @@ pub fn verify(
                         reason: format!("unique in all {} values the re-scan read", col.non_empty),
                     });
                 }
-                let reason = match cls.role {
+                let reason = match role {
                     Role::DirectIdentifier
                         if !matches!(
                             action,
@@ -238,6 +272,14 @@ pub fn verify(
                         "a special category of data is left without a decision (no rule covers it)"
                             .to_string(),
                     ),
+                    Role::Uncertain if !by_rule && action == "keep" => Some(
+                        "an uncertain column (it may be personal) is left without a decision"
+                            .to_string(),
+                    ),
+                    Role::RecordKey if !by_rule && action == "keep" => Some(
+                        "a record key of the source is left without a decision (no rule covers it)"
+                            .to_string(),
+                    ),
                     _ => None,
                 };
                 if let Some(reason) = reason {
@@ -245,7 +287,7 @@ pub fn verify(
                         output: display.clone(),
                         table: ds.table.clone(),
                         column: col.name.clone(),
-                        category: cls.category.name().to_string(),
+                        category: category.name().to_string(),
                         reason,
                     });
                 }
@@ -255,7 +297,8 @@ pub fn verify(
                     .filter(|(c, _)| c.role() == Role::DirectIdentifier)
                     .map(|(_, n)| *n)
                     .sum();
-                if embedded > 0 && action != "drop" {
+                let declared_not_personal = declared.is_some_and(|c| c.role() == Role::NotPersonal);
+                if embedded > 0 && action != "drop" && !declared_not_personal {
                     findings.push(Finding {
                         output: display.clone(),
                         table: ds.table.clone(),

@@ -8,6 +8,7 @@ mod cli;
 mod corpus2;
 mod db;
 mod db_secrets;
+mod declare;
 mod dumpout;
 mod dumps;
 mod fault;
