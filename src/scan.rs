@@ -232,6 +232,7 @@ impl Scanner {
                     declared_key: k.primary || k.unique,
                 })
                 .collect();
+            record_key::lookup_labels(&key_columns, &mut classes, set);
             record_key::promote(&key_columns, &mut classes, set);
             drop(key_columns);
             let columns = fields

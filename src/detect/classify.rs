@@ -187,6 +187,17 @@ fn unnamed_names(hc: Category, p: &ColumnProfile) -> Option<(Category, f64, &'st
     }
 }
 
+/// Nearly every value matches, values repeat, and their leading letters spread over at least
+/// `min` letters.
+fn spread_code_list(p: &ColumnProfile, matched_share: f64, min: Option<u32>) -> bool {
+    min.is_some_and(|k| {
+        matched_share >= 0.9
+            && p.non_empty >= 20
+            && p.distinct_ratio() <= 0.5
+            && p.lead_letters.count_ones() >= k
+    })
+}
+
 /// Whether the pass rate is no more than twice the chance rate, over enough values.
 pub fn at_chance(matched: u64, validated: u64, chance: Option<f64>) -> bool {
     chance.is_some_and(|p0| matched >= 20 && (validated as f64) <= 2.0 * p0 * matched as f64)
@@ -219,6 +230,8 @@ pub fn value_scores(p: &ColumnProfile, set: &PatternSet) -> [f64; Category::COUN
             (Strength::Weak, true) if far_above_chance(matched, validated, id.chance) => 0.7 * m,
             // Passing at about the chance rate is evidence against: order and meter numbers.
             (Strength::Weak, true) if at_chance(matched, validated, id.chance) => 0.2 * m,
+            // A code list spread over many chapters (ICD-10), not room or product codes.
+            (Strength::Context, _) if spread_code_list(p, m, id.min_lead_letters) => 0.6 * m,
             (Strength::Weak, _) | (Strength::Context, _) => 0.3 * m,
         };
         up(&mut s, id.category, v);
@@ -595,6 +608,72 @@ mod tests {
             "{first9}{}",
             crate::detect::validators::kosovo_pn::check_digit(&d)
         )
+    }
+
+    #[test]
+    fn headerless_code_lists_are_told_apart_by_their_spread() {
+        let set = set();
+        let icd = [
+            "E11.9", "I10", "J45.0", "F32.1", "K21.0", "M54.5", "N18.3", "C50.9", "G43.9", "L40.0",
+            "O80", "S72.0",
+        ];
+        let codes: Vec<String> = (0..200).map(|i| icd[i % icd.len()].to_string()).collect();
+        assert_eq!(check(&set, "col4", &codes).category, Category::Health);
+        // Room codes: the same shape over three floors' letters.
+        let rooms: Vec<String> = (0..200)
+            .map(|i| format!("{}{:02}", ["A", "B", "C"][i % 3], i % 30))
+            .collect();
+        let c = check(&set, "col4", &rooms);
+        assert_ne!(c.category, Category::Health, "{c:?}");
+        // Unique codes are no code list.
+        let unique: Vec<String> = (0..200)
+            .map(|i| {
+                format!(
+                    "{}{:02}.{}",
+                    (b'A' + (i % 26) as u8) as char,
+                    i % 100,
+                    i % 10
+                )
+            })
+            .collect();
+        assert_ne!(check(&set, "col4", &unique).category, Category::Health);
+    }
+
+    #[test]
+    fn headerless_names_by_shape_and_uncertain_labels() {
+        let set = set();
+        // Full names that no list holds: two capitalised words, nearly all distinct.
+        let first = [
+            "Hans", "Ingrid", "Mehmet", "Oliver", "Astrid", "Yusuf", "Greta", "Liam",
+        ];
+        let last = [
+            "Müller",
+            "Lindqvist",
+            "Yilmaz",
+            "Whitfield",
+            "Brandt",
+            "Öztürk",
+            "Carter",
+        ];
+        let full: Vec<String> = (0..56)
+            .map(|i| format!("{} {}", first[i % first.len()], last[i % last.len()]))
+            .collect();
+        assert_eq!(check(&set, "col5", &full).category, Category::PersonName);
+        // Genre labels under `name`: not known names, not full-name shaped: ask.
+        let genres = ["Rock", "Jazz", "Hip Hop", "Folk", "Blues", "Pop"];
+        let labels: Vec<String> = (0..60)
+            .map(|i| genres[i % genres.len()].to_string())
+            .collect();
+        let c = check(&set, "name", &labels);
+        assert_eq!(c.category, Category::Uncertain, "{c:?}");
+        assert!(
+            c.alternatives
+                .iter()
+                .any(|a| a.category == Category::PersonName)
+        );
+        // Lower-case product codes under `name`: not names at all.
+        let codes: Vec<String> = (0..60).map(|i| format!("sku-{i:04}")).collect();
+        assert_eq!(check(&set, "name", &codes).category, Category::None);
     }
 
     #[test]

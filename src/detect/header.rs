@@ -112,6 +112,11 @@ pub struct HeaderSynonyms {
     particles: HashSet<String>,
     suffixes: HashSet<String>,
     abbreviations: HashMap<String, Vec<String>>,
+    /// Headers that name a thing as readily as a person (`name`): over a lookup table's
+    /// labels they do not make a person's name.
+    pub generic_names: HashSet<String>,
+    /// Every word of every synonym (to split run-together headers).
+    vocabulary: HashSet<String>,
     /// Words that make a header name a record key.
     pub record_keys: RecordKeyWords,
 }
@@ -180,6 +185,7 @@ impl HeaderSynonyms {
                     if words.is_empty() {
                         continue;
                     }
+                    self.vocabulary.extend(words.iter().cloned());
                     self.synonyms.push(Synonym {
                         words,
                         text: text.to_string(),
@@ -219,6 +225,7 @@ impl HeaderSynonyms {
                 for (name, set) in [
                     ("particles", &mut self.particles),
                     ("suffixes", &mut self.suffixes),
+                    ("generic_names", &mut self.generic_names),
                 ] {
                     let words = list(name)?;
                     n += words.len();
@@ -314,6 +321,35 @@ impl HeaderSynonyms {
         if words.is_empty() {
             return None;
         }
+        let found = self.best_of(&words);
+        if found.is_some() || words.len() != 1 {
+            return found;
+        }
+        // One word run together (`homeaddr`, `personalno`, `datelindjes`): split it in two
+        // known words.
+        self.compound_parts(&words[0]).and_then(|parts| {
+            self.best_of(&parts).map(|mut m| {
+                m.score *= INFLECTED;
+                m
+            })
+        })
+    }
+
+    /// `homeaddr` → `home`, `addr`: the first split into two words that synonyms or
+    /// abbreviations know (each at least two letters).
+    fn compound_parts(&self, word: &str) -> Option<Vec<String>> {
+        let known = |w: &str| self.abbreviations.contains_key(w) || self.vocabulary.contains(w);
+        if word.len() < 5 || !word.is_ascii() {
+            return None;
+        }
+        (2..word.len() - 1)
+            .map(|i| word.split_at(i))
+            .find(|(a, b)| known(a) && known(b))
+            .map(|(a, b)| vec![a.to_string(), b.to_string()])
+    }
+
+    /// The best match for a header's words.
+    fn best_of(&self, words: &[String]) -> Option<HeaderMatch> {
         let tier = |n: usize, of: usize| {
             if n == of {
                 EXACT
@@ -323,7 +359,7 @@ impl HeaderSynonyms {
                 PARTIAL
             }
         };
-        let expanded = self.expanded(&words);
+        let expanded = self.expanded(words);
         let content: Vec<&String> = expanded
             .iter()
             .filter(|w| !self.particles.contains(*w))

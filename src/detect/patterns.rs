@@ -113,6 +113,8 @@ struct IdentifierFile {
     strength: Strength,
     /// Share of random values of this shape that pass the validator.
     chance: Option<f64>,
+    /// Leading letters the values must spread over to count without a header.
+    min_lead_letters: Option<u32>,
     #[serde(default)]
     examples: Examples,
 }
@@ -149,6 +151,10 @@ pub struct Identifier {
     /// Share of random values of this shape that pass the validator (`1/10` for a check digit
     /// mod 10): a weak detector's pass rate is compared with it.
     pub chance: Option<f64>,
+    /// A context detector counts without a header when nearly every value matches, values
+    /// repeat (a code list) and their leading letters spread over at least this many letters
+    /// (ICD-10 chapters; room and product codes use a few).
+    pub min_lead_letters: Option<u32>,
     /// Whether it can find entities inside free text.
     pub has_embedded: bool,
     /// The file's examples.
@@ -541,6 +547,7 @@ impl PatternSet {
                                 }
                                 c => c,
                             },
+                            min_lead_letters: f.min_lead_letters,
                             has_embedded: f.embedded.is_some(),
                             examples: f.examples,
                             file: rel.clone(),

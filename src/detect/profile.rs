@@ -71,6 +71,9 @@ pub struct ColumnProfile {
     pub date_years: (i32, i32, u64),
     /// Dates carrying a time of day other than midnight.
     pub timed_dates: u64,
+    /// Leading letters `A`–`Z` of the cells, one bit each: ICD-10 codes spread over many
+    /// chapters, room and product codes over a few.
+    pub lead_letters: u32,
     distinct: FxHashSet<u64>,
     /// Whether the distinct set overflowed [`DISTINCT_CAP`].
     pub distinct_saturated: bool,
@@ -113,6 +116,7 @@ impl ColumnProfile {
             text_cells: 0,
             date_years: (i32::MAX, i32::MIN, 0),
             timed_dates: 0,
+            lead_letters: 0,
             distinct: FxHashSet::default(),
             distinct_saturated: false,
             examples: Vec::new(),
@@ -237,6 +241,9 @@ impl ColumnProfile {
             }
         }
         self.timed_dates += u64::from(o.timed);
+        if o.lead > 0 {
+            self.lead_letters |= 1 << (o.lead - 1);
+        }
         for_each_bit(o.cell_cats, |i| self.cell_hits[i] += 1);
         for_each_bit(o.word_cats, |i| self.word_hits[i] += 1);
         self.name_shape += u64::from(o.name_shape);
@@ -278,6 +285,7 @@ impl ColumnProfile {
             self.date_years.2 + o.date_years.2,
         );
         self.timed_dates += o.timed_dates;
+        self.lead_letters |= o.lead_letters;
         self.sketch.merge(&o.sketch);
         if o.distinct_saturated || self.distinct_saturated {
             self.distinct_saturated = true;
@@ -389,6 +397,8 @@ struct Outcome {
     ident: SmallVec<[(u16, bool); 4]>,
     date_year: Option<i32>,
     timed: bool,
+    /// 1 + the leading letter's index when the cell starts with `A`–`Z`, else 0.
+    lead: u8,
     /// Categories (bit per index) whose vocabulary equals the whole cell.
     cell_cats: u64,
     /// Categories whose vocabulary words occur in the cell.
@@ -426,6 +436,9 @@ fn analyse(cell: &str, p: &PatternSet, s: &mut Scratch) -> Outcome {
     } as u64;
     let all_digits = digits as usize == bytes.len();
     o.digits_only = all_digits;
+    if bytes[0].is_ascii_uppercase() {
+        o.lead = bytes[0] - b'A' + 1;
+    }
     if all_digits && bytes.len() <= 18
         || (bytes[0] == b'-' && digits as usize == bytes.len() - 1 && digits > 0)
     {

@@ -94,6 +94,46 @@ pub fn promote(columns: &[KeyColumn<'_>], classes: &mut [Classification], set: &
     }
 }
 
+/// Labels of a lookup table: an `uncertain` column under a generic header (`name`,
+/// `language_name`) in a table where nothing else is about persons (a genres, languages or
+/// departments table) names things, not people. Anywhere else it stays uncertain.
+pub fn lookup_labels(columns: &[KeyColumn<'_>], classes: &mut [Classification], set: &PatternSet) {
+    let generic = |name: &str| {
+        super::header::header_words(name)
+            .iter()
+            .any(|w| set.headers.generic_names.contains(w))
+    };
+    let others_personal = |i: usize, classes: &[Classification]| {
+        classes
+            .iter()
+            .enumerate()
+            .any(|(j, c)| j != i && c.category != Category::Uncertain && about_persons(c))
+    };
+    for i in 0..classes.len() {
+        let c = &classes[i];
+        let name_candidate = c
+            .alternatives
+            .iter()
+            .any(|a| a.category == Category::PersonName);
+        if c.category != Category::Uncertain
+            || !name_candidate
+            || !generic(columns[i].name)
+            || others_personal(i, classes)
+        {
+            continue;
+        }
+        let c = &mut classes[i];
+        c.category = Category::None;
+        c.role = Role::NotPersonal;
+        c.confidence = 0.6;
+        c.evidence.push(Evidence::Note {
+            detail: "a generic name header over values that are no known names, in a table where \
+                     nothing else is about persons: labels of a lookup table"
+                .into(),
+        });
+    }
+}
+
 /// `order id`, `invoice number`: a header synonym of `none` says what the key is of, and it is
 /// no person.
 fn names_no_person(name: &str, set: &PatternSet) -> bool {

@@ -6,12 +6,19 @@ use std::path::Path;
 
 use crate::util::{TestDir, run, stderr, stdout};
 
-/// Genre labels under a `name` header, counts, and (in a second table) people with their keys.
+/// Genre labels under a `name` header with a municipality and counts, and (in a second table)
+/// people with their keys.
 fn fixtures(d: &TestDir) -> (String, String) {
     let genres = ["Rock", "Jazz", "Hip Hop", "Folk", "Blues", "Pop"];
-    let mut labels = String::from("name,sasia\n");
+    // With a municipality the table is about persons: the labels stay a question. (In a
+    // lookup table of genres alone they would be labels.)
+    let mut labels = String::from("name,komuna,sasia\n");
     for i in 0..60 {
-        labels.push_str(&format!("{},{}\n", genres[i % genres.len()], 10 + i));
+        labels.push_str(&format!(
+            "{},Prizren,{}\n",
+            genres[i % genres.len()],
+            10 + i
+        ));
     }
     let names = [
         "Arben Gashi",
@@ -117,6 +124,26 @@ fn a_declared_category_overrides_the_scan_and_verify_respects_it() {
     );
     let written = std::fs::read_to_string(Path::new(&out).join("zhanret.csv")).expect("output");
     assert!(written.contains("Hip Hop"), "the declared column is kept");
+    // The same labels in a lookup table of their own are labels, not a question.
+    let genres = [
+        "Rock", "Jazz", "Hip Hop", "Folk", "Blues", "Pop", "Soul", "Funk", "Reggae", "Punk",
+        "Metal", "Disco", "Techno", "House", "Gospel", "Opera", "Ska", "Grunge", "Trance", "Salsa",
+        "Tango", "Samba", "Polka", "Swing",
+    ];
+    let mut t = String::from("id,name\n");
+    for (i, g) in genres.iter().enumerate() {
+        t.push_str(&format!("{i},{g}\n"));
+    }
+    let lookup = d.file("zhanret_lista.csv", t.as_bytes());
+    let o = run(&["scan", &lookup, "--format", "json"]);
+    let scan: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("scan JSON");
+    let cols = &scan["datasets"][0]["columns"];
+    assert_eq!(cols[1]["category"], "none", "{}", cols[1]);
+    assert!(cols[1].to_string().contains("lookup table"), "{}", cols[1]);
+    assert_eq!(
+        cols[0]["category"], "none",
+        "a lookup table's id is no person's key"
+    );
     // A real false positive made on purpose: names declared not personal are kept, and verify
     // (which re-detects them as names) accepts the declaration instead of failing.
     let ann = d.file(
