@@ -207,6 +207,10 @@ pub struct ScanArgs {
     /// report instead (`--format json|md|html`; `table` means md).
     #[arg(long, value_name = "FILE")]
     pub filing_systems: Option<PathBuf>,
+    /// Apply the `[[declare]]` entries of this annotations file (the controller's word on
+    /// what a column holds) over the classification.
+    #[arg(long, value_name = "FILE")]
+    pub annotations: Option<PathBuf>,
     /// Benchmark baseline: read and decode every row, detect nothing, print the row count.
     #[arg(long, hide = true)]
     pub parse_only: bool,

@@ -64,7 +64,20 @@ pub fn run(a: ScanArgs) -> Exit {
         && std::io::stderr().is_terminal();
     let scanner = Scanner::new(patterns, read)
         .with_progress(show_progress.then_some(output::progress as fn(&str)));
-    let datasets = scanner.scan_inputs(&a.inputs);
+    let declarations = match a
+        .annotations
+        .as_deref()
+        .map(crate::config::declare::load_annotations)
+    {
+        None => Vec::new(),
+        Some(Ok(d)) => d,
+        Some(Err(e)) => {
+            output::err(&e.to_string());
+            return Exit::Usage;
+        }
+    };
+    let mut datasets = scanner.scan_inputs(&a.inputs);
+    crate::config::declare::apply_to_scans(&declarations, &mut datasets);
     output::clear_progress();
     if crate::interrupt::requested() {
         output::err("interrupted; no report was written");

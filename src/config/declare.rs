@@ -118,6 +118,50 @@ pub fn find<'a>(
     })
 }
 
+/// Put declared categories over a scan's classifications (`scan --annotations`): the
+/// detected category becomes the first alternative and a note says who declared what and why.
+pub fn apply_to_scans(decls: &[Declaration], scans: &mut [crate::scan::DatasetScan]) {
+    use crate::detect::classify::{Alternative, Evidence};
+    if decls.is_empty() {
+        return;
+    }
+    for ds in scans.iter_mut() {
+        let (source, table) = (ds.source.clone(), ds.table.clone());
+        for col in &mut ds.columns {
+            let Some(d) = find(decls, &col.name, |g| {
+                crate::plan::dataset_glob_matches(g, &source, table.as_deref())
+            }) else {
+                continue;
+            };
+            let c = &mut col.classification;
+            if c.category != d.category {
+                c.alternatives.retain(|a| a.category != d.category);
+                c.alternatives.insert(
+                    0,
+                    Alternative {
+                        category: c.category,
+                        confidence: c.confidence,
+                    },
+                );
+                c.alternatives.truncate(3);
+            }
+            c.evidence.push(Evidence::Note {
+                detail: format!(
+                    "declared {} in {} (detected: {}): {}",
+                    d.category,
+                    d.file.display(),
+                    c.category,
+                    d.why
+                ),
+            });
+            c.category = d.category;
+            c.role = d.category.role();
+            c.special_category = d.category.is_special();
+            c.confidence = 1.0;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -166,6 +166,14 @@ fn a_declared_category_overrides_the_scan_and_verify_respects_it() {
             .is_some_and(|s| s.contains("annotations.toml")),
         "{c}"
     );
+    // The scan shows the declaration over what it detected.
+    let o = run(&["scan", &people, "--annotations", &ann, "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let scan: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("scan JSON");
+    let emri = &scan["datasets"][0]["columns"][1];
+    assert_eq!(emri["category"], "none", "{emri}");
+    assert_eq!(emri["alternatives"][0]["category"], "person_name", "{emri}");
+    assert!(emri.to_string().contains("stage names"), "{emri}");
     // The record key is dropped, not kept.
     assert_eq!(
         plan_column(&report, "employee_id")["category"],
