@@ -156,12 +156,25 @@ pub fn far_above_chance(matched: u64, validated: u64, chance: Option<f64>) -> bo
     rate >= 0.5 && rate >= 3.0 * p0 && z >= 6.0
 }
 
-/// A `name` header over values with no known name among them (genres, languages, products,
+/// Whether the synonym that matched is a generic one (`name`, `title`: `headers/words.toml`
+/// `generic_names`), which names things as readily as people.
+fn generic_header(h: &HeaderMatch, set: &PatternSet) -> bool {
+    let words = super::header::header_words(&h.synonym);
+    !words.is_empty() && words.iter().all(|w| set.headers.generic_names.contains(w))
+}
+
+/// A generic `name` header over values with no known name among them (genres, languages, products,
 /// departments — or foreign names): by their shape, values that are not names at all (digits,
 /// lower case, long text) defeat the header; full-name shapes (two or three capitalised words)
 /// keep it, since names not in the lists are still names; anything else is uncertain.
-fn unnamed_names(hc: Category, p: &ColumnProfile) -> Option<(Category, f64, &'static str)> {
-    if hc != Category::PersonName || p.non_empty < 20 {
+fn unnamed_names(
+    hc: Category,
+    generic: bool,
+    p: &ColumnProfile,
+) -> Option<(Category, f64, &'static str)> {
+    // `emri`, `full name`, `ime i prezime` name people whatever the values look like
+    // (`Besnik 3` is a name with a number); only a generic `name` yields to its values.
+    if hc != Category::PersonName || !generic || p.non_empty < 20 {
         return None;
     }
     let n = p.non_empty as f64;
@@ -421,7 +434,8 @@ pub fn classify_with_header(
                     let c = noisy_or(h.score, 1.0 - vsd.min(1.0));
                     scores[hc.index()] = c;
                     (hc, c)
-                } else if let Some((cat, conf, why)) = unnamed_names(hc, p) {
+                } else if let Some((cat, conf, why)) = unnamed_names(hc, generic_header(h, set), p)
+                {
                     evidence.push(Evidence::Note { detail: why.into() });
                     scores[cat.index()] = conf;
                     scores[hc.index()] = scores[hc.index()].max(0.3);

@@ -39,6 +39,10 @@ category = "email"
 action = "pseudonymise"
 
 [[rules]]
+role = "record_key"
+action = "keep"
+
+[[rules]]
 category = "date_of_birth"
 action = "date_shift"
 max_days = 90
