@@ -688,6 +688,13 @@ mod tests {
         // Lower-case product codes under `name`: not names at all.
         let codes: Vec<String> = (0..60).map(|i| format!("sku-{i:04}")).collect();
         assert_eq!(check(&set, "name", &codes).category, Category::None);
+        // A header that names people keeps naming them, whatever the values look like.
+        let numbered: Vec<String> = (0..60).map(|i| format!("Besnik {i}")).collect();
+        assert_eq!(
+            check(&set, "emri", &numbered).category,
+            Category::PersonName
+        );
+        assert_eq!(check(&set, "emri", &codes).category, Category::PersonName);
     }
 
     #[test]
