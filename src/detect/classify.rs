@@ -191,6 +191,12 @@ fn unnamed_names(
         ))
     } else if shaped >= 0.9 && (1.8..=3.2).contains(&words) {
         None
+    } else if closed_vocabulary(p) {
+        Some((
+            Category::None,
+            0.6,
+            "the header says name but no value is a known name and a few values repeat over every row: a closed list of labels, not people's names",
+        ))
     } else {
         Some((
             Category::Uncertain,
@@ -198,6 +204,14 @@ fn unnamed_names(
             "the header says name but no value is a known name and they are not shaped like full names: uncertain (labels or first names?)",
         ))
     }
+}
+
+/// A handful of values, each repeated many times: a closed list (genres, departments,
+/// languages). The given names of people who are not on the name lists spread wider: a hundred
+/// people share far more than 30 first names, and a name column repeats its values less.
+fn closed_vocabulary(p: &ColumnProfile) -> bool {
+    let distinct = p.distinct();
+    !p.distinct_saturated && p.non_empty >= 60 && distinct <= 30 && p.non_empty >= 4 * distinct
 }
 
 /// Nearly every value matches, values repeat, and their leading letters spread over at least
@@ -654,6 +668,20 @@ mod tests {
     }
 
     #[test]
+    fn english_headers_match_in_order_albanian_in_any() {
+        let set = set();
+        let cat = |h: &str| set.match_header(h).map(|m| m.category);
+        assert_eq!(cat("id_card_no"), Some(Category::IdCardNumber));
+        assert_eq!(cat("IdCardNumber"), Some(Category::IdCardNumber));
+        // The id of a card (a record key), not an identity card.
+        assert_ne!(cat("card_id"), Some(Category::IdCardNumber));
+        assert_ne!(cat("card_number_id"), Some(Category::IdCardNumber));
+        // Albanian moves its words: both orders name the birth date.
+        assert_eq!(cat("data_lindjes"), Some(Category::DateOfBirth));
+        assert_eq!(cat("lindja_data"), Some(Category::DateOfBirth));
+    }
+
+    #[test]
     fn headerless_names_by_shape_and_uncertain_labels() {
         let set = set();
         // Full names that no list holds: two capitalised words, nearly all distinct.
@@ -673,12 +701,31 @@ mod tests {
             .map(|i| format!("{} {}", first[i % first.len()], last[i % last.len()]))
             .collect();
         assert_eq!(check(&set, "col5", &full).category, Category::PersonName);
-        // Genre labels under `name`: not known names, not full-name shaped: ask.
+        // Genre labels under `name`, a few repeated over every row: a closed list, no people.
         let genres = ["Rock", "Jazz", "Hip Hop", "Folk", "Blues", "Pop"];
         let labels: Vec<String> = (0..60)
             .map(|i| genres[i % genres.len()].to_string())
             .collect();
         let c = check(&set, "name", &labels);
+        assert_eq!(c.category, Category::None, "{c:?}");
+        // Too few rows to call it a closed list: ask.
+        let c = check(&set, "name", &labels[..40]);
+        assert_eq!(c.category, Category::Uncertain, "{c:?}");
+        // First names that no list holds, as many as people have: labels or names? Ask.
+        let given: Vec<String> = (0..80)
+            .map(|i| {
+                let stem = [
+                    "Sven", "Ingmar", "Torb", "Gunn", "Leif", "Björn", "Rolf", "Kjell",
+                ];
+                let tail = ["", "a", "o", "ar", "ild", "e"];
+                format!(
+                    "{}{}",
+                    stem[i % stem.len()],
+                    tail[(i / stem.len()) % tail.len()]
+                )
+            })
+            .collect();
+        let c = check(&set, "name", &given);
         assert_eq!(c.category, Category::Uncertain, "{c:?}");
         assert!(
             c.alternatives

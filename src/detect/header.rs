@@ -288,14 +288,18 @@ impl HeaderSynonyms {
 
     /// How many content words of `s` match forms of `content` words in any order, if all do.
     fn inflected_match(&self, s: &Synonym, content: &[&String]) -> Option<usize> {
-        // Albanian and Serbian inflect; English phrases match word for word (`plate` is not
-        // `plata`, a wage).
+        // Albanian and Serbian inflect and move words (`data e lindjes`, `lindja data`);
+        // English phrases match word for word and in order (`plate` is not `plata`, a wage;
+        // a `card id` is the id of a card, not an `id card`).
         let inflect = s.lang != "en";
         let mut n = 0;
+        let mut after = 0;
         for w in s.words.iter().filter(|w| !self.particles.contains(*w)) {
-            if !content.iter().any(|h| self.same_word(w, h, inflect)) {
-                return None;
-            }
+            let from = if inflect { 0 } else { after };
+            let at = content[from.min(content.len())..]
+                .iter()
+                .position(|h| self.same_word(w, h, inflect))?;
+            after = from + at + 1;
             n += 1;
         }
         (n > 0).then_some(n)

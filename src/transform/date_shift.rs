@@ -149,6 +149,13 @@ pub fn write_like(original: &str, d: NaiveDate, out: &mut String) -> bool {
             i += 1;
         }
     }
+    if n == 1 && b.len() == 8 && b.iter().all(u8::is_ascii_digit) {
+        // `yyyymmdd`, the one digit-run form the validator accepts.
+        return (1000..10_000).contains(&d.year()) && {
+            out.push_str(&d.format("%Y%m%d").to_string());
+            true
+        };
+    }
     if n < 3 {
         return false;
     }
@@ -224,6 +231,7 @@ mod tests {
             ("14-03-1987", f("%d-%m-%Y")),
             ("1987/03/14", f("%Y/%m/%d")),
             ("14/03/87", f("%d/%m/%y")),
+            ("19870314", f("%Y%m%d")),
             ("1987-03-14T10:30:00", f("%Y-%m-%dT10:30:00")),
             ("1987-03-14 10:30:00+02", f("%Y-%m-%d 10:30:00+02")),
         ];

@@ -1,5 +1,5 @@
 //! Dates as people write them in Kosovo data: `14.03.1987`, `14.03.1987.`, `1987-03-14`,
-//! `14/3/87`, `14-03-1987`, `1987/03/14`, and ISO timestamps `1987-03-14T00:00:00`.
+//! `14/3/87`, `14-03-1987`, `1987/03/14`, `19870314`, and ISO timestamps `1987-03-14T00:00:00`.
 //!
 //! Day-first is assumed for slash and dot forms (the local convention); two-digit years pivot
 //! on the current year (`87` → 1987, `05` → 2005).
@@ -24,6 +24,9 @@ fn parse_general(s: &str) -> Option<NaiveDate> {
     };
     if time.is_some_and(|t| !valid_time(t)) {
         return None;
+    }
+    if let Some(d) = compact(s) {
+        return d;
     }
     let sep = s.bytes().find(|b| matches!(b, b'.' | b'-' | b'/'))?;
     let mut parts = s.split(char::from(sep)).map(str::trim);
@@ -51,6 +54,22 @@ fn parse_general(s: &str) -> Option<NaiveDate> {
         year += if year > now { 1900 } else { 2000 };
     }
     NaiveDate::from_ymd_opt(year, m.parse().ok()?, d.parse().ok()?)
+}
+
+/// `yyyymmdd` (exports from SAS, SPSS, mainframes): eight digits starting `19` or `20`, so a
+/// day-first run (`14031987`) is never read year-first. `Some(result)` for that shape, `None`
+/// for any other.
+fn compact(s: &str) -> Option<Option<NaiveDate>> {
+    let b = s.as_bytes();
+    if b.len() != 8
+        || !b.iter().all(u8::is_ascii_digit)
+        || !(b.starts_with(b"19") || b.starts_with(b"20"))
+    {
+        return None;
+    }
+    let n = |r: std::ops::Range<usize>| s[r].parse::<u32>().ok();
+    let (y, m, d) = (n(0..4)?, n(4..6)?, n(6..8)?);
+    Some(NaiveDate::from_ymd_opt(i32::try_from(y).ok()?, m, d))
 }
 
 /// `HH:MM[:SS[.fraction]]` then optionally `Z` or a UTC offset `±HH[[:]MM]` (PostgreSQL
@@ -192,6 +211,7 @@ mod tests {
             "14-03-1987",
             "1987/03/14",
             "1987-03-14T00:00:00",
+            "19870314",
         ] {
             assert_eq!(parse(v), d, "{v}");
         }
@@ -208,6 +228,13 @@ mod tests {
             "14.03.19877",
             "1.2.3.4",
             "2024",
+            // Compact dates are year first and 19xx/20xx only; near misses of that shape.
+            "14031987",
+            "19871314",
+            "19870230",
+            "1987031",
+            "198703140",
+            "18870314",
         ] {
             assert!(!is_valid(v), "{v}");
         }
