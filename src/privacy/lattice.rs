@@ -3,9 +3,12 @@
 //!
 //! Like ARX's Flash, the search uses monotonicity: every specialisation of a node that fails
 //! the models fails too, and every generalisation of a node that meets them meets them too.
-//! Starting from the lowest unresolved node, a path to the top is binary-searched for the
-//! boundary; checked nodes tag the nodes above (pass) or below (fail) them. Every minimal
-//! passing node is checked and scored, so the result is the global optimum of the
+//! Starting from the unresolved node of least loss, a path to the top (each step the
+//! untagged successor adding the least loss) is binary-searched for the boundary; checked
+//! nodes tag the nodes above (pass) or below (fail) them. The loss of a node is at least the
+//! sum of its QIs' losses alone (exact without suppression), so nodes that cannot beat the
+//! best found are neither checked nor started from. Every minimal passing node that could
+//! beat the best is checked and scored, so the result is the global optimum of the
 //! (monotone) loss.
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
@@ -116,6 +119,61 @@ pub fn search(
     models: &Models,
 ) -> Result<(Solution, Search)> {
     let start = Instant::now();
+    validate(table, &bound, models)?;
+    let overall = risk::overall(table);
+    let budget = (models.suppression * table.rows as f64).floor() as u64;
+    let max: Vec<usize> = bound.iter().map(|b| b.height() - 1).collect();
+    let freq = Frequencies::new(table, &bound);
+
+    // The top node: if it fails, nothing passes.
+    let top = check(table, &bound, &max, models, &overall, budget);
+    if !top.ok {
+        return Err(not_achievable(table, &bound, models, top.limit));
+    }
+    let mut walk = Walk {
+        table,
+        bound: &bound,
+        models,
+        overall: &overall,
+        budget,
+        max: &max,
+        lower: lower_bounds(&freq, &bound),
+        freq: &freq,
+        failing: Vec::new(),
+        anonymous: Vec::new(),
+        checked: 0,
+        best: None,
+        top: Some(top),
+    };
+    let nodes = walk.nodes_by_loss();
+    let lattice_size = nodes.len() as u64;
+    for node in &nodes {
+        if walk.hopeless(node) {
+            // Ordered by the lower bound: no later node can do better either.
+            break;
+        }
+        walk.resolve_from(node);
+    }
+    let minimal = walk.minimal();
+    let checked = walk.checked;
+    let Some((_, levels, chosen)) = walk.best else {
+        return Err(Error::Internal(
+            "privacy: the top node passed but no node was chosen".into(),
+        ));
+    };
+    let search = Search {
+        lattice_size,
+        checked,
+        minimal,
+        elapsed_ms: 0.0,
+    };
+    let (solution, mut search) = finish(table, bound, models, &freq, levels, chosen, search);
+    search.elapsed_ms = start.elapsed().as_secs_f64() * 1e3;
+    Ok((solution, search))
+}
+
+/// The parameters fit the table.
+fn validate(table: &ClassTable, bound: &[Bound], models: &Models) -> Result<()> {
     models.validate_for(table)?;
     if bound.len() != table.qi.len() {
         return Err(Error::Internal(
@@ -128,148 +186,250 @@ pub fn search(
             models.k, models.k, table.rows
         )));
     }
-    let overall = risk::overall(table);
-    let budget = (models.suppression * table.rows as f64).floor() as u64;
-    let max: Vec<usize> = bound.iter().map(|b| b.height() - 1).collect();
-    let freq = Frequencies::new(table, &bound);
+    Ok(())
+}
 
-    // The top node: if it fails, nothing passes.
-    let top = check(table, &bound, &max, models, &overall, budget);
-    if !top.ok {
-        let why = match top.limit {
-            Some(Limit::L(s)) => format!(
-                "l-diversity of sensitive attribute `{}` cannot be met even with every \
-                 quasi-identifier fully generalised",
-                table.sensitive[s]
-            ),
-            Some(Limit::T(s)) => format!(
-                "t-closeness of sensitive attribute `{}` cannot be met even with every \
-                 quasi-identifier fully generalised",
-                table.sensitive[s]
-            ),
-            _ => {
-                // The QI whose top level still separates the most values limits k.
-                let worst = bound
-                    .iter()
-                    .max_by_key(|b| b.labels[b.height() - 1].len())
-                    .map(|b| b.name.clone())
-                    .unwrap_or_default();
-                format!(
-                    "k = {} cannot be met within the suppression budget even at the top of \
-                     every hierarchy; limiting attribute `{worst}` (its hierarchy does not \
-                     end in a single value)",
-                    models.k
-                )
-            }
-        };
-        return Err(Error::Usage(format!("privacy: not achievable: {why}")));
-    }
-    let mut top_check = Some(top);
+/// Why even the top of every hierarchy fails, naming the limiting attribute.
+fn not_achievable(
+    table: &ClassTable,
+    bound: &[Bound],
+    models: &Models,
+    limit: Option<Limit>,
+) -> Error {
+    let why = match limit {
+        Some(Limit::L(s)) => format!(
+            "l-diversity of sensitive attribute `{}` cannot be met even with every \
+             quasi-identifier fully generalised",
+            table.sensitive[s]
+        ),
+        Some(Limit::T(s)) => format!(
+            "t-closeness of sensitive attribute `{}` cannot be met even with every \
+             quasi-identifier fully generalised",
+            table.sensitive[s]
+        ),
+        _ => {
+            // The QI whose top level still separates the most values limits k.
+            let worst = bound
+                .iter()
+                .max_by_key(|b| b.labels[b.height() - 1].len())
+                .map(|b| b.name.clone())
+                .unwrap_or_default();
+            format!(
+                "k = {} cannot be met within the suppression budget even at the top of \
+                 every hierarchy; limiting attribute `{worst}` (its hierarchy does not \
+                 end in a single value)",
+                models.k
+            )
+        }
+    };
+    Error::Usage(format!("privacy: not achievable: {why}"))
+}
 
-    // Enumerate nodes by height, then lexicographically (deterministic).
-    let mut nodes: Vec<Vec<usize>> = vec![Vec::new()];
-    for (m, b) in max.iter().zip(&bound) {
-        let lo = b.min_level.min(*m);
-        nodes = nodes
-            .into_iter()
-            .flat_map(|n| {
-                (lo..=*m).map(move |l| {
-                    let mut x = n.clone();
-                    x.push(l);
-                    x
+/// `lower[qi][level]`: the loss of each QI alone at each level (see
+/// [`Frequencies::attribute_bits`]); a node's sum bounds its loss from below.
+fn lower_bounds(freq: &Frequencies, bound: &[Bound]) -> Vec<Vec<f64>> {
+    bound
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            (0..b.height())
+                .map(|l| freq.attribute_bits(b, i, l))
+                .collect()
+        })
+        .collect()
+}
+
+/// `a` is a specialisation of (or equal to) `b`.
+fn leq(a: &[usize], b: &[usize]) -> bool {
+    a.iter().zip(b).all(|(x, y)| x <= y)
+}
+
+/// The state of a search. Monotonicity both ways: every specialisation of a failing node
+/// fails and every generalisation of a passing node passes, so checked nodes tag others
+/// (predictive tagging). A bound on the loss: a node's loss is at least the sum of its QIs'
+/// losses alone, so nodes that cannot beat the best found are never checked.
+struct Walk<'a> {
+    table: &'a ClassTable,
+    bound: &'a [Bound],
+    models: &'a Models,
+    overall: &'a [Vec<f64>],
+    budget: u64,
+    max: &'a [usize],
+    lower: Vec<Vec<f64>>,
+    freq: &'a Frequencies,
+    failing: Vec<Vec<usize>>,
+    anonymous: Vec<Vec<usize>>,
+    checked: u64,
+    best: Option<(f64, Vec<usize>, Check)>,
+    /// The top node's check, made first; reused when a path reaches it.
+    top: Option<Check>,
+}
+
+impl Walk<'_> {
+    /// Every node from the lowest allowed levels to the top, by lower bound of the loss,
+    /// then height, then lexicographically (deterministic).
+    fn nodes_by_loss(&self) -> Vec<Vec<usize>> {
+        let mut nodes: Vec<Vec<usize>> = vec![Vec::new()];
+        for (m, b) in self.max.iter().zip(self.bound) {
+            let lo = b.min_level.min(*m);
+            nodes = nodes
+                .into_iter()
+                .flat_map(|n| {
+                    (lo..=*m).map(move |l| {
+                        let mut x = n.clone();
+                        x.push(l);
+                        x
+                    })
                 })
-            })
+                .collect();
+        }
+        let mut keyed: Vec<(f64, usize, Vec<usize>)> = nodes
+            .into_iter()
+            .map(|n| (self.lower_bound(&n), n.iter().sum(), n))
             .collect();
+        keyed.sort_by(|a, b| {
+            a.0.total_cmp(&b.0)
+                .then(a.1.cmp(&b.1))
+                .then_with(|| a.2.cmp(&b.2))
+        });
+        keyed.into_iter().map(|(_, _, n)| n).collect()
     }
-    nodes.sort_by(|a, b| {
-        a.iter()
-            .sum::<usize>()
-            .cmp(&b.iter().sum::<usize>())
-            .then_with(|| a.cmp(b))
-    });
-    // Flash-like: take the lowest unresolved node, walk a path from it to the top, and
-    // binary-search the path for the boundary between failing and passing nodes. A node
-    // that passes tags every generalisation of it (passes, not minimal: never scored); a
-    // node that fails tags every specialisation of it. Every minimal passing node is
-    // therefore checked, and the optimum of a monotone loss is among the checked ones.
-    let lattice_size = nodes.len() as u64;
-    let leq = |a: &[usize], b: &[usize]| a.iter().zip(b).all(|(x, y)| x <= y);
-    let mut failing: Vec<Vec<usize>> = Vec::new();
-    let mut anonymous: Vec<Vec<usize>> = Vec::new();
-    let mut checked = 0u64;
-    let mut best: Option<(f64, Vec<usize>, Check)> = None;
-    for start in &nodes {
-        if failing.iter().any(|f| leq(start, f)) || anonymous.iter().any(|p| leq(p, start)) {
-            continue;
+
+    fn lower_bound(&self, node: &[usize]) -> f64 {
+        node.iter()
+            .enumerate()
+            .map(|(i, &l)| self.lower[i][l])
+            .sum()
+    }
+
+    /// No node at or above `node` can have less loss than the best found.
+    fn hopeless(&self, node: &[usize]) -> bool {
+        self.best
+            .as_ref()
+            .is_some_and(|(b, _, _)| self.lower_bound(node) >= *b - 1e-9)
+    }
+
+    fn fails(&self, node: &[usize]) -> bool {
+        self.failing.iter().any(|f| leq(node, f))
+    }
+
+    fn passes(&self, node: &[usize]) -> bool {
+        self.anonymous.iter().any(|p| leq(p, node))
+    }
+
+    /// A chain from `start` to the top, one level of one QI per step: each step takes the
+    /// untagged successor that adds the least loss (Flash's paths, ordered by loss), or a
+    /// tagged one when none is left.
+    fn path(&self, start: &[usize]) -> Vec<Vec<usize>> {
+        let mut path = vec![start.to_vec()];
+        let mut cur = start.to_vec();
+        loop {
+            let key = |i: usize| {
+                let mut next = cur.clone();
+                next[i] += 1;
+                let tagged = self.fails(&next) || self.passes(&next);
+                (tagged, self.lower[i][cur[i] + 1] - self.lower[i][cur[i]])
+            };
+            let step = (0..cur.len())
+                .filter(|&i| cur[i] < self.max[i])
+                .map(|i| (key(i), i))
+                .min_by(|((ta, la), a), ((tb, lb), b)| {
+                    ta.cmp(tb).then(la.total_cmp(lb)).then(a.cmp(b))
+                });
+            let Some((_, i)) = step else { break };
+            cur[i] += 1;
+            path.push(cur.clone());
         }
-        let mut path = vec![start.clone()];
-        let mut cur = start.clone();
-        for i in 0..cur.len() {
-            while cur[i] < max[i] {
-                cur[i] += 1;
-                path.push(cur.clone());
-            }
+        path
+    }
+
+    /// Resolve the boundary on a path from `start` by binary search. A passing node is
+    /// scored; every minimal passing node is the start of some path (nothing below it
+    /// passes, so nothing tags it), so the optimum of the loss is among the scored ones.
+    fn resolve_from(&mut self, start: &[usize]) {
+        if self.fails(start) || self.passes(start) {
+            return;
         }
+        let path = self.path(start);
         let (mut lo, mut hi) = (0usize, path.len());
         while lo < hi {
             let mid = (lo + hi) / 2;
             let node = &path[mid];
-            if failing.iter().any(|f| leq(node, f)) {
+            if self.fails(node) {
                 lo = mid + 1;
                 continue;
             }
-            if anonymous.iter().any(|p| leq(p, node)) {
+            // Tagged passing, or unable to beat the best: look below without a check.
+            if self.passes(node) || self.hopeless(node) {
                 hi = mid;
                 continue;
             }
-            let c = if *node == max {
-                top_check
-                    .take()
-                    .unwrap_or_else(|| check(table, &bound, node, models, &overall, budget))
-            } else {
-                check(table, &bound, node, models, &overall, budget)
+            let c = match self.top.take() {
+                Some(t) if node.as_slice() == self.max => t,
+                other => {
+                    self.top = other;
+                    check(
+                        self.table,
+                        self.bound,
+                        node,
+                        self.models,
+                        self.overall,
+                        self.budget,
+                    )
+                }
             };
-            checked += 1;
+            self.checked += 1;
             if !c.ok {
-                failing.push(node.clone());
+                self.failing.push(node.clone());
                 lo = mid + 1;
                 continue;
             }
             let sup = &c.suppressed_classes;
-            let bits = freq.entropy_bits(table, &bound, node, &|k| sup.contains(k));
+            let bits = self
+                .freq
+                .entropy_bits(self.table, self.bound, node, &|k| sup.contains(k));
             // Ties: the first node found wins; the order is fixed, so the choice is
             // deterministic.
-            if best.as_ref().is_none_or(|(b, _, _)| bits < *b - 1e-9) {
-                best = Some((bits, node.clone(), c));
+            if self.best.as_ref().is_none_or(|(b, _, _)| bits < *b - 1e-9) {
+                self.best = Some((bits, node.clone(), c));
             }
-            anonymous.push(node.clone());
+            self.anonymous.push(node.clone());
             hi = mid;
         }
     }
-    let minimal: Vec<Vec<usize>> = anonymous
-        .iter()
-        .filter(|n| {
-            !anonymous
-                .iter()
-                .any(|m| m != *n && m.iter().zip(n.iter()).all(|(a, b)| a <= b))
-        })
-        .cloned()
-        .collect();
-    let Some((_, levels, chosen)) = best else {
-        return Err(Error::Internal(
-            "privacy: the top node passed but no node was chosen".into(),
-        ));
-    };
+
+    /// The passing nodes checked that no other checked passing node lies below.
+    fn minimal(&self) -> Vec<Vec<usize>> {
+        self.anonymous
+            .iter()
+            .filter(|n| !self.anonymous.iter().any(|m| m != *n && leq(m, n)))
+            .cloned()
+            .collect()
+    }
+}
+
+/// The solution at `levels`: risk and utility before (the data at the rules' levels) and
+/// after, and the value index the second pass maps through.
+fn finish(
+    table: &ClassTable,
+    bound: Vec<Bound>,
+    models: &Models,
+    freq: &Frequencies,
+    levels: Vec<usize>,
+    chosen: Check,
+    search: Search,
+) -> (Solution, Search) {
     // "Before" is the data as the pipeline's rules leave it: each QI at its lowest
     // allowed level (the original values unless a rule generalises the QI).
     let zero: Vec<usize> = bound
         .iter()
         .map(|b| b.min_level.min(b.height() - 1))
         .collect();
+    let max: Vec<usize> = bound.iter().map(|b| b.height() - 1).collect();
     let before_classes = risk::classes(table, Some(&bound), &zero, true);
-    let utility_before = utility::utility(table, &bound, &freq, &zero, &before_classes, &|_| false);
+    let utility_before = utility::utility(table, &bound, freq, &zero, &before_classes, &|_| false);
     let sup_set = chosen.suppressed_classes;
-    let utility_after = utility::utility(table, &bound, &freq, &levels, &chosen.classes, &|k| {
+    let utility_after = utility::utility(table, &bound, freq, &levels, &chosen.classes, &|k| {
         sup_set.contains(k)
     });
     let after_classes: HashMap<Vec<u32>, Class> = if models.l.is_some() || models.t.is_some() {
@@ -297,13 +457,7 @@ pub fn search(
         })
         .collect();
     let suppressed = utility_after.suppressed;
-    let search = Search {
-        lattice_size,
-        checked,
-        minimal,
-        elapsed_ms: start.elapsed().as_secs_f64() * 1e3,
-    };
-    Ok((
+    (
         Solution {
             qi: table.qi.clone(),
             levels,
@@ -319,7 +473,7 @@ pub fn search(
             floors: vec![Floor::Original; table.qi.len()],
         },
         search,
-    ))
+    )
 }
 
 impl Solution {
@@ -466,6 +620,123 @@ mod tests {
         m.l = None;
         m.k = 9;
         assert!(search(&t, b, &m).is_err());
+    }
+}
+
+/// The search against brute force: every node of small random lattices checked.
+#[cfg(test)]
+mod exhaustive_tests {
+    use super::*;
+    use crate::privacy::{Diversity, Encoder};
+    use proptest::prelude::*;
+
+    /// A QI with values `v0..v{n}` and a hierarchy that halves them per level, then `*`.
+    fn halving(name: &str, values: &[String], levels: usize) -> Bound {
+        let num = |v: &String| v[1..].parse::<u32>().expect("vN");
+        let mut map = Vec::new();
+        let mut labels = Vec::new();
+        for l in 0..levels {
+            let group = |v: &String| {
+                if l + 1 == levels {
+                    "*".to_string()
+                } else {
+                    format!("g{l}:{}", num(v) >> l)
+                }
+            };
+            let mut lab: Vec<String> = values.iter().map(group).collect();
+            lab.sort();
+            lab.dedup();
+            map.push(
+                values
+                    .iter()
+                    .map(|v| lab.binary_search(&group(v)).expect("label") as u32)
+                    .collect(),
+            );
+            labels.push(lab);
+        }
+        Bound {
+            name: name.into(),
+            map,
+            labels,
+            min_level: 0,
+        }
+    }
+
+    fn all_nodes(max: &[usize]) -> Vec<Vec<usize>> {
+        let mut nodes = vec![Vec::new()];
+        for &m in max {
+            nodes = nodes
+                .into_iter()
+                .flat_map(|n: Vec<usize>| {
+                    (0..=m).map(move |l| {
+                        let mut x = n.clone();
+                        x.push(l);
+                        x
+                    })
+                })
+                .collect();
+        }
+        nodes
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// The chosen node passes, is at least as good as every minimal passing node, and
+        /// without suppression (a monotone loss) is the best of all passing nodes.
+        #[test]
+        fn search_finds_the_brute_force_optimum(
+            rows in proptest::collection::vec((0u32..12, 0u32..6, 0u32..9, 0u32..3), 20..160),
+            k in 2u64..6,
+            sup in prop_oneof![Just(0.0), Just(0.02), Just(0.05)],
+            l in prop_oneof![Just(None), Just(Some(2u64))],
+        ) {
+            let qi: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
+            let mut e = Encoder::new(qi.clone(), vec!["s".into()]);
+            for (a, b, c, d) in &rows {
+                let vals = [format!("v{a}"), format!("v{b}"), format!("v{c}"), format!("d{d}")];
+                e.push(vals.iter().map(String::as_str));
+            }
+            let t = e.finish();
+            let bound: Vec<Bound> = (0..3)
+                .map(|i| halving(&qi[i], &t.qi_values[i], [4, 3, 5][i]))
+                .collect();
+            let models = Models { k, l, diversity: Diversity::Distinct, t: None, suppression: sup };
+            let overall = risk::overall(&t);
+            let budget = (sup * t.rows as f64).floor() as u64;
+            let max: Vec<usize> = bound.iter().map(|b| b.height() - 1).collect();
+            let freq = Frequencies::new(&t, &bound);
+            let mut passing: Vec<(Vec<usize>, f64)> = Vec::new();
+            for n in all_nodes(&max) {
+                let c = check(&t, &bound, &n, &models, &overall, budget);
+                if c.ok {
+                    let s = &c.suppressed_classes;
+                    passing.push((n.clone(), freq.entropy_bits(&t, &bound, &n, &|k| s.contains(k))));
+                }
+            }
+            let found = search(&t, bound.clone(), &models);
+            if passing.is_empty() {
+                prop_assert!(found.is_err());
+                return Ok(());
+            }
+            let (sol, st) = match found {
+                Ok(x) => x,
+                Err(e) => return Err(TestCaseError::fail(format!("{e}"))),
+            };
+            let minimal_best = passing
+                .iter()
+                .filter(|(n, _)| !passing.iter().any(|(m, _)| m != n && leq(m, n)))
+                .map(|(_, b)| *b)
+                .fold(f64::INFINITY, f64::min);
+            let all_best = passing.iter().map(|(_, b)| *b).fold(f64::INFINITY, f64::min);
+            let got = passing.iter().find(|(n, _)| *n == sol.levels).map(|(_, b)| *b);
+            prop_assert!(got.is_some(), "chosen {:?} does not pass", sol.levels);
+            let got = got.unwrap_or(f64::INFINITY);
+            prop_assert!(got <= minimal_best + 1e-9, "{} > best minimal {}", got, minimal_best);
+            if sup == 0.0 {
+                prop_assert!((got - all_best).abs() < 1e-9, "{} vs {}", got, all_best);
+            }
+            prop_assert!(st.checked <= st.lattice_size);
+        }
     }
 }
 

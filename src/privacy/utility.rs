@@ -90,6 +90,21 @@ impl Frequencies {
         bits
     }
 
+    /// Loss (bits) of QI `i` alone at `level` when nothing is suppressed. Without suppression
+    /// the non-uniform entropy is the sum of these over the QIs; suppression only adds, so
+    /// the sum is a lower bound of [`entropy_bits`](Self::entropy_bits).
+    pub fn attribute_bits(&self, bound: &Bound, i: usize, level: usize) -> f64 {
+        let f = &self.freq[i];
+        f[0].iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(c, &n)| {
+                let g = f[level][bound.map[level][c] as usize];
+                n as f64 * (g as f64 / n as f64).log2()
+            })
+            .sum()
+    }
+
     /// Entropy loss normalised to 0–1.
     pub fn normalise(&self, bits: f64) -> f64 {
         if self.max_bits > 0.0 {
