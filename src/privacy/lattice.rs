@@ -3,11 +3,11 @@
 //!
 //! Like ARX's Flash, the search uses monotonicity: every specialisation of a node that fails
 //! the models fails too, and every generalisation of a node that meets them meets them too.
-//! Starting from the unresolved node of least loss, a path to the top (each step the
-//! untagged successor adding the least loss) is binary-searched for the boundary; checked
-//! nodes tag the nodes above (pass) or below (fail) them. The loss of a node is at least the
-//! sum of its QIs' losses alone (exact without suppression), so nodes that cannot beat the
-//! best found are neither checked nor started from. Every minimal passing node that could
+//! Starting from the unresolved node of least loss, a balanced path to the top is
+//! binary-searched for the boundary; checked nodes tag the nodes above (pass) or below (fail)
+//! them. The loss of a node is at least the sum of its QIs' losses alone (exact without
+//! suppression), so once the best found is below that bound for the next start node, the
+//! search stops. Every minimal passing node that could
 //! beat the best is checked and scored, so the result is the global optimum of the
 //! (monotone) loss.
 use std::collections::{HashMap, HashSet};
@@ -247,7 +247,7 @@ fn leq(a: &[usize], b: &[usize]) -> bool {
 /// The state of a search. Monotonicity both ways: every specialisation of a failing node
 /// fails and every generalisation of a passing node passes, so checked nodes tag others
 /// (predictive tagging). A bound on the loss: a node's loss is at least the sum of its QIs'
-/// losses alone, so nodes that cannot beat the best found are never checked.
+/// losses alone, so paths never start from nodes that cannot beat the best found.
 struct Walk<'a> {
     table: &'a ClassTable,
     bound: &'a [Bound],
@@ -317,9 +317,12 @@ impl Walk<'_> {
         self.anonymous.iter().any(|p| leq(p, node))
     }
 
-    /// A chain from `start` to the top, one level of one QI per step: each step takes the
-    /// untagged successor that adds the least loss (Flash's paths, ordered by loss), or a
-    /// tagged one when none is left.
+    /// A chain from `start` to the top, one level of one QI per step (Flash's paths): each
+    /// step takes an untagged successor while there is one, raising the QI lowest in its
+    /// hierarchy relative to its height. Balanced paths cross the boundary between failing
+    /// and passing nodes where a failing node has the most nodes below it to tag: on Adult
+    /// they need 63 checks where raising one QI to its top before the next needed 244, and
+    /// raising the QI that adds the least loss 208.
     fn path(&self, start: &[usize]) -> Vec<Vec<usize>> {
         let mut path = vec![start.to_vec()];
         let mut cur = start.to_vec();
@@ -328,7 +331,7 @@ impl Walk<'_> {
                 let mut next = cur.clone();
                 next[i] += 1;
                 let tagged = self.fails(&next) || self.passes(&next);
-                (tagged, self.lower[i][cur[i] + 1] - self.lower[i][cur[i]])
+                (tagged, cur[i] as f64 / self.max[i] as f64)
             };
             let step = (0..cur.len())
                 .filter(|&i| cur[i] < self.max[i])
@@ -359,8 +362,9 @@ impl Walk<'_> {
                 lo = mid + 1;
                 continue;
             }
-            // Tagged passing, or unable to beat the best: look below without a check.
-            if self.passes(node) || self.hopeless(node) {
+            // Checked even when it cannot beat the best: a failing node high on the path
+            // tags many below it (skipping such nodes cost more checks than it saved).
+            if self.passes(node) {
                 hi = mid;
                 continue;
             }
