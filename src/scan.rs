@@ -66,6 +66,10 @@ pub struct DatasetScan {
     pub columns: Vec<ColumnScan>,
     /// The error that stopped reading, if any (the columns then cover the rows read before).
     pub error: Option<String>,
+    /// Unchanged since the state of an incremental scan: not read, its stored result reused.
+    pub reused: bool,
+    /// Content fingerprint kept by incremental scans ([`crate::incremental`]).
+    pub fingerprint: Option<String>,
 }
 
 impl DatasetScan {
@@ -80,6 +84,8 @@ impl DatasetScan {
             notes: Vec::new(),
             columns: Vec::new(),
             error: Some(err.to_string()),
+            reused: false,
+            fingerprint: None,
         }
     }
 }
@@ -89,6 +95,7 @@ pub struct Scanner {
     patterns: Arc<PatternSet>,
     read: ReadOptions,
     progress: Option<fn(&str)>,
+    incremental: Option<Arc<crate::incremental::Incremental>>,
 }
 
 impl Scanner {
@@ -98,7 +105,14 @@ impl Scanner {
             patterns,
             read,
             progress: None,
+            incremental: None,
         }
+    }
+
+    /// Reuse the results of unchanged datasets from an incremental scan's state.
+    pub fn with_incremental(mut self, inc: Option<Arc<crate::incremental::Incremental>>) -> Self {
+        self.incremental = inc;
+        self
     }
 
     /// Report progress lines (rows read, rate, ETA per dataset) to `sink`.
@@ -146,14 +160,54 @@ impl Scanner {
 
     /// Scan one file (one or more datasets).
     pub fn scan_path(&self, path: &Path, display: &str) -> Vec<DatasetScan> {
+        let mut file_fp = None;
+        if let Some(inc) = &self.incremental {
+            // An unreadable file is left to the reader below, which names the problem.
+            if let Ok((fp, bytes)) = crate::incremental::fingerprint::file(path, inc.salt()) {
+                inc.add_bytes(bytes);
+                file_fp = Some(fp.blocks.clone());
+                if let Some(reused) = inc.check_file(display, fp) {
+                    return reused;
+                }
+            }
+        }
         match source::open(path, display, &self.read) {
-            Ok(sources) => sources.into_iter().map(|s| self.scan_source(s)).collect(),
+            Ok(sources) => sources
+                .into_iter()
+                .map(|s| {
+                    let mut d = self.scan_source(s);
+                    if d.table.is_none() && d.fingerprint.is_none() {
+                        d.fingerprint = file_fp.clone();
+                    }
+                    d
+                })
+                .collect(),
             Err(e) => vec![DatasetScan::failed(display, &e)],
         }
     }
 
     /// Scan one opened source to its end.
     pub fn scan_source(&self, src: Box<dyn Source>) -> DatasetScan {
+        let Some(inc) = &self.incremental else {
+            return self.read_source(src);
+        };
+        let fp = src.content_fingerprint(inc.salt()).map(|(fp, bytes)| {
+            inc.add_bytes(bytes);
+            fp
+        });
+        if let Some(fp) = &fp {
+            let info = src.info();
+            if let Some(reused) = inc.check_dataset(&info.source, info.table.as_deref(), fp) {
+                return reused;
+            }
+        }
+        let mut d = self.read_source(src);
+        d.fingerprint = fp;
+        d
+    }
+
+    /// Read one opened source to its end and classify it.
+    fn read_source(&self, src: Box<dyn Source>) -> DatasetScan {
         let info: DatasetInfo = src.info().clone();
         let schema = src.schema();
         let set = &*self.patterns;
@@ -271,6 +325,8 @@ impl Scanner {
                 notes: all_notes,
                 columns,
                 error: error.take(),
+                reused: false,
+                fingerprint: None,
             }
         })
     }

@@ -58,6 +58,7 @@ pub fn run(a: ScanArgs) -> Exit {
         return parse_only(&a.inputs, &read);
     }
     let origin = patterns.origin.clone();
+    let state_options = super::nightly::options(&a, &read, &patterns.digest);
     use std::io::IsTerminal;
     let show_progress = a.format == crate::report::ReportFormat::Table
         && a.output.is_none()
@@ -76,14 +77,54 @@ pub fn run(a: ScanArgs) -> Exit {
             return Exit::Usage;
         }
     };
+    let nightly = match super::nightly::prepare(&a, state_options, &declarations) {
+        Ok(n) => n,
+        Err(e) => {
+            output::err(&e.to_string());
+            return exit_for(&e);
+        }
+    };
+    let scanner = scanner.with_incremental(nightly.state.as_ref().map(|s| s.1.clone()));
     let mut datasets = scanner.scan_inputs(&a.inputs);
+    // Stored before the annotations: they are applied again to reused results.
+    let next_state = nightly
+        .state
+        .as_ref()
+        .map(|(p, inc)| (p, inc.next_state(nightly.options.clone(), &datasets), inc));
     crate::config::declare::apply_to_scans(&declarations, &mut datasets);
     output::clear_progress();
     if crate::interrupt::requested() {
         output::err("interrupted; no report was written");
         return Exit::Interrupted;
     }
-    let report = ScanReport::new(&datasets, a.full, &origin);
+    let mut report = ScanReport::new(&datasets, a.full, &origin);
+    if let Some((path, _, inc)) = &next_state {
+        report.incremental = Some(crate::report::IncrementalSummary::new(
+            &path.display().to_string(),
+            &datasets,
+            inc.fingerprint_bytes(),
+        ));
+    }
+    report.drift = nightly
+        .baseline
+        .as_ref()
+        .map(|b| crate::report::drift::compare(b, &datasets));
+    // After the report is out: a failed write leaves the old state for the retry.
+    let finish = |code: Exit| -> Exit {
+        if code != Exit::Ok && code != Exit::Input {
+            return code;
+        }
+        if let Some((path, state, _)) = &next_state
+            && let Err(e) = state.save(path)
+        {
+            output::err(&e.to_string());
+            return Exit::Output;
+        }
+        if report.drift.as_ref().is_some_and(|d| d.alert) {
+            return Exit::Drift;
+        }
+        code
+    };
     for d in &report.datasets {
         if let Some(e) = &d.error {
             output::err(e);
@@ -107,11 +148,12 @@ pub fn run(a: ScanArgs) -> Exit {
             crate::report::ReportFormat::Html => super::report_cmd::FilingFormat::Html,
             _ => super::report_cmd::FilingFormat::Md,
         };
-        let code = super::report_cmd::emit(&scan, fs, None, format, a.output.as_deref());
+        let drift = report.drift.as_ref().zip(nightly.baseline.as_ref());
+        let code = super::report_cmd::emit(&scan, fs, None, drift, format, a.output.as_deref());
         if code == Exit::Ok && report.any_failed() {
-            return Exit::Input;
+            return finish(Exit::Input);
         }
-        return code;
+        return finish(code);
     }
     let text = render(&report, a.format);
     let written = match &a.output {
@@ -125,11 +167,11 @@ pub fn run(a: ScanArgs) -> Exit {
         output::err(&msg);
         return Exit::Output;
     }
-    if report.any_failed() {
+    finish(if report.any_failed() {
         Exit::Input
     } else {
         Exit::Ok
-    }
+    })
 }
 
 /// The benchmark baseline: the same readers, no detection.

@@ -328,6 +328,9 @@ pub struct Term {
 pub struct PatternSet {
     /// `embedded` or the directory given with `--patterns`.
     pub origin: String,
+    /// SHA-256 (hex) over every pack file's relative path and contents: two sets with the same
+    /// digest classify alike (incremental scans refuse a state made with other patterns).
+    pub digest: String,
     /// The files loaded.
     pub files: Vec<PackFile>,
     /// Identifier detectors; indices match the regex sets.
@@ -750,7 +753,19 @@ impl PatternSet {
             .map_err(|e| Error::Internal(format!("aho-corasick: {e}")))?;
         let word_cats = word_terms.iter().map(|(_, c)| *c).collect();
 
+        let digest = {
+            use sha2::{Digest, Sha256};
+            let mut h = Sha256::new();
+            for (rel, text) in &files {
+                h.update((rel.len() as u64).to_le_bytes());
+                h.update(rel.as_bytes());
+                h.update((text.len() as u64).to_le_bytes());
+                h.update(text.as_bytes());
+            }
+            crate::digest::hex(&h.finalize())
+        };
         Ok(PatternSet {
+            digest,
             origin: dir.map_or_else(|| "embedded".to_string(), |d| d.display().to_string()),
             files: pack_files,
             identifiers: identifiers.into_iter().map(|(i, _)| i).collect(),
