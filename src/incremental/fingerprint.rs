@@ -161,6 +161,7 @@ pub fn hash_ranges(
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // tests write fixtures
 mod tests {
     use super::*;
 

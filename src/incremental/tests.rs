@@ -1,3 +1,4 @@
+#![allow(clippy::disallowed_methods)] // tests write fixtures and read them back
 use super::*;
 use crate::detect::{Category, Classification};
 
