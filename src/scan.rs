@@ -92,17 +92,24 @@ impl DatasetScan {
 
 /// Scans inputs with one compiled [`PatternSet`].
 pub struct Scanner {
-    patterns: Arc<PatternSet>,
+    patterns: std::sync::OnceLock<std::result::Result<Arc<PatternSet>, String>>,
+    loader: Option<PatternLoader>,
     read: ReadOptions,
     progress: Option<fn(&str)>,
     incremental: Option<Arc<crate::incremental::Incremental>>,
 }
 
+/// Compiles a pattern set on first use ([`Scanner::lazy`]).
+pub type PatternLoader = Box<dyn Fn() -> Result<Arc<PatternSet>> + Send + Sync>;
+
 impl Scanner {
     /// A scanner using `patterns` and reading with `read`.
     pub fn new(patterns: Arc<PatternSet>, read: ReadOptions) -> Self {
+        let cell = std::sync::OnceLock::new();
+        let _ = cell.set(Ok(patterns));
         Scanner {
-            patterns,
+            patterns: cell,
+            loader: None,
             read,
             progress: None,
             incremental: None,
@@ -121,9 +128,28 @@ impl Scanner {
         self
     }
 
-    /// The pattern set in use.
-    pub fn patterns(&self) -> &PatternSet {
-        &self.patterns
+    /// A scanner that compiles its pattern set with `loader` only when a dataset must be
+    /// read: an incremental scan of unchanged inputs does not pay for it.
+    pub fn lazy(loader: PatternLoader, read: ReadOptions) -> Self {
+        Scanner {
+            patterns: std::sync::OnceLock::new(),
+            loader: Some(loader),
+            read,
+            progress: None,
+            incremental: None,
+        }
+    }
+
+    /// The pattern set in use (compiled now by a [`Scanner::lazy`] scanner).
+    pub fn patterns(&self) -> Result<&PatternSet> {
+        let r = self.patterns.get_or_init(|| match &self.loader {
+            Some(load) => load().map_err(|e| e.to_string()),
+            None => Err("no pattern set".to_string()),
+        });
+        match r {
+            Ok(p) => Ok(p),
+            Err(e) => Err(Error::Usage(e.clone())),
+        }
     }
 
     /// Scan every input (files or directories, walked recursively in name order). Inputs that
@@ -209,8 +235,11 @@ impl Scanner {
     /// Read one opened source to its end and classify it.
     fn read_source(&self, src: Box<dyn Source>) -> DatasetScan {
         let info: DatasetInfo = src.info().clone();
+        let set = match self.patterns() {
+            Ok(s) => s,
+            Err(e) => return DatasetScan::failed(&info.location().dataset, &e),
+        };
         let schema = src.schema();
-        let set = &*self.patterns;
         let mut profiles: Vec<ColumnProfile> = schema
             .fields()
             .iter()

@@ -18,11 +18,25 @@ fn delimiter(s: &str) -> Result<u8, String> {
 
 /// Run the subcommand.
 pub fn run(a: ScanArgs) -> Exit {
-    let patterns = match load_patterns(a.patterns.as_ref()) {
-        Ok(p) => p,
+    // Read (not compiled) up front: the state is tied to the pattern files' digest.
+    let digest = match crate::detect::PatternSet::digest_of(a.patterns.as_deref()) {
+        Ok(d) => d,
         Err(e) => {
             output::err(&e.to_string());
             return exit_for(&e);
+        }
+    };
+    // An incremental scan compiles the patterns only if some dataset changed; otherwise they
+    // are compiled now, so a broken pattern file stops the scan before any read (exit 2).
+    let patterns = if a.state.is_some() {
+        None
+    } else {
+        match load_patterns(a.patterns.as_ref()) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                output::err(&e.to_string());
+                return exit_for(&e);
+            }
         }
     };
     let delim = match a.delimiter.as_deref().map(delimiter).transpose() {
@@ -57,14 +71,23 @@ pub fn run(a: ScanArgs) -> Exit {
     if a.parse_only {
         return parse_only(&a.inputs, &read);
     }
-    let origin = patterns.origin.clone();
-    let state_options = super::nightly::options(&a, &read, &patterns.digest);
+    let origin = a
+        .patterns
+        .as_ref()
+        .map_or_else(|| "embedded".to_string(), |d| d.display().to_string());
+    let state_options = super::nightly::options(&a, &read, &digest);
     use std::io::IsTerminal;
     let show_progress = a.format == crate::report::ReportFormat::Table
         && a.output.is_none()
         && std::io::stderr().is_terminal();
-    let scanner = Scanner::new(patterns, read)
-        .with_progress(show_progress.then_some(output::progress as fn(&str)));
+    let scanner = match patterns {
+        Some(p) => Scanner::new(p, read),
+        None => {
+            let dir = a.patterns.clone();
+            Scanner::lazy(Box::new(move || load_patterns(dir.as_ref())), read)
+        }
+    }
+    .with_progress(show_progress.then_some(output::progress as fn(&str)));
     let declarations = match a
         .annotations
         .as_deref()

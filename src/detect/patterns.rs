@@ -454,7 +454,25 @@ pub(crate) fn squash(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// SHA-256 (hex) over the pack files' relative paths and contents.
+fn pack_digest(files: &[(String, String)]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for (rel, text) in files {
+        h.update((rel.len() as u64).to_le_bytes());
+        h.update(rel.as_bytes());
+        h.update((text.len() as u64).to_le_bytes());
+        h.update(text.as_bytes());
+    }
+    crate::digest::hex(&h.finalize())
+}
+
 impl PatternSet {
+    /// [`PatternSet::digest`] of the set in `dir` (or the embedded one), without compiling it.
+    pub fn digest_of(dir: Option<&Path>) -> Result<String> {
+        Ok(pack_digest(&read_pack(dir)?))
+    }
+
     /// The embedded pattern set.
     pub fn embedded() -> Result<PatternSet> {
         Self::load(None)
@@ -753,17 +771,7 @@ impl PatternSet {
             .map_err(|e| Error::Internal(format!("aho-corasick: {e}")))?;
         let word_cats = word_terms.iter().map(|(_, c)| *c).collect();
 
-        let digest = {
-            use sha2::{Digest, Sha256};
-            let mut h = Sha256::new();
-            for (rel, text) in &files {
-                h.update((rel.len() as u64).to_le_bytes());
-                h.update(rel.as_bytes());
-                h.update((text.len() as u64).to_le_bytes());
-                h.update(text.as_bytes());
-            }
-            crate::digest::hex(&h.finalize())
-        };
+        let digest = pack_digest(&files);
         Ok(PatternSet {
             digest,
             origin: dir.map_or_else(|| "embedded".to_string(), |d| d.display().to_string()),

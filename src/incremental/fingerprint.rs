@@ -1,6 +1,6 @@
 //! Fingerprints: what an incremental scan compares to decide that a dataset is unchanged.
 //!
-//! * **Files** ([`file`]): size, modification time (nanoseconds) and a hash of sampled blocks
+//! * **Files** ([`file()`]): size, modification time (nanoseconds) and a hash of sampled blocks
 //!   ([`BLOCKS`] blocks of [`BLOCK`] bytes: the first, the last and evenly spaced ones between;
 //!   a file of at most `BLOCKS × BLOCK` bytes is hashed whole). A change that keeps the size and
 //!   the modification time *and* lies outside every sampled block is not seen: tools that
