@@ -1,9 +1,11 @@
 //! `anonkos scan`: classify every column of every input.
 use super::{Exit, ScanArgs, exit_for, load_patterns, output};
+use crate::detect::PatternSet;
 use crate::report::{ScanReport, render};
 use crate::scan::Scanner;
 use crate::sink::atomic::write_atomic;
 use crate::source::ReadOptions;
+use std::sync::Arc;
 
 /// Parse a `--delimiter` value: one ASCII character, `\t` or `tab` for tab.
 fn delimiter(s: &str) -> Result<u8, String> {
@@ -16,14 +18,41 @@ fn delimiter(s: &str) -> Result<u8, String> {
     }
 }
 
-/// Run the subcommand.
-pub fn run(a: ScanArgs) -> Exit {
+/// The read options of the command line (bad `--delimiter` or `--encoding`: exit 2).
+fn read_options(a: &ScanArgs) -> Result<ReadOptions, Exit> {
+    let delim = match a.delimiter.as_deref().map(delimiter).transpose() {
+        Ok(d) => d,
+        Err(msg) => {
+            output::err(&msg);
+            return Err(Exit::Usage);
+        }
+    };
+    if let Some(label) = &a.encoding
+        && let Err(e) = crate::source::csv::check_encoding_label(label)
+    {
+        output::err(&e.to_string());
+        return Err(Exit::Usage);
+    }
+    Ok(ReadOptions {
+        sample_rows: (!a.full).then_some(a.sample_rows.max(1)),
+        encoding: a.encoding.clone(),
+        delimiter: delim,
+        has_header: a.no_header.then_some(false),
+        include_tables: a.include.clone(),
+        exclude_tables: a.exclude.clone(),
+        statement_timeout: std::time::Duration::from_secs(a.statement_timeout),
+        ..ReadOptions::default()
+    })
+}
+
+/// The pattern files' digest, and the compiled set unless the scan is incremental.
+fn patterns(a: &ScanArgs) -> Result<(String, Option<Arc<PatternSet>>), Exit> {
     // Read (not compiled) up front: the state is tied to the pattern files' digest.
     let digest = match crate::detect::PatternSet::digest_of(a.patterns.as_deref()) {
         Ok(d) => d,
         Err(e) => {
             output::err(&e.to_string());
-            return exit_for(&e);
+            return Err(exit_for(&e));
         }
     };
     // An incremental scan compiles the patterns only if some dataset changed; otherwise they
@@ -35,32 +64,22 @@ pub fn run(a: ScanArgs) -> Exit {
             Ok(p) => Some(p),
             Err(e) => {
                 output::err(&e.to_string());
-                return exit_for(&e);
+                return Err(exit_for(&e));
             }
         }
     };
-    let delim = match a.delimiter.as_deref().map(delimiter).transpose() {
-        Ok(d) => d,
-        Err(msg) => {
-            output::err(&msg);
-            return Exit::Usage;
-        }
+    Ok((digest, patterns))
+}
+
+/// Run the subcommand.
+pub fn run(a: ScanArgs) -> Exit {
+    let (digest, patterns) = match patterns(&a) {
+        Ok(p) => p,
+        Err(code) => return code,
     };
-    if let Some(label) = &a.encoding
-        && let Err(e) = crate::source::csv::check_encoding_label(label)
-    {
-        output::err(&e.to_string());
-        return Exit::Usage;
-    }
-    let read = ReadOptions {
-        sample_rows: (!a.full).then_some(a.sample_rows.max(1)),
-        encoding: a.encoding.clone(),
-        delimiter: delim,
-        has_header: a.no_header.then_some(false),
-        include_tables: a.include.clone(),
-        exclude_tables: a.exclude.clone(),
-        statement_timeout: std::time::Duration::from_secs(a.statement_timeout),
-        ..ReadOptions::default()
+    let read = match read_options(&a) {
+        Ok(r) => r,
+        Err(code) => return code,
     };
     if a.format == crate::report::ReportFormat::Html && a.filing_systems.is_none() {
         output::err(

@@ -405,3 +405,72 @@ fn scheduler_examples_run_their_exact_command_lines() {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     }
 }
+
+/// With `--filing-systems`, the drift since the baseline is in the filing-system report: a
+/// `catalogue_outdated` finding for the filing system whose dataset changed, citing Art. 17(2)
+/// with its text quoted, and exit code 5.
+#[test]
+fn filing_report_names_the_outdated_catalogue_entry_under_art_17_2() {
+    let t = TestDir::new();
+    let (code, mut base) = scan(&["sample-data/"]);
+    assert_eq!(code, 0);
+    // The baseline had no personal data in the first personal column found.
+    let mut changed = None;
+    'outer: for d in base["datasets"].as_array_mut().unwrap() {
+        let name = label(d);
+        for c in d["columns"].as_array_mut().unwrap() {
+            if c["role"] == "direct_identifier" {
+                changed = Some((name, c["name"].as_str().unwrap().to_string()));
+                c["category"] = "none".into();
+                c["role"] = "not_personal".into();
+                c["special_category"] = false.into();
+                break 'outer;
+            }
+        }
+    }
+    let (dataset, column) = changed.unwrap();
+    let baseline = t.path().join("approved.json");
+    std::fs::write(&baseline, serde_json::to_vec(&base).unwrap()).unwrap();
+    for format in ["json", "md", "html"] {
+        let out = anonkos()
+            .args([
+                "scan",
+                "sample-data/",
+                "--filing-systems",
+                "filing-systems.toml",
+            ])
+            .args(["--baseline", baseline.to_str().unwrap(), "--format", format])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(5), "{format}: {}", stderr(&out));
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            text.contains("catalogue_outdated") || format == "md",
+            "{format}"
+        );
+        assert!(text.contains("Art. 17(2)"), "{format}");
+        assert!(
+            text.contains("The data controller must ensure that the content of the filing system catalogue is accurate and kept up to date"),
+            "{format}: the quoted text of Art. 17(2)"
+        );
+        if format == "json" {
+            let r: Value = serde_json::from_str(&text).unwrap();
+            let f: Vec<&Value> = r["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|f| f["code"] == "catalogue_outdated")
+                .collect();
+            assert_eq!(f.len(), 1, "{}", r["findings"]);
+            let cols = f[0]["columns"].as_array().unwrap();
+            assert_eq!(cols.len(), 1);
+            let col = cols[0].as_str().unwrap();
+            assert!(
+                col.ends_with(&format!(": {column}")) && col.contains(&dataset),
+                "{col}"
+            );
+            assert_eq!(f[0]["cites"][0]["article"], "Art. 17(2)");
+            assert_eq!(r["drift"]["alert"], true);
+        }
+    }
+}
