@@ -25,6 +25,7 @@ pub mod config;
 pub mod detect;
 pub mod digest;
 pub mod error;
+pub mod incremental;
 pub mod interrupt;
 pub mod key;
 pub mod plan;

@@ -66,6 +66,10 @@ pub struct DatasetScan {
     pub columns: Vec<ColumnScan>,
     /// The error that stopped reading, if any (the columns then cover the rows read before).
     pub error: Option<String>,
+    /// Unchanged since the state of an incremental scan: not read, its stored result reused.
+    pub reused: bool,
+    /// Content fingerprint kept by incremental scans ([`crate::incremental`]).
+    pub fingerprint: Option<String>,
 }
 
 impl DatasetScan {
@@ -80,25 +84,42 @@ impl DatasetScan {
             notes: Vec::new(),
             columns: Vec::new(),
             error: Some(err.to_string()),
+            reused: false,
+            fingerprint: None,
         }
     }
 }
 
 /// Scans inputs with one compiled [`PatternSet`].
 pub struct Scanner {
-    patterns: Arc<PatternSet>,
+    patterns: std::sync::OnceLock<std::result::Result<Arc<PatternSet>, String>>,
+    loader: Option<PatternLoader>,
     read: ReadOptions,
     progress: Option<fn(&str)>,
+    incremental: Option<Arc<crate::incremental::Incremental>>,
 }
+
+/// Compiles a pattern set on first use ([`Scanner::lazy`]).
+pub type PatternLoader = Box<dyn Fn() -> Result<Arc<PatternSet>> + Send + Sync>;
 
 impl Scanner {
     /// A scanner using `patterns` and reading with `read`.
     pub fn new(patterns: Arc<PatternSet>, read: ReadOptions) -> Self {
+        let cell = std::sync::OnceLock::new();
+        let _ = cell.set(Ok(patterns));
         Scanner {
-            patterns,
+            patterns: cell,
+            loader: None,
             read,
             progress: None,
+            incremental: None,
         }
+    }
+
+    /// Reuse the results of unchanged datasets from an incremental scan's state.
+    pub fn with_incremental(mut self, inc: Option<Arc<crate::incremental::Incremental>>) -> Self {
+        self.incremental = inc;
+        self
     }
 
     /// Report progress lines (rows read, rate, ETA per dataset) to `sink`.
@@ -107,9 +128,28 @@ impl Scanner {
         self
     }
 
-    /// The pattern set in use.
-    pub fn patterns(&self) -> &PatternSet {
-        &self.patterns
+    /// A scanner that compiles its pattern set with `loader` only when a dataset must be
+    /// read: an incremental scan of unchanged inputs does not pay for it.
+    pub fn lazy(loader: PatternLoader, read: ReadOptions) -> Self {
+        Scanner {
+            patterns: std::sync::OnceLock::new(),
+            loader: Some(loader),
+            read,
+            progress: None,
+            incremental: None,
+        }
+    }
+
+    /// The pattern set in use (compiled now by a [`Scanner::lazy`] scanner).
+    pub fn patterns(&self) -> Result<&PatternSet> {
+        let r = self.patterns.get_or_init(|| match &self.loader {
+            Some(load) => load().map_err(|e| e.to_string()),
+            None => Err("no pattern set".to_string()),
+        });
+        match r {
+            Ok(p) => Ok(p),
+            Err(e) => Err(Error::Usage(e.clone())),
+        }
     }
 
     /// Scan every input (files or directories, walked recursively in name order). Inputs that
@@ -146,17 +186,60 @@ impl Scanner {
 
     /// Scan one file (one or more datasets).
     pub fn scan_path(&self, path: &Path, display: &str) -> Vec<DatasetScan> {
+        let mut file_fp = None;
+        if let Some(inc) = &self.incremental {
+            // An unreadable file is left to the reader below, which names the problem.
+            if let Ok((fp, bytes)) = crate::incremental::fingerprint::file(path, inc.salt()) {
+                inc.add_bytes(bytes);
+                file_fp = Some(fp.blocks.clone());
+                if let Some(reused) = inc.check_file(display, fp) {
+                    return reused;
+                }
+            }
+        }
         match source::open(path, display, &self.read) {
-            Ok(sources) => sources.into_iter().map(|s| self.scan_source(s)).collect(),
+            Ok(sources) => sources
+                .into_iter()
+                .map(|s| {
+                    let mut d = self.scan_source(s);
+                    if d.table.is_none() && d.fingerprint.is_none() {
+                        d.fingerprint = file_fp.clone();
+                    }
+                    d
+                })
+                .collect(),
             Err(e) => vec![DatasetScan::failed(display, &e)],
         }
     }
 
     /// Scan one opened source to its end.
     pub fn scan_source(&self, src: Box<dyn Source>) -> DatasetScan {
+        let Some(inc) = &self.incremental else {
+            return self.read_source(src);
+        };
+        let fp = src.content_fingerprint(inc.salt()).map(|(fp, bytes)| {
+            inc.add_bytes(bytes);
+            fp
+        });
+        if let Some(fp) = &fp {
+            let info = src.info();
+            if let Some(reused) = inc.check_dataset(&info.source, info.table.as_deref(), fp) {
+                return reused;
+            }
+        }
+        let mut d = self.read_source(src);
+        d.fingerprint = fp;
+        d
+    }
+
+    /// Read one opened source to its end and classify it.
+    fn read_source(&self, src: Box<dyn Source>) -> DatasetScan {
         let info: DatasetInfo = src.info().clone();
+        let set = match self.patterns() {
+            Ok(s) => s,
+            Err(e) => return DatasetScan::failed(&info.location().dataset, &e),
+        };
         let schema = src.schema();
-        let set = &*self.patterns;
         let mut profiles: Vec<ColumnProfile> = schema
             .fields()
             .iter()
@@ -271,6 +354,8 @@ impl Scanner {
                 notes: all_notes,
                 columns,
                 error: error.take(),
+                reused: false,
+                fingerprint: None,
             }
         })
     }

@@ -331,6 +331,8 @@ pub fn thaw(pipeline: &Pipeline, frozen: &FrozenPlan, schema: &Schema) -> Result
             })
             .collect(),
         error: None,
+        reused: false,
+        fingerprint: None,
     };
     let plan = crate::plan::plan(pipeline, std::slice::from_ref(&scan));
     let dp = plan

@@ -16,6 +16,9 @@ pub enum Exit {
     Input = 3,
     /// An output could not be written.
     Output = 4,
+    /// `scan --baseline`: personal data appeared where the baseline had none (a new personal
+    /// column, or a column whose role became more sensitive). Wins over [`Exit::Input`].
+    Drift = 5,
     /// Interrupted (Ctrl-C).
     Interrupted = 130,
 }
@@ -33,6 +36,7 @@ pub const HELP: &str = "Exit codes:
   2    usage, configuration or pattern error
   3    an input could not be read (the others were still scanned; the report marks it)
   4    an output could not be written
+  5    scan --baseline: personal data appeared where the baseline had none (drift alert)
   130  interrupted";
 
 #[cfg(test)]
@@ -46,8 +50,9 @@ mod tests {
         assert_eq!(Exit::Usage as u8, 2);
         assert_eq!(Exit::Input as u8, 3);
         assert_eq!(Exit::Output as u8, 4);
+        assert_eq!(Exit::Drift as u8, 5);
         assert_eq!(Exit::Interrupted as u8, 130);
-        for code in ["0", "1", "2", "3", "4", "130"] {
+        for code in ["0", "1", "2", "3", "4", "5", "130"] {
             assert!(HELP.contains(&format!("  {code} ")), "{code}");
         }
     }

@@ -11,6 +11,7 @@ use crate::report::ReportFormat;
 
 pub mod exit;
 mod log_cmd;
+mod nightly;
 pub mod output;
 mod patterns_cmd;
 mod report_cmd;
@@ -211,8 +212,17 @@ pub struct ScanArgs {
     /// what a column holds) over the classification.
     #[arg(long, value_name = "FILE")]
     pub annotations: Option<PathBuf>,
+    /// Incremental scan: datasets unchanged since the state in FILE (fingerprints) are not
+    /// read again, their stored result is reused and marked `reused`; FILE is then updated
+    /// atomically (created if missing). See docs/nightly.md.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// Report the drift since PREV (an earlier `scan --format json` report, or a --state
+    /// file); exit 5 when personal data appeared where there was none.
+    #[arg(long, value_name = "PREV")]
+    pub baseline: Option<PathBuf>,
     /// Benchmark baseline: read and decode every row, detect nothing, print the row count.
-    #[arg(long, hide = true)]
+    #[arg(long, hide = true, conflicts_with_all = ["state", "baseline"])]
     pub parse_only: bool,
 }
 

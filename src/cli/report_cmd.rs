@@ -6,6 +6,7 @@ use clap::Args;
 use super::{Exit, exit_for, output};
 use crate::error::Error;
 use crate::report::catalogue::Catalogue;
+use crate::report::drift::{Baseline, Drift};
 use crate::report::filing::{self, FilingReport, ScanInput};
 use crate::report::run::RunReport;
 use crate::sink::atomic::write_atomic;
@@ -72,6 +73,7 @@ pub fn emit(
     scan: &ScanInput,
     catalogue: &Path,
     run: Option<&Path>,
+    drift: Option<(&Drift, &Baseline)>,
     format: FilingFormat,
     out: Option<&Path>,
 ) -> Exit {
@@ -93,7 +95,12 @@ pub fn emit(
         filing::build(scan, &cat, run.as_ref())
     })();
     let report = match result {
-        Ok(r) => r,
+        Ok(mut r) => {
+            if let Some((d, b)) = drift {
+                crate::report::drift::attach(&mut r, d, b);
+            }
+            r
+        }
         Err(e) => {
             output::err(&e.to_string());
             return exit_for(&e);
@@ -131,6 +138,7 @@ pub fn run(a: ReportArgs) -> Exit {
         &scan,
         &a.filing_systems,
         a.run.as_deref(),
+        None,
         a.format,
         a.output.as_deref(),
     )

@@ -1,9 +1,11 @@
 //! `anonkos scan`: classify every column of every input.
 use super::{Exit, ScanArgs, exit_for, load_patterns, output};
+use crate::detect::PatternSet;
 use crate::report::{ScanReport, render};
 use crate::scan::Scanner;
 use crate::sink::atomic::write_atomic;
 use crate::source::ReadOptions;
+use std::sync::Arc;
 
 /// Parse a `--delimiter` value: one ASCII character, `\t` or `tab` for tab.
 fn delimiter(s: &str) -> Result<u8, String> {
@@ -16,29 +18,22 @@ fn delimiter(s: &str) -> Result<u8, String> {
     }
 }
 
-/// Run the subcommand.
-pub fn run(a: ScanArgs) -> Exit {
-    let patterns = match load_patterns(a.patterns.as_ref()) {
-        Ok(p) => p,
-        Err(e) => {
-            output::err(&e.to_string());
-            return exit_for(&e);
-        }
-    };
+/// The read options of the command line (bad `--delimiter` or `--encoding`: exit 2).
+fn read_options(a: &ScanArgs) -> Result<ReadOptions, Exit> {
     let delim = match a.delimiter.as_deref().map(delimiter).transpose() {
         Ok(d) => d,
         Err(msg) => {
             output::err(&msg);
-            return Exit::Usage;
+            return Err(Exit::Usage);
         }
     };
     if let Some(label) = &a.encoding
         && let Err(e) = crate::source::csv::check_encoding_label(label)
     {
         output::err(&e.to_string());
-        return Exit::Usage;
+        return Err(Exit::Usage);
     }
-    let read = ReadOptions {
+    Ok(ReadOptions {
         sample_rows: (!a.full).then_some(a.sample_rows.max(1)),
         encoding: a.encoding.clone(),
         delimiter: delim,
@@ -47,6 +42,44 @@ pub fn run(a: ScanArgs) -> Exit {
         exclude_tables: a.exclude.clone(),
         statement_timeout: std::time::Duration::from_secs(a.statement_timeout),
         ..ReadOptions::default()
+    })
+}
+
+/// The pattern files' digest, and the compiled set unless the scan is incremental.
+fn patterns(a: &ScanArgs) -> Result<(String, Option<Arc<PatternSet>>), Exit> {
+    // Read (not compiled) up front: the state is tied to the pattern files' digest.
+    let digest = match crate::detect::PatternSet::digest_of(a.patterns.as_deref()) {
+        Ok(d) => d,
+        Err(e) => {
+            output::err(&e.to_string());
+            return Err(exit_for(&e));
+        }
+    };
+    // An incremental scan compiles the patterns only if some dataset changed; otherwise they
+    // are compiled now, so a broken pattern file stops the scan before any read (exit 2).
+    let patterns = if a.state.is_some() {
+        None
+    } else {
+        match load_patterns(a.patterns.as_ref()) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                output::err(&e.to_string());
+                return Err(exit_for(&e));
+            }
+        }
+    };
+    Ok((digest, patterns))
+}
+
+/// Run the subcommand.
+pub fn run(a: ScanArgs) -> Exit {
+    let (digest, patterns) = match patterns(&a) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let read = match read_options(&a) {
+        Ok(r) => r,
+        Err(code) => return code,
     };
     if a.format == crate::report::ReportFormat::Html && a.filing_systems.is_none() {
         output::err(
@@ -57,13 +90,23 @@ pub fn run(a: ScanArgs) -> Exit {
     if a.parse_only {
         return parse_only(&a.inputs, &read);
     }
-    let origin = patterns.origin.clone();
+    let origin = a
+        .patterns
+        .as_ref()
+        .map_or_else(|| "embedded".to_string(), |d| d.display().to_string());
+    let state_options = super::nightly::options(&a, &read, &digest);
     use std::io::IsTerminal;
     let show_progress = a.format == crate::report::ReportFormat::Table
         && a.output.is_none()
         && std::io::stderr().is_terminal();
-    let scanner = Scanner::new(patterns, read)
-        .with_progress(show_progress.then_some(output::progress as fn(&str)));
+    let scanner = match patterns {
+        Some(p) => Scanner::new(p, read),
+        None => {
+            let dir = a.patterns.clone();
+            Scanner::lazy(Box::new(move || load_patterns(dir.as_ref())), read)
+        }
+    }
+    .with_progress(show_progress.then_some(output::progress as fn(&str)));
     let declarations = match a
         .annotations
         .as_deref()
@@ -76,14 +119,54 @@ pub fn run(a: ScanArgs) -> Exit {
             return Exit::Usage;
         }
     };
+    let nightly = match super::nightly::prepare(&a, state_options, &declarations) {
+        Ok(n) => n,
+        Err(e) => {
+            output::err(&e.to_string());
+            return exit_for(&e);
+        }
+    };
+    let scanner = scanner.with_incremental(nightly.state.as_ref().map(|s| s.1.clone()));
     let mut datasets = scanner.scan_inputs(&a.inputs);
+    // Stored before the annotations: they are applied again to reused results.
+    let next_state = nightly
+        .state
+        .as_ref()
+        .map(|(p, inc)| (p, inc.next_state(nightly.options.clone(), &datasets), inc));
     crate::config::declare::apply_to_scans(&declarations, &mut datasets);
     output::clear_progress();
     if crate::interrupt::requested() {
         output::err("interrupted; no report was written");
         return Exit::Interrupted;
     }
-    let report = ScanReport::new(&datasets, a.full, &origin);
+    let mut report = ScanReport::new(&datasets, a.full, &origin);
+    if let Some((path, _, inc)) = &next_state {
+        report.incremental = Some(crate::report::IncrementalSummary::new(
+            &path.display().to_string(),
+            &datasets,
+            inc.fingerprint_bytes(),
+        ));
+    }
+    report.drift = nightly
+        .baseline
+        .as_ref()
+        .map(|b| crate::report::drift::compare(b, &datasets));
+    // After the report is out: a failed write leaves the old state for the retry.
+    let finish = |code: Exit| -> Exit {
+        if code != Exit::Ok && code != Exit::Input {
+            return code;
+        }
+        if let Some((path, state, _)) = &next_state
+            && let Err(e) = state.save(path)
+        {
+            output::err(&e.to_string());
+            return Exit::Output;
+        }
+        if report.drift.as_ref().is_some_and(|d| d.alert) {
+            return Exit::Drift;
+        }
+        code
+    };
     for d in &report.datasets {
         if let Some(e) = &d.error {
             output::err(e);
@@ -107,11 +190,12 @@ pub fn run(a: ScanArgs) -> Exit {
             crate::report::ReportFormat::Html => super::report_cmd::FilingFormat::Html,
             _ => super::report_cmd::FilingFormat::Md,
         };
-        let code = super::report_cmd::emit(&scan, fs, None, format, a.output.as_deref());
+        let drift = report.drift.as_ref().zip(nightly.baseline.as_ref());
+        let code = super::report_cmd::emit(&scan, fs, None, drift, format, a.output.as_deref());
         if code == Exit::Ok && report.any_failed() {
-            return Exit::Input;
+            return finish(Exit::Input);
         }
-        return code;
+        return finish(code);
     }
     let text = render(&report, a.format);
     let written = match &a.output {
@@ -125,11 +209,11 @@ pub fn run(a: ScanArgs) -> Exit {
         output::err(&msg);
         return Exit::Output;
     }
-    if report.any_failed() {
+    finish(if report.any_failed() {
         Exit::Input
     } else {
         Exit::Ok
-    }
+    })
 }
 
 /// The benchmark baseline: the same readers, no detection.

@@ -49,7 +49,7 @@ pub enum Category {
 }
 
 /// How a category matters for anonymisation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Identifies a person on its own.

@@ -26,7 +26,7 @@ pub const CONTRADICTION: f64 = 0.6;
 pub const UNCERTAIN_MIN: f64 = 0.25;
 
 /// One piece of evidence, as shown in reports. Never holds a cell value.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Evidence {
     /// The column name matched a header synonym.
@@ -88,7 +88,7 @@ pub enum Evidence {
 }
 
 /// The classifier's verdict on one column.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Classification {
     /// The chosen category.
     pub category: Category,
@@ -107,7 +107,7 @@ pub struct Classification {
 }
 
 /// A runner-up category.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct Alternative {
     /// The category.
     pub category: Category,

@@ -328,6 +328,9 @@ pub struct Term {
 pub struct PatternSet {
     /// `embedded` or the directory given with `--patterns`.
     pub origin: String,
+    /// SHA-256 (hex) over every pack file's relative path and contents: two sets with the same
+    /// digest classify alike (incremental scans refuse a state made with other patterns).
+    pub digest: String,
     /// The files loaded.
     pub files: Vec<PackFile>,
     /// Identifier detectors; indices match the regex sets.
@@ -451,7 +454,25 @@ pub(crate) fn squash(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// SHA-256 (hex) over the pack files' relative paths and contents.
+fn pack_digest(files: &[(String, String)]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for (rel, text) in files {
+        h.update((rel.len() as u64).to_le_bytes());
+        h.update(rel.as_bytes());
+        h.update((text.len() as u64).to_le_bytes());
+        h.update(text.as_bytes());
+    }
+    crate::digest::hex(&h.finalize())
+}
+
 impl PatternSet {
+    /// [`PatternSet::digest`] of the set in `dir` (or the embedded one), without compiling it.
+    pub fn digest_of(dir: Option<&Path>) -> Result<String> {
+        Ok(pack_digest(&read_pack(dir)?))
+    }
+
     /// The embedded pattern set.
     pub fn embedded() -> Result<PatternSet> {
         Self::load(None)
@@ -750,7 +771,9 @@ impl PatternSet {
             .map_err(|e| Error::Internal(format!("aho-corasick: {e}")))?;
         let word_cats = word_terms.iter().map(|(_, c)| *c).collect();
 
+        let digest = pack_digest(&files);
         Ok(PatternSet {
+            digest,
             origin: dir.map_or_else(|| "embedded".to_string(), |d| d.display().to_string()),
             files: pack_files,
             identifiers: identifiers.into_iter().map(|(i, _)| i).collect(),

@@ -27,7 +27,8 @@
 //! `unmapped_dataset`, `registration_required`, `dpia_required`, `source_matches_nothing`,
 //! `dataset_mapped_twice`, `dataset_failed`, `art9_anonymised`, `art9_pseudonymised`, `art9_not_fit`,
 //! `disclosure_unrecorded`, `links_undeclared`, `controller_identity_incomplete`,
-//! `transfers_unstated`, `transfer_incomplete`, `transfer_needs_authorisation`.
+//! `transfers_unstated`, `transfer_incomplete`, `transfer_needs_authorisation`,
+//! `catalogue_outdated` (with a baseline: [`super::drift::attach`]).
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
@@ -375,6 +376,9 @@ pub struct FilingReport {
     pub runs: Vec<RunEntry>,
     /// Quoted text of every cited article.
     pub articles: Vec<Article>,
+    /// Drift since a baseline scan (`scan --baseline`; see [`super::drift`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drift: Option<super::drift::Drift>,
     /// Which law the report maps to (03/L-172, replaced by 06/L-082).
     pub framing: &'static str,
     /// Shown beside every verdict: pseudonymised data stay personal data, k-anonymity is
@@ -1109,6 +1113,7 @@ pub fn build(scan: &ScanInput, cat: &Catalogue, run: Option<&RunReport>) -> Resu
         framing: super::verdict::FRAMING,
         caveats: super::verdict::CAVEATS,
         articles,
+        drift: None,
     })
 }
 

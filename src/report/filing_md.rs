@@ -96,6 +96,9 @@ pub fn render(r: &FilingReport) -> String {
         }
         s.push('\n');
     }
+    if let Some(d) = &r.drift {
+        s.push_str(&super::drift::render_md(d));
+    }
     for fs in &r.filing_systems {
         let _ = writeln!(
             s,

@@ -124,6 +124,9 @@ pub fn render(r: &FilingReport) -> String {
     );
     let _ = write!(h, "<p class=\"framing\">{}</p><nav>", esc(r.framing));
     h.push_str("<a href=\"#findings\">Findings</a>");
+    if r.drift.is_some() {
+        h.push_str("<a href=\"#drift\">Drift</a>");
+    }
     for fs in &r.filing_systems {
         let _ = write!(
             h,
@@ -199,6 +202,9 @@ pub fn render(r: &FilingReport) -> String {
         h.push_str("</tbody></table>");
     }
     h.push_str("</section>\n");
+    if let Some(d) = &r.drift {
+        h.push_str(&super::drift::render_html(d));
+    }
 
     // Filing systems.
     h.push_str("<section id=\"filing-systems\"><h2>Filing systems</h2>\n");

@@ -52,11 +52,16 @@ pub fn render(r: &ScanReport) -> String {
         };
         let _ = writeln!(
             o,
-            "Format {}, {} rows scanned of {}{}.",
+            "Format {}, {} rows scanned of {}{}{}.",
             d.format.unwrap_or("unknown"),
             d.rows_scanned,
             total,
-            if d.sampled { " (sample)" } else { "" }
+            if d.sampled { " (sample)" } else { "" },
+            if d.reused {
+                "; reused: unchanged since the incremental state, not read again"
+            } else {
+                ""
+            }
         );
         if !d.notes.is_empty() {
             let _ = writeln!(o, "Read with: {}.", cell(&d.notes.join("; ")));
@@ -85,6 +90,9 @@ pub fn render(r: &ScanReport) -> String {
             );
         }
         let _ = writeln!(o);
+    }
+    if let Some(d) = &r.drift {
+        o.push_str(&super::drift::render_md(d));
     }
     o
 }

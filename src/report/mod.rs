@@ -13,6 +13,7 @@ use crate::scan::DatasetScan;
 use crate::source::RowCount;
 
 pub mod catalogue;
+pub mod drift;
 pub mod escape;
 pub mod filing;
 pub mod filing_md;
@@ -56,6 +57,45 @@ pub struct ScanReport {
     pub sketch_key_id: String,
     /// Datasets in input order.
     pub datasets: Vec<DatasetReport>,
+    /// With `--state`: what was read and what was reused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub incremental: Option<IncrementalSummary>,
+    /// With `--baseline`: the drift since the baseline.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drift: Option<drift::Drift>,
+}
+
+/// What an incremental scan read (`incremental` in `anonkos.scan/v1`).
+#[derive(Debug, Clone, Serialize)]
+pub struct IncrementalSummary {
+    /// The state file.
+    pub state: String,
+    /// Datasets read (classified from their rows).
+    pub datasets_read: usize,
+    /// Datasets unchanged since the state, whose stored result was reused.
+    pub datasets_reused: usize,
+    /// Rows read by this scan (reused datasets count none).
+    pub rows_read: u64,
+    /// Bytes read to compute fingerprints (sampled blocks, dump tables' row ranges).
+    pub fingerprint_bytes: u64,
+}
+
+impl IncrementalSummary {
+    /// Count over a scan's datasets.
+    pub fn new(state: &str, datasets: &[DatasetScan], fingerprint_bytes: u64) -> Self {
+        let reused = datasets.iter().filter(|d| d.reused).count();
+        IncrementalSummary {
+            state: state.to_string(),
+            datasets_read: datasets.len() - reused,
+            datasets_reused: reused,
+            rows_read: datasets
+                .iter()
+                .filter(|d| !d.reused)
+                .map(|d| d.rows_scanned)
+                .sum(),
+            fingerprint_bytes,
+        }
+    }
 }
 
 /// One dataset in a report.
@@ -84,6 +124,10 @@ pub struct DatasetReport {
     pub notes: Vec<String>,
     /// Columns in order.
     pub columns: Vec<ColumnReport>,
+    /// Unchanged since the state of an incremental scan: not read, the stored result reused
+    /// (`rows_scanned` is then the earlier read's; no examples, no sketch).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub reused: bool,
 }
 
 /// One column in a report.
@@ -186,6 +230,8 @@ impl ScanReport {
             patterns: patterns.to_string(),
             sketch_key_id: crate::detect::sketch::key_id(),
             datasets: datasets.iter().map(DatasetReport::from).collect(),
+            incremental: None,
+            drift: None,
         }
     }
 
@@ -208,6 +254,7 @@ impl From<&DatasetScan> for DatasetReport {
             rows_total_estimated: matches!(d.rows_total, Some(RowCount::Estimated(_))),
             sampled: d.sampled,
             notes: d.notes.clone(),
+            reused: d.reused,
             columns: d
                 .columns
                 .iter()

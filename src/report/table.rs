@@ -37,7 +37,16 @@ pub fn render(r: &ScanReport) -> String {
             Some(t) => format!("{} of {} rows", d.rows_scanned, t),
             None => format!("{} rows", d.rows_scanned),
         };
-        let _ = writeln!(o, "{name}  ({}, {rows})", d.format.unwrap_or("?"));
+        let _ = writeln!(
+            o,
+            "{name}  ({}, {rows}{})",
+            d.format.unwrap_or("?"),
+            if d.reused {
+                ", reused: unchanged since the state"
+            } else {
+                ""
+            }
+        );
         if let Some(e) = &d.error {
             let _ = writeln!(o, "  FAILED: {}", visible(e));
         }
@@ -79,6 +88,20 @@ pub fn render(r: &ScanReport) -> String {
             }
         }
         let _ = writeln!(o);
+    }
+    if let Some(i) = &r.incremental {
+        let _ = writeln!(
+            o,
+            "Incremental scan ({}): {} dataset(s) read, {} reused; {} rows read, {} bytes read for fingerprints.",
+            visible(&i.state),
+            i.datasets_read,
+            i.datasets_reused,
+            i.rows_read,
+            i.fingerprint_bytes
+        );
+    }
+    if let Some(d) = &r.drift {
+        o.push_str(&super::drift::render_text(d));
     }
     o
 }

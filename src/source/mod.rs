@@ -20,7 +20,7 @@ pub mod sqldump;
 pub mod sqlite;
 
 /// The file formats anonkos reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     /// Delimited text (CSV, TSV, semicolon or pipe separated), optionally gzip/zstd compressed.
@@ -176,6 +176,14 @@ pub trait Source: Send {
     fn next_batch(&mut self) -> Result<Option<Batch>>;
     /// The dataset's total row count, once known (at the latest after the last batch).
     fn rows_total(&self) -> Option<RowCount>;
+    /// A fingerprint of the dataset's content that changes whenever its rows may have
+    /// changed, computed without decoding rows, with the bytes read to compute it; `None`
+    /// when the source has no reliable marker (an incremental scan then reads it again).
+    /// Hashes are salted with `salt`.
+    fn content_fingerprint(&self, salt: &[u8]) -> Option<(String, u64)> {
+        let _ = salt;
+        None
+    }
     /// The work units this dataset splits into for a run cut into `n` shards, in read
     /// order, as estimated weights (bytes); `None`: one unit of unknown weight (the default).
     /// Readers that return several units must read them in this order, with global row

@@ -22,7 +22,8 @@ const REFERENCES_KEY: &str = "anonkos.references";
 const NOT_NULL_KEY: &str = "anonkos.not_null";
 
 /// What the source's schema declares about a column's keys.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct ColumnKeys {
     /// Part of the primary key.
     #[serde(skip_serializing_if = "std::ops::Not::not")]

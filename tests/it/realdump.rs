@@ -109,7 +109,7 @@ pub(crate) enum MyStyle {
 }
 
 /// A `postgres://…/db` URL with its database replaced.
-fn pg_url_db(url: &str, db: &str) -> String {
+pub(crate) fn pg_url_db(url: &str, db: &str) -> String {
     let (base, query) = url
         .split_once('?')
         .map_or((url, None), |(b, q)| (b, Some(q)));
@@ -125,7 +125,7 @@ fn pg_url_db(url: &str, db: &str) -> String {
 }
 
 /// Run a command, feeding `input` on stdin; panics with its stderr when it fails.
-fn run_tool(cmd: &mut Command, input: Option<&[u8]>) -> Vec<u8> {
+pub(crate) fn run_tool(cmd: &mut Command, input: Option<&[u8]>) -> Vec<u8> {
     let out = crate::dumpout::feed(cmd, input.unwrap_or_default());
     assert!(
         out.status.success(),
@@ -135,7 +135,7 @@ fn run_tool(cmd: &mut Command, input: Option<&[u8]>) -> Vec<u8> {
     out.stdout
 }
 
-fn psql(url: &str, sql: &str) {
+pub(crate) fn psql(url: &str, sql: &str) {
     run_tool(
         Command::new("psql")
             .args(["-q", "-X", "-v", "ON_ERROR_STOP=1", "-d", url])
@@ -145,9 +145,9 @@ fn psql(url: &str, sql: &str) {
 }
 
 /// Drops the PostgreSQL database on drop.
-struct PgDb {
-    admin: String,
-    name: String,
+pub(crate) struct PgDb {
+    pub(crate) admin: String,
+    pub(crate) name: String,
 }
 
 impl Drop for PgDb {

@@ -639,6 +639,32 @@ impl Source for DumpTableSource {
         &self.info
     }
 
+    /// The table's definition and every byte of its row segments (not their offsets: rows
+    /// that moved because another table changed keep the fingerprint).
+    fn content_fingerprint(&self, salt: &[u8]) -> Option<(String, u64)> {
+        let t = &self.table;
+        let header = format!(
+            "{:?}|{:?}|{:?}|{}|{:?}|{:?}|{:?}",
+            self.shared.dialect,
+            self.shared.encoding.map(|e| e.name()),
+            t.columns,
+            self.shared.standard_strings,
+            t.constraints,
+            t.error.as_ref().map(|e| &e.1),
+            t.segments
+                .iter()
+                .map(|s| (&s.kind, &s.columns, s.rows))
+                .collect::<Vec<_>>(),
+        );
+        crate::incremental::fingerprint::hash_ranges(
+            &self.shared.path,
+            salt,
+            header.as_bytes(),
+            t.segments.iter().map(|s| (s.start, s.end)),
+        )
+        .ok()
+    }
+
     fn schema(&self) -> SchemaRef {
         self.schema.clone()
     }
