@@ -43,6 +43,8 @@ pub struct ColumnScan {
     pub non_empty: u64,
     /// Distinct non-empty values among them (a lower bound past 50,000).
     pub distinct: u64,
+    /// A hidden workbook column (read and scanned like the others).
+    pub hidden: bool,
 }
 
 /// The result for one dataset.
@@ -66,6 +68,8 @@ pub struct DatasetScan {
     pub columns: Vec<ColumnScan>,
     /// The error that stopped reading, if any (the columns then cover the rows read before).
     pub error: Option<String>,
+    /// A hidden workbook sheet (read and scanned like the others).
+    pub hidden: bool,
 }
 
 impl DatasetScan {
@@ -80,6 +84,7 @@ impl DatasetScan {
             notes: Vec::new(),
             columns: Vec::new(),
             error: Some(err.to_string()),
+            hidden: false,
         }
     }
 }
@@ -252,6 +257,9 @@ impl Scanner {
                         keys,
                         non_empty: prof.non_empty,
                         distinct: prof.distinct(),
+                        hidden: crate::source::workbook::is_hidden(
+                            field.metadata().get(crate::source::workbook::HIDDEN_KEY),
+                        ),
                     },
                 )
                 .collect();
@@ -271,6 +279,9 @@ impl Scanner {
                 notes: all_notes,
                 columns,
                 error: error.take(),
+                hidden: crate::source::workbook::is_hidden(
+                    schema.metadata().get(crate::source::workbook::HIDDEN_KEY),
+                ),
             }
         })
     }

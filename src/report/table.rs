@@ -37,7 +37,8 @@ pub fn render(r: &ScanReport) -> String {
             Some(t) => format!("{} of {} rows", d.rows_scanned, t),
             None => format!("{} rows", d.rows_scanned),
         };
-        let _ = writeln!(o, "{name}  ({}, {rows})", d.format.unwrap_or("?"));
+        let hidden = if d.hidden { ", hidden sheet" } else { "" };
+        let _ = writeln!(o, "{name}  ({}, {rows}{hidden})", d.format.unwrap_or("?"));
         if let Some(e) = &d.error {
             let _ = writeln!(o, "  FAILED: {}", visible(e));
         }
@@ -47,7 +48,14 @@ pub fn render(r: &ScanReport) -> String {
             .iter()
             .map(|c| {
                 [
-                    clip(&visible(&c.name), 28),
+                    clip(
+                        &if c.hidden {
+                            format!("{} (hidden)", visible(&c.name))
+                        } else {
+                            visible(&c.name).into_owned()
+                        },
+                        28,
+                    ),
                     format!(
                         "{}{}",
                         c.category,

@@ -1,6 +1,7 @@
 //! Synthetic sample data (behind `anonkos sample --out DIR [--rows N] [--seed S]`).
 //!
-//! [`write_samples`] writes six small tables that exercise the detectors: personal data in
+//! [`write_samples`] writes seven small tables (one of them a workbook with a title block, a
+//! total row and a hidden column) that exercise the detectors: personal data in
 //! Albanian, Serbian (windows-1250, Latin and Cyrillic) and English, typed Parquet, a table
 //! whose headers say nothing, and two tables that are *not* personal (aggregate statistics and
 //! invoices) to catch false positives. [`expected_categories`] says what every column should be
@@ -19,6 +20,7 @@ pub mod dump;
 mod r#gen;
 mod rng;
 mod tables;
+mod workbook;
 
 use rng::Rng;
 
@@ -47,7 +49,7 @@ impl Default for SampleOptions {
 
 /// Write every sample table into `dir` (created if missing) and return their paths:
 /// `patients.csv`, `zaposleni_cp1250.csv`, `employees.parquet`, `export_col.csv`,
-/// `popullsia_2024.csv`, `faturat.csv`. Existing files of those names are replaced atomically.
+/// `popullsia_2024.csv`, `faturat.csv`, `regjistri_banoret.xlsx`. Existing files of those names are replaced atomically.
 pub fn write_samples(dir: &Path, opts: &SampleOptions) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let rows = opts.rows;
@@ -65,6 +67,9 @@ pub fn write_samples(dir: &Path, opts: &SampleOptions) -> Result<Vec<PathBuf>> {
             f if f == tables::EXPORT_COL.file => tables::write_export_col(&path, rows, &mut rng)?,
             f if f == tables::POPULLSIA.file => tables::write_popullsia(&path, &mut rng)?,
             f if f == tables::FATURAT.file => tables::write_faturat(&path, rows, &mut rng)?,
+            f if f == workbook::REGJISTRI.file => {
+                workbook::write_regjistri(&path, rows, &mut rng)?;
+            }
             other => {
                 return Err(Error::Internal(format!(
                     "no writer for sample table {other}"

@@ -27,3 +27,4 @@ mod shard;
 mod tls;
 mod transform;
 mod util;
+mod workbooks;
