@@ -97,15 +97,27 @@ impl Book {
         sheet: &str,
         f: &mut dyn FnMut(u32, &[CellText]) -> crate::error::Result<Flow>,
     ) -> Result<crate::error::Result<()>, String> {
+        self.rows_where(sheet, &|_| true, f)
+    }
+
+    /// [`Book::rows`], but the cells of rows for which `keep` is false are not converted to
+    /// text: `f` sees such a row with no cells (a sampled read skips most rows at the cost of
+    /// parsing them only).
+    pub fn rows_where(
+        &mut self,
+        sheet: &str,
+        keep: &dyn Fn(u32) -> bool,
+        f: &mut dyn FnMut(u32, &[CellText]) -> crate::error::Result<Flow>,
+    ) -> Result<crate::error::Result<()>, String> {
         match self {
-            Book::Xlsx(b) => xlsx_rows(b, sheet, f),
+            Book::Xlsx(b) => xlsx_rows(b, sheet, keep, f),
             Book::Xls(b) => {
                 let range = b.worksheet_range(sheet).map_err(msg)?;
-                Ok(range_rows(&range, f))
+                Ok(range_rows(&range, keep, f))
             }
             Book::Ods(b) => {
                 let range = b.worksheet_range(sheet).map_err(msg)?;
-                Ok(range_rows(&range, f))
+                Ok(range_rows(&range, keep, f))
             }
         }
     }
@@ -115,11 +127,13 @@ impl Book {
 fn xlsx_rows(
     b: &mut Xlsx<Rs>,
     sheet: &str,
+    keep: &dyn Fn(u32) -> bool,
     f: &mut dyn FnMut(u32, &[CellText]) -> crate::error::Result<Flow>,
 ) -> Result<crate::error::Result<()>, String> {
     let mut reader = b.worksheet_cells_reader(sheet).map_err(msg)?;
     let mut row: Vec<CellText> = Vec::new();
     let mut at: Option<u32> = None;
+    let mut kept = true;
     while let Some(cell) = reader.next_cell().map_err(msg)? {
         let (r, c) = cell.get_position();
         if c as usize >= MAX_COLUMNS {
@@ -131,7 +145,7 @@ fn xlsx_rows(
         }
         if at != Some(r) {
             if let Some(prev) = at
-                && !row.is_empty()
+                && (!row.is_empty() || !kept)
             {
                 row.sort_by_key(|c| c.0);
                 match f(prev, &row) {
@@ -142,13 +156,17 @@ fn xlsx_rows(
             }
             row.clear();
             at = Some(r);
+            kept = keep(r);
+        }
+        if !kept {
+            continue;
         }
         if let Some((text, kind)) = cells::from_ref(cell.get_value()) {
             row.push((c, text, kind));
         }
     }
     if let Some(prev) = at
-        && !row.is_empty()
+        && (!row.is_empty() || !kept)
     {
         row.sort_by_key(|c| c.0);
         if let Err(e) = f(prev, &row) {
@@ -160,6 +178,7 @@ fn xlsx_rows(
 
 fn range_rows(
     range: &calamine::Range<calamine::Data>,
+    keep: &dyn Fn(u32) -> bool,
     f: &mut dyn FnMut(u32, &[CellText]) -> crate::error::Result<Flow>,
 ) -> crate::error::Result<()> {
     let Some((r0, c0)) = range.start() else {
@@ -168,6 +187,13 @@ fn range_rows(
     let mut row: Vec<CellText> = Vec::new();
     for (i, cells) in range.rows().enumerate() {
         row.clear();
+        let r = r0 + i as u32;
+        if !keep(r) {
+            if f(r, &row)? == Flow::Stop {
+                break;
+            }
+            continue;
+        }
         for (j, v) in cells.iter().enumerate() {
             let c = c0 + j as u32;
             if c as usize >= MAX_COLUMNS {
@@ -177,7 +203,7 @@ fn range_rows(
                 row.push((c, text, kind));
             }
         }
-        if !row.is_empty() && f(r0 + i as u32, &row)? == Flow::Stop {
+        if !row.is_empty() && f(r, &row)? == Flow::Stop {
             break;
         }
     }

@@ -104,9 +104,8 @@ pub fn open(path: &Path, display: &str, opts: &ReadOptions) -> Result<Vec<Box<dy
                 if !table_selected(&name, opts) {
                     continue;
                 }
-                let meta = guard::xlsx_sheet(&mut zip, &part).map_err(|m| {
-                    Error::input(sheet_loc(display, &name), format!("sheet '{name}': {m}"))
-                })?;
+                let meta = guard::xlsx_sheet(&mut zip, &part)
+                    .map_err(|m| Error::input(sheet_loc(display, &name), m))?;
                 metas.push((name, meta));
             }
         }

@@ -95,8 +95,12 @@ impl Merges<'_> {
 pub fn run(book: &mut Book, sheet: &str, plan: &Plan, emit: &Emit) -> Result<Option<RowCount>> {
     let l = &plan.layout;
     let width = l.width();
+    let first_data_row = match l.header_end {
+        Some(he) => he + 1,
+        None => l.data_from,
+    };
     let mut batcher = RowBatcher::new(plan.schema.clone(), plan.batch_rows);
-    let mut tail: Tail<Vec<Option<String>>> = Tail::new(width);
+    let mut tail: Tail<(u32, Vec<Option<String>>)> = Tail::new(width);
     let mut merges = Merges {
         sorted: &plan.merges,
         next: 0,
@@ -104,12 +108,15 @@ pub fn run(book: &mut Book, sheet: &str, plan: &Plan, emit: &Emit) -> Result<Opt
     };
     let (mut data_no, mut outside) = (0u64, 0u64);
     let mut last_read: Option<u64> = None;
-    let mut take_row = |row: Vec<Option<String>>, batcher: &mut RowBatcher| -> Result<()> {
-        let idx = data_no;
+    let sampled = plan.sample.is_some();
+    let mut take_row = |r: u32, row: Vec<Option<String>>, batcher: &mut RowBatcher| -> Result<()> {
+        // Sampled: numbered by place below the header (an estimate); full: counted.
+        let idx = if sampled {
+            u64::from(r.saturating_sub(first_data_row))
+        } else {
+            data_no
+        };
         data_no += 1;
-        if !plan.wanted(idx) {
-            return Ok(());
-        }
         if last_read.is_some_and(|p| p + 1 != idx) {
             if let Some(b) = batcher.take()? {
                 emit.batch(b)?;
@@ -125,13 +132,18 @@ pub fn run(book: &mut Book, sheet: &str, plan: &Plan, emit: &Emit) -> Result<Opt
         }
         Ok(())
     };
+    let first_data = first_data_row;
+    // Sampled reads choose rows by their place in the sheet, before converting any cell.
+    let keep = |r: u32| plan.wanted(u64::from(r.saturating_sub(first_data)));
+    let mut last_row: Option<u32> = None;
     let mut on_row = |r: u32, cells: &[CellText]| -> Result<Flow> {
         crate::interrupt::check()?;
-        let before = match l.header_end {
-            Some(he) => r <= he,
-            None => r < l.data_from,
-        };
-        if before {
+        if r < first_data {
+            return Ok(Flow::More);
+        }
+        last_row = Some(r);
+        if plan.sample.is_some() && !keep(r) {
+            // A sampled read skips this row unread (it was parsed, not converted).
             return Ok(Flow::More);
         }
         let mut row: Vec<Option<String>> = vec![None; width];
@@ -146,13 +158,19 @@ pub fn run(book: &mut Book, sheet: &str, plan: &Plan, emit: &Emit) -> Result<Opt
             let texts: Vec<&str> = row.iter().map(|c| c.as_deref().unwrap_or("")).collect();
             classify_row(&texts, width)
         };
-        let ready = tail.push_kind(kind, row);
-        for out in ready {
-            take_row(out, &mut batcher)?;
+        let ready = tail.push_kind(kind, (r, row));
+        for (r, out) in ready {
+            take_row(r, out, &mut batcher)?;
         }
         Ok(Flow::More)
     };
-    match book.rows(sheet, &mut on_row) {
+    let keep_all = |_: u32| true;
+    let keep_fn: &dyn Fn(u32) -> bool = if plan.sample.is_some() {
+        &keep
+    } else {
+        &keep_all
+    };
+    match book.rows_where(sheet, keep_fn, &mut on_row) {
         Ok(inner) => inner?,
         Err(m) => return Err(Error::input(plan.loc.clone(), m)),
     }
@@ -171,9 +189,16 @@ pub fn run(book: &mut Book, sheet: &str, plan: &Plan, emit: &Emit) -> Result<Opt
     if plan.sample.is_some() {
         emit.note(format!(
             "sampled about {} rows in {WINDOWS} windows spread across the sheet (the whole \
-             sheet is parsed: xlsx has no row index to seek by)",
+             sheet is parsed: xlsx has no row index to seek by); row numbers and the row \
+             count are estimates (places below the header)",
             plan.sample.map_or(0, |s| s.1)
         ))?;
+    }
+    if plan.sample.is_some() {
+        // Rows between the windows were parsed but not read: the count is the sheet's rows
+        // below the header (blank, total and footnote rows included).
+        let rows = last_row.map_or(0, |r| u64::from(r - first_data) + 1);
+        return Ok(Some(RowCount::Estimated(rows)));
     }
     Ok(Some(RowCount::Exact(data_no)))
 }
