@@ -66,14 +66,15 @@ pub fn decide(head: &[(u32, Vec<CellText>)], meta: &SheetMeta) -> Option<Layout>
     }
     let header_row = head[h].0;
     // A second header row under a header cell merged across columns ("Adresa" over
-    // "Rruga" / "Qyteti").
+    // "Rruga" / "Qyteti"): every filled cell of the row below lies under such a merge, and
+    // at least one does (a data row fills columns outside the merges too).
+    let under_merge = |c: u32| {
+        meta.merges
+            .iter()
+            .any(|m| m.top == header_row && m.right > m.left && (m.left..=m.right).contains(&c))
+    };
     let two_rows = head.get(h + 1).is_some_and(|(r, cells)| {
-        *r == header_row + 1
-            && cells.iter().any(|(c, _, _)| {
-                meta.merges.iter().any(|m| {
-                    m.top == header_row && m.right > m.left && (m.left..=m.right).contains(c)
-                })
-            })
+        *r == header_row + 1 && !cells.is_empty() && cells.iter().all(|(c, _, _)| under_merge(*c))
     });
     let data_start = h + 1 + usize::from(two_rows);
     let rows_from_header: Vec<Vec<String>> = dense[h..].to_vec();
