@@ -43,6 +43,8 @@ pub struct ColumnScan {
     pub non_empty: u64,
     /// Distinct non-empty values among them (a lower bound past 50,000).
     pub distinct: u64,
+    /// A hidden workbook column (read and scanned like the others).
+    pub hidden: bool,
 }
 
 /// The result for one dataset.
@@ -70,6 +72,8 @@ pub struct DatasetScan {
     pub reused: bool,
     /// Content fingerprint kept by incremental scans ([`crate::incremental`]).
     pub fingerprint: Option<String>,
+    /// A hidden workbook sheet (read and scanned like the others).
+    pub hidden: bool,
 }
 
 impl DatasetScan {
@@ -86,6 +90,7 @@ impl DatasetScan {
             error: Some(err.to_string()),
             reused: false,
             fingerprint: None,
+            hidden: false,
         }
     }
 }
@@ -335,6 +340,9 @@ impl Scanner {
                         keys,
                         non_empty: prof.non_empty,
                         distinct: prof.distinct(),
+                        hidden: crate::source::workbook::is_hidden(
+                            field.metadata().get(crate::source::workbook::HIDDEN_KEY),
+                        ),
                     },
                 )
                 .collect();
@@ -356,6 +364,9 @@ impl Scanner {
                 error: error.take(),
                 reused: false,
                 fingerprint: None,
+                hidden: crate::source::workbook::is_hidden(
+                    schema.metadata().get(crate::source::workbook::HIDDEN_KEY),
+                ),
             }
         })
     }

@@ -305,6 +305,7 @@ pub fn thaw(pipeline: &Pipeline, frozen: &FrozenPlan, schema: &Schema) -> Result
         rows_total: None,
         sampled: true,
         notes: Vec::new(),
+        hidden: false,
         columns: frozen
             .columns
             .iter()
@@ -328,6 +329,7 @@ pub fn thaw(pipeline: &Pipeline, frozen: &FrozenPlan, schema: &Schema) -> Result
                 keys: Default::default(),
                 non_empty: 0,
                 distinct: 0,
+                hidden: false,
             })
             .collect(),
         error: None,

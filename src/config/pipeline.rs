@@ -9,7 +9,7 @@
 //!
 //! [output]
 //! dir = "out/share"
-//! format = "same"               # same | csv | parquet | sqlite
+//! format = "same"               # same | csv | parquet | sqlite | xlsx
 //!
 //! [key]
 //! mode = "required"             # required (--key-file / ANONKOS_KEY) | ephemeral | none
@@ -235,6 +235,8 @@ pub enum FormatChoice {
     Parquet,
     /// SQLite.
     Sqlite,
+    /// An Excel workbook: one sheet per table (a workbook's sheets keep their names).
+    Xlsx,
 }
 
 /// `[output]`.

@@ -79,6 +79,9 @@ pub struct StoredColumn {
     /// Keys the source declares.
     #[serde(default)]
     pub keys: ColumnKeys,
+    /// A hidden workbook column.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hidden: bool,
     /// The classification (evidence holds counts and pattern names only).
     pub classification: Classification,
 }
@@ -106,6 +109,9 @@ pub struct StoredDataset {
     pub notes: Vec<String>,
     /// Columns.
     pub columns: Vec<StoredColumn>,
+    /// A hidden workbook sheet.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hidden: bool,
 }
 
 /// The state file.
@@ -294,11 +300,13 @@ fn to_scan(d: &StoredDataset) -> DatasetScan {
                 keys: c.keys.clone(),
                 non_empty: c.non_empty,
                 distinct: c.distinct,
+                hidden: c.hidden,
             })
             .collect(),
         error: None,
         reused: true,
         fingerprint: d.fingerprint.clone(),
+        hidden: d.hidden,
     }
 }
 
@@ -325,8 +333,10 @@ fn to_stored(d: &DatasetScan) -> StoredDataset {
                 distinct: c.distinct,
                 keys: c.keys.clone(),
                 classification: c.classification.clone(),
+                hidden: c.hidden,
             })
             .collect(),
+        hidden: d.hidden,
     }
 }
 

@@ -44,10 +44,12 @@ fn scan(source: &str, error: Option<&str>) -> DatasetScan {
             keys: Default::default(),
             non_empty: 3,
             distinct: 3,
+            hidden: false,
         }],
         error: error.map(str::to_string),
         reused: false,
         fingerprint: Some("fp".into()),
+        hidden: false,
     }
 }
 

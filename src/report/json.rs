@@ -5,7 +5,8 @@
 //! `special_category`, `confidence`, `evidence[]`, `alternatives[]`, `entities{}`,
 //! `examples[]` (masked). Added keys (allowed by the contract): `mode`, `patterns`, and per
 //! dataset `status`, `error`, `rows_total_estimated`, `sampled`, `notes`; per column
-//! `data_type`, `nested`.
+//! `data_type`, `nested`; `hidden: true` on hidden workbook sheets and columns (absent
+//! otherwise).
 use super::ScanReport;
 
 /// Pretty-printed JSON with a trailing newline.

@@ -41,7 +41,8 @@ pub fn render(r: &ScanReport) -> String {
             Some(t) => format!("{} — {}", d.source, t),
             None => d.source.clone(),
         };
-        let _ = writeln!(o, "## {}\n", cell(&title));
+        let hidden = if d.hidden { " (hidden sheet)" } else { "" };
+        let _ = writeln!(o, "## {}{hidden}\n", cell(&title));
         if let Some(e) = &d.error {
             let _ = writeln!(o, "**FAILED:** {}\n", cell(e));
         }
@@ -80,7 +81,11 @@ pub fn render(r: &ScanReport) -> String {
             let _ = writeln!(
                 o,
                 "| {} | {}{} | {} | {:.2} | {} | {} |",
-                cell(&c.name),
+                cell(&if c.hidden {
+                    format!("{} (hidden)", c.name)
+                } else {
+                    c.name.clone()
+                }),
                 c.category,
                 special,
                 c.role.name(),

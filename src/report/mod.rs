@@ -128,6 +128,9 @@ pub struct DatasetReport {
     /// (`rows_scanned` is then the earlier read's; no examples, no sketch).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub reused: bool,
+    /// A hidden workbook sheet (scanned like the others); absent when false.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub hidden: bool,
 }
 
 /// One column in a report.
@@ -159,6 +162,9 @@ pub struct ColumnReport {
     /// bottom-k sketch of keyed hashes (key discarded), never a value.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sketch: Option<SketchReport>,
+    /// A hidden workbook column (scanned like the others); absent when false.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub hidden: bool,
 }
 
 /// A column's sketch as written into `anonkos.scan/v1` (an added, optional key).
@@ -273,8 +279,10 @@ impl From<&DatasetScan> for DatasetReport {
                     sketch: (is_linking_identifier(c.classification.category)
                         && !c.sketch.is_empty())
                     .then(|| SketchReport::from_sketch(&c.sketch)),
+                    hidden: c.hidden,
                 })
                 .collect(),
+            hidden: d.hidden,
         }
     }
 }

@@ -37,15 +37,16 @@ pub fn render(r: &ScanReport) -> String {
             Some(t) => format!("{} of {} rows", d.rows_scanned, t),
             None => format!("{} rows", d.rows_scanned),
         };
+        let hidden = if d.hidden { ", hidden sheet" } else { "" };
+        let reused = if d.reused {
+            ", reused: unchanged since the state"
+        } else {
+            ""
+        };
         let _ = writeln!(
             o,
-            "{name}  ({}, {rows}{})",
-            d.format.unwrap_or("?"),
-            if d.reused {
-                ", reused: unchanged since the state"
-            } else {
-                ""
-            }
+            "{name}  ({}, {rows}{hidden}{reused})",
+            d.format.unwrap_or("?")
         );
         if let Some(e) = &d.error {
             let _ = writeln!(o, "  FAILED: {}", visible(e));
@@ -56,7 +57,14 @@ pub fn render(r: &ScanReport) -> String {
             .iter()
             .map(|c| {
                 [
-                    clip(&visible(&c.name), 28),
+                    clip(
+                        &if c.hidden {
+                            format!("{} (hidden)", visible(&c.name))
+                        } else {
+                            visible(&c.name).into_owned()
+                        },
+                        28,
+                    ),
                     format!(
                         "{}{}",
                         c.category,

@@ -208,7 +208,8 @@ impl<'a> BatchTransform<'a> {
             loc,
             txs,
             kept,
-            out_schema: Arc::new(Schema::new(fields)),
+            // Schema metadata (a hidden sheet) travels to the writer.
+            out_schema: Arc::new(Schema::new(fields).with_metadata(schema.metadata().clone())),
             subject_col,
             wants_subjects,
             suppression,

@@ -262,6 +262,7 @@ fn out_format(choice: FormatChoice, format: Format) -> OutFormat {
         FormatChoice::Csv => OutFormat::Csv,
         FormatChoice::Parquet => OutFormat::Parquet,
         FormatChoice::Sqlite => OutFormat::Sqlite,
+        FormatChoice::Xlsx => OutFormat::Xlsx,
         FormatChoice::Same => match format {
             Format::Csv => OutFormat::Csv,
             Format::Parquet | Format::Postgres | Format::Mysql | Format::ArrowIpc => {
@@ -270,6 +271,8 @@ fn out_format(choice: FormatChoice, format: Format) -> OutFormat {
             Format::PgDump => OutFormat::PgDump,
             Format::MysqlDump => OutFormat::MysqlDump,
             Format::Sqlite => OutFormat::Sqlite,
+            // Sheets become one CSV each (`format = "xlsx"` writes a workbook again).
+            Format::Workbook => OutFormat::Csv,
         },
     }
 }

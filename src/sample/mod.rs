@@ -1,6 +1,7 @@
 //! Synthetic sample data (behind `anonkos sample --out DIR [--rows N] [--seed S]`).
 //!
-//! [`write_samples`] writes six small tables that exercise the detectors: personal data in
+//! [`write_samples`] writes seven small tables (one of them a workbook with a title block, a
+//! total row and a hidden column) that exercise the detectors: personal data in
 //! Albanian, Serbian (windows-1250, Latin and Cyrillic) and English, typed Parquet, a table
 //! whose headers say nothing, and two tables that are *not* personal (aggregate statistics and
 //! invoices) to catch false positives. [`expected_categories`] says what every column should be
@@ -19,6 +20,7 @@ pub mod dump;
 mod r#gen;
 mod rng;
 mod tables;
+mod workbook;
 
 use rng::Rng;
 
@@ -47,7 +49,7 @@ impl Default for SampleOptions {
 
 /// Write every sample table into `dir` (created if missing) and return their paths:
 /// `patients.csv`, `zaposleni_cp1250.csv`, `employees.parquet`, `export_col.csv`,
-/// `popullsia_2024.csv`, `faturat.csv`. Existing files of those names are replaced atomically.
+/// `popullsia_2024.csv`, `faturat.csv`, `regjistri_banoret.xlsx`. Existing files of those names are replaced atomically.
 pub fn write_samples(dir: &Path, opts: &SampleOptions) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let rows = opts.rows;
@@ -65,6 +67,9 @@ pub fn write_samples(dir: &Path, opts: &SampleOptions) -> Result<Vec<PathBuf>> {
             f if f == tables::EXPORT_COL.file => tables::write_export_col(&path, rows, &mut rng)?,
             f if f == tables::POPULLSIA.file => tables::write_popullsia(&path, &mut rng)?,
             f if f == tables::FATURAT.file => tables::write_faturat(&path, rows, &mut rng)?,
+            f if f == workbook::REGJISTRI.file => {
+                workbook::write_regjistri(&path, rows, &mut rng)?;
+            }
             other => {
                 return Err(Error::Internal(format!(
                     "no writer for sample table {other}"
@@ -167,7 +172,7 @@ mod tests {
         let pb = write_samples(b.path(), &small()).unwrap();
         let other = SampleOptions { seed: 8, ..small() };
         let pc = write_samples(c.path(), &other).unwrap();
-        assert_eq!(pa.len(), 6);
+        assert_eq!(pa.len(), 7);
         for ((x, y), z) in pa.iter().zip(&pb).zip(&pc) {
             let bx = std::fs::read(x).unwrap();
             assert_eq!(bx, std::fs::read(y).unwrap(), "{}", x.display());
@@ -178,7 +183,7 @@ mod tests {
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
-        assert_eq!(names.len(), 6, "{names:?}");
+        assert_eq!(names.len(), 7, "{names:?}");
     }
 
     #[test]
@@ -374,6 +379,17 @@ mod tests {
                     first.split(';').map(String::from).collect()
                 }
                 "export_col.csv" => read_csv(path, b'|').0,
+                // The workbook through the reader: the header is found below its title block.
+                "regjistri_banoret.xlsx" => {
+                    let mut srcs =
+                        crate::source::open(path, name, &ReadOptions::default()).unwrap();
+                    srcs.remove(0)
+                        .schema()
+                        .fields()
+                        .iter()
+                        .map(|f| f.name().clone())
+                        .collect()
+                }
                 _ => read_csv(path, b',').0,
             };
             assert_eq!(by_file[name], headers, "{name}");

@@ -129,13 +129,14 @@ pub const FATURAT: TableSpec = TableSpec {
 };
 
 /// Every table, in the order [`super::write_samples`] writes them.
-pub const TABLES: [&TableSpec; 6] = [
+pub const TABLES: [&TableSpec; 7] = [
     &PATIENTS,
     &ZAPOSLENI,
     &EMPLOYEES,
     &EXPORT_COL,
     &POPULLSIA,
     &FATURAT,
+    &super::workbook::REGJISTRI,
 ];
 
 // ---------------------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 //! temporary database renamed into place), so an output appears complete or not at all.
 //!
 //! A [`Writer`] takes one or more tables as Arrow batches: CSV and Parquet files hold one
-//! table each; SQLite files and SQL dumps hold every table of the source they came from.
+//! table each; SQLite files, SQL dumps and workbooks hold every table of the source they came
+//! from.
 use std::path::Path;
 
 use arrow_array::RecordBatch;
@@ -16,6 +17,7 @@ pub mod parquet;
 pub mod sqldump;
 pub mod sqlite;
 mod text;
+pub mod xlsx;
 
 /// Output file formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -32,6 +34,8 @@ pub enum OutFormat {
     /// A mysqldump file, loadable with `mariadb DB < file`: the input dump with its rows
     /// rewritten.
     MysqlDump,
+    /// An Excel workbook (`.xlsx`), one sheet per table, cell types kept.
+    Xlsx,
 }
 
 impl OutFormat {
@@ -42,6 +46,7 @@ impl OutFormat {
             OutFormat::Parquet => "parquet",
             OutFormat::Sqlite => "sqlite",
             OutFormat::PgDump | OutFormat::MysqlDump => "sql",
+            OutFormat::Xlsx => "xlsx",
         }
     }
 
@@ -49,7 +54,7 @@ impl OutFormat {
     pub fn is_multi_table(self) -> bool {
         matches!(
             self,
-            OutFormat::Sqlite | OutFormat::PgDump | OutFormat::MysqlDump
+            OutFormat::Sqlite | OutFormat::PgDump | OutFormat::MysqlDump | OutFormat::Xlsx
         )
     }
 }
@@ -84,6 +89,7 @@ pub fn create(
         ),
         OutFormat::Parquet => Box::new(parquet::ParquetWriter::create(path)?),
         OutFormat::Sqlite => Box::new(sqlite::SqliteWriter::create(path)?),
+        OutFormat::Xlsx => Box::new(xlsx::XlsxWriter::create(path)?),
         OutFormat::PgDump | OutFormat::MysqlDump => {
             let input = input.ok_or_else(|| {
                 crate::error::Error::Internal("a dump output needs the dump it comes from".into())

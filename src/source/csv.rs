@@ -243,7 +243,13 @@ impl CsvSource {
         };
         ctx.enc = enc;
         ctx.delim = delim;
-        let Some(first) = complete.first() else {
+        // A spreadsheet's title block above the header is skipped, but only when its lines
+        // are clearly titles (`csv_title_lines`), so a plain CSV reads exactly as before.
+        let title_lines = match opts.has_header {
+            Some(false) => 0,
+            _ => csv_title_lines(&complete, enc),
+        };
+        let Some(first) = complete.get(title_lines) else {
             return Err(if at_eof {
                 Error::input(ctx.loc.clone(), "empty file: no header and no rows")
             } else {
@@ -288,6 +294,7 @@ impl CsvSource {
 
         let (has_header, header_how) = match opts.has_header {
             Some(h) => (h, "forced"),
+            None if title_lines > 0 => (true, "found below title lines"),
             None => {
                 let rows: Vec<Vec<String>> = complete
                     .iter()
@@ -322,7 +329,12 @@ impl CsvSource {
         } else {
             format!("no header row ({header_how}); columns named col1..col{ncols}")
         });
-        if has_header && at_eof && complete.len() == 1 {
+        if title_lines > 0 {
+            notes.push(format!(
+                "{title_lines} title line(s) above the header skipped"
+            ));
+        }
+        if has_header && at_eof && complete.len() == title_lines + 1 {
             notes.push("header only: no data rows".to_string());
         }
 
@@ -335,7 +347,9 @@ impl CsvSource {
 
         // Mean bytes per data row in the head: sizes the sample windows.
         let header_end = if has_header { first.end } else { 0 };
-        let data_recs = complete.get(usize::from(has_header)..).unwrap_or(&[]);
+        let data_recs = complete
+            .get(title_lines + usize::from(has_header)..)
+            .unwrap_or(&[]);
         let head_mean = match (data_recs.first(), data_recs.last()) {
             (Some(a), Some(b)) => {
                 (b.end.saturating_sub(a.start) as f64 / data_recs.len() as f64).max(1.0)
@@ -390,7 +404,7 @@ impl CsvSource {
                 };
                 let inner: Box<dyn Read + Send> = Box::new(io::Cursor::new(head).chain(text));
                 let spec = StreamSpec {
-                    first_data_record: if has_header { 2 } else { 1 },
+                    first_data_record: title_lines as u64 + if has_header { 2 } else { 1 },
                     base_row: 1,
                     estimated: false,
                     max_rows,
@@ -1733,7 +1747,7 @@ fn is_year(s: &str) -> bool {
 /// 80% numbers/dates (that are not years), or a first row repeated later (concatenated files).
 /// The first row is data only with some evidence for data and none for a header. A file of one
 /// row is data only when all its non-empty cells are data-like.
-fn looks_like_header(rows: &[Vec<String>]) -> bool {
+pub(crate) fn looks_like_header(rows: &[Vec<String>]) -> bool {
     let Some((first, below)) = rows.split_first() else {
         return true;
     };
@@ -1775,8 +1789,44 @@ fn looks_like_header(rows: &[Vec<String>]) -> bool {
     !(data > 0 && header == 0)
 }
 
+/// How many leading records of the head are a spreadsheet's title block (0 for a plain CSV).
+///
+/// [`super::header_find::find_header`] decides on the decoded head; on top of its rules a CSV
+/// title line must look like a title and not like a lone column name: either it has a
+/// different field count than the header, or its one filled field has several words. The
+/// header must also have the field count of most records below it.
+fn csv_title_lines(complete: &[HeadRecord], enc: TextEncoding) -> usize {
+    let rows: Vec<Vec<String>> = complete
+        .iter()
+        .map(|r| {
+            r.rec
+                .iter()
+                .map(|f| enc.decode_lossy(f).into_owned())
+                .collect()
+        })
+        .collect();
+    let k = super::header_find::find_header(&rows);
+    if k == 0 {
+        return 0;
+    }
+    let width = complete[k].rec.len();
+    let titles_ok = rows[..k].iter().zip(complete).all(|(row, rec)| {
+        let text: Vec<&String> = row.iter().filter(|c| !c.trim().is_empty()).collect();
+        text.is_empty()
+            || rec.rec.len() != width
+            || text.iter().all(|t| t.split_whitespace().nth(1).is_some())
+    });
+    let below = &complete[k + 1..];
+    let same = below.iter().filter(|r| r.rec.len() == width).count();
+    if titles_ok && same * 10 >= below.len() * 8 {
+        k
+    } else {
+        0
+    }
+}
+
 /// Trimmed, unique column names; an empty name becomes `colN`, a repeat `name_2`, `name_3`…
-fn unique_names(raw: Vec<String>) -> Vec<String> {
+pub(crate) fn unique_names(raw: Vec<String>) -> Vec<String> {
     let mut used = HashSet::new();
     let mut out = Vec::with_capacity(raw.len());
     for (j, name) in raw.into_iter().enumerate() {

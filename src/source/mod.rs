@@ -12,12 +12,14 @@ use crate::value::{Batch, DEFAULT_BATCH_ROWS};
 
 pub mod csv;
 pub mod db;
+pub mod header_find;
 pub mod ipc;
 pub mod parquet;
 pub mod producer;
 pub mod rows;
 pub mod sqldump;
 pub mod sqlite;
+pub mod workbook;
 
 /// The file formats anonkos reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -39,6 +41,8 @@ pub enum Format {
     Mysql,
     /// An Arrow IPC stream (`anonkos transform` on stdin).
     ArrowIpc,
+    /// A workbook (`.xlsx`, `.xlsm`, `.xls`, `.ods`); every worksheet is a dataset.
+    Workbook,
 }
 
 impl Format {
@@ -53,6 +57,7 @@ impl Format {
             Format::Postgres => "postgresql",
             Format::Mysql => "mysql",
             Format::ArrowIpc => "arrow_ipc",
+            Format::Workbook => "workbook",
         }
     }
 }
@@ -74,6 +79,10 @@ impl DatasetInfo {
     /// A [`Location`] naming this dataset.
     pub fn location(&self) -> Location {
         match &self.table {
+            // A sheet is named as spreadsheet users name one: `file.xlsx#Sheet name`.
+            Some(t) if self.format == Format::Workbook => {
+                Location::dataset(format!("{}#{t}", self.source))
+            }
             Some(t) => Location::dataset(format!("{}:{t}", self.source)),
             None => Location::dataset(self.source.clone()),
         }
@@ -248,6 +257,7 @@ pub fn open(path: &Path, display: &str, opts: &ReadOptions) -> Result<Vec<Box<dy
         Format::Parquet => vec![Box::new(parquet::ParquetSource::open(path, display, opts)?)],
         Format::PgDump | Format::MysqlDump => sqldump::open(path, display, opts)?,
         Format::Sqlite => sqlite::open(path, display, opts)?,
+        Format::Workbook => workbook::open(path, display, opts)?,
         Format::Postgres | Format::Mysql | Format::ArrowIpc => {
             return Err(Error::Internal(
                 "a database URL or stream reached the file opener".into(),
@@ -294,7 +304,7 @@ pub fn glob_match(glob: &str, text: &str) -> bool {
 /// File extensions anonkos recognises when walking a directory.
 pub const KNOWN_EXTENSIONS: &[&str] = &[
     "csv", "tsv", "txt", "psv", "csv.gz", "csv.zst", "tsv.gz", "tsv.zst", "parquet", "pq", "sql",
-    "sql.gz", "sql.zst", "dump", "tar", "sqlite", "sqlite3", "db",
+    "sql.gz", "sql.zst", "dump", "tar", "sqlite", "sqlite3", "db", "xlsx", "xlsm", "xls", "ods",
 ];
 
 /// Whether a directory walk should pick up this file.
@@ -333,6 +343,14 @@ fn detect_format(path: &Path, display: &str) -> Result<Format> {
         return Ok(dialect);
     }
     let name = path.to_string_lossy().to_lowercase();
+    // A workbook by name, or an xlsx/ods zip or an OLE2 (xls) file by content whatever its
+    // name; the workbook reader tells a broken or encrypted one apart.
+    if workbook::is_workbook_name(&name) || head.starts_with(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1") {
+        return Ok(Format::Workbook);
+    }
+    if head.starts_with(b"PK\x03\x04") && zip_is_workbook(&head) {
+        return Ok(Format::Workbook);
+    }
     if name.ends_with(".parquet") || name.ends_with(".pq") {
         return Err(Error::input(
             Location::dataset(display),
@@ -346,6 +364,13 @@ fn detect_format(path: &Path, display: &str) -> Result<Format> {
         ));
     }
     Ok(Format::Csv)
+}
+
+/// Whether a zip's first bytes show a workbook part (`xl/…`, an ODS `mimetype` entry).
+fn zip_is_workbook(head: &[u8]) -> bool {
+    memchr::memmem::find(head, b"xl/").is_some()
+        || memchr::memmem::find(head, b"application/vnd.oasis.opendocument.spreadsheet").is_some()
+        || memchr::memmem::find(head, b"[Content_Types].xml").is_some()
 }
 
 #[cfg(test)]

@@ -28,3 +28,4 @@ mod shard;
 mod tls;
 mod transform;
 mod util;
+mod workbooks;

@@ -23,6 +23,7 @@ fn col(name: &str, category: Category) -> ColumnScan {
         keys: Default::default(),
         non_empty: 10,
         distinct: 10,
+        hidden: false,
     }
 }
 
@@ -39,6 +40,7 @@ fn ds(source: &str, table: Option<&str>, cols: Vec<ColumnScan>) -> DatasetScan {
         error: None,
         reused: false,
         fingerprint: None,
+        hidden: false,
     }
 }
 
