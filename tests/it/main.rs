@@ -24,6 +24,7 @@ mod restore;
 mod run;
 mod samples;
 mod shard;
+mod sheet_csv;
 mod tls;
 mod transform;
 mod util;
