@@ -15,6 +15,7 @@ mod fault;
 mod fuzz_replay;
 mod keyfile;
 mod leak;
+mod mycnf;
 mod paths;
 mod privacy;
 mod readers;
