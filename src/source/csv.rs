@@ -8,9 +8,13 @@
 //! 1. **Compression** is recognised by magic bytes (gzip `1f 8b`, zstd `28 b5 2f fd`), so a
 //!    compressed file opens whatever its name; a `.gz`/`.zst` name *without* the magic bytes is
 //!    an input error (the file is corrupt or misnamed). Compressed input cannot seek.
+//!    **UTF-16** text (a byte-order mark, or NUL bytes at every other position of the first
+//!    KiB; or `--encoding utf-16le|utf-16be`) is transcoded to UTF-8 as it is read
+//!    (`csv/utf16.rs`); it cannot seek, so it is sampled like compressed text.
 //! 2. **The head**, the first 64 KiB of (decompressed) text with any UTF-8 byte-order mark
 //!    removed, drives every guess below. It grows (up to 8 MiB) until it holds two complete
-//!    records, so a very wide header row is still seen whole.
+//!    records, so a very wide header row is still seen whole. An Excel `sep=;` first line
+//!    (`csv/sep.rs`) is skipped.
 //! 3. **Encoding.** `--encoding` forces one of UTF-8, windows-1250, windows-1251 or ISO-8859-2.
 //!    Otherwise a head that is valid UTF-8 (a multi-byte character cut by the end of the head
 //!    is allowed) means UTF-8. If not, the head is decoded both as windows-1250 and as
@@ -28,7 +32,7 @@
 //!    and lets a seek land anywhere. A UTF-8 file is validated record by record (a field is
 //!    valid when its record is and it starts and ends on character boundaries), so invalid
 //!    UTF-8 later in the file is an input error naming the row and column.
-//! 4. **Delimiter.** `--delimiter` forces one. Otherwise each of `,` `;` TAB `|` parses the head
+//! 4. **Delimiter.** `--delimiter` forces one, else a `sep=` line names it. Otherwise each of `,` `;` TAB `|` parses the head
 //!    (quotes respected) and the candidate whose records most consistently have the same field
 //!    count (at least two fields) wins, except that the extension's delimiter (`.tsv`/`.tab` →
 //!    TAB, `.psv` → `|`) wins whenever at least 90% of records agree on its count; remaining
@@ -44,7 +48,8 @@
 //!    non-empty cells are numbers/dates. So a file of names without a header is read as having
 //!    one (its first row becomes the column names): forcing `has_header` fixes that. Header names
 //!    are trimmed and de-duplicated (`name`, `name_2`; empty → `colN`); without a header the
-//!    columns are `col1..colN`.
+//!    columns are `col1..colN`. Columns of decimal-comma numbers in a file not separated by
+//!    commas are read as numbers (`1.234,56` → `1234.56`; `csv/decimal.rs`).
 //! 6. **Parsing** is the `csv` crate (RFC 4180: `"` quotes, `""` escapes, CR/LF/CRLF line
 //!    ends, blank lines skipped) into one reused [`ByteRecord`]. Rows whose field count differs
 //!    from the header's are an input error: silently shifting columns would misclassify them.
