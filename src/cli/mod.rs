@@ -25,6 +25,10 @@ pub use exit::Exit;
 
 /// Find personal and sensitive data in tabular data (Kosovo identifiers, Albanian/Serbian/
 /// English vocabularies) and make it safe to reuse.
+///
+/// Reads CSV/TSV (also as spreadsheets save it: UTF-16, windows-1250/1251, `sep=` lines,
+/// decimal commas; gzip, zstd), Parquet, workbooks (.xlsx, .xlsm, .xls, .ods), SQL dumps
+/// (pg_dump, mysqldump), SQLite files and live PostgreSQL and MariaDB/MySQL databases.
 #[derive(Debug, Parser)]
 #[command(name = "anonkos", version, after_help = exit::HELP)]
 pub struct Cli {
@@ -39,27 +43,44 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Classify every column of CSV and Parquet files (files or directories).
+    /// Classify every column of files, directories and live databases: CSV/TSV, Parquet,
+    /// workbooks, SQL dumps, SQLite, PostgreSQL and MariaDB/MySQL.
+    ///
+    /// Inputs: CSV/TSV/PSV and .txt exports (UTF-8, UTF-16 "Unicode text", windows-1250,
+    /// windows-1251, ISO-8859-2; Excel's `sep=` line; decimal commas; gzip or zstd), Parquet,
+    /// workbooks (.xlsx, .xlsm, .xls, .ods; every sheet a dataset), SQL dumps (pg_dump plain,
+    /// custom, directory or tar; mysqldump / mariadb-dump), SQLite files, and database URLs
+    /// (postgres://…, mysql://…, mariadb://…). Directories are walked for these files.
     Scan(ScanArgs),
     /// Show or test the active pattern packs.
     #[command(subcommand)]
     Patterns(PatternsCmd),
-    /// Write synthetic Kosovo-like sample tables (CSV, windows-1250 CSV, Parquet).
+    /// Write synthetic Kosovo-like sample tables (CSV, windows-1250 CSV, Parquet), or one large
+    /// benchmark file (CSV, Parquet, pg_dump or mysqldump).
     Sample(SampleArgs),
-    /// Anonymise or pseudonymise data with a pipeline (pipelines/*.toml).
+    /// Anonymise or pseudonymise data with a pipeline (pipelines/*.toml): reads what `scan`
+    /// reads (files, workbooks, SQL dumps, SQLite, database URLs).
+    ///
+    /// Writes the outputs (the input's own format, or CSV, Parquet or SQLite as the pipeline
+    /// says; dumps stay dumps, databases become Parquet), the run report
+    /// (anonkos-run.json) and the processing log, then re-scans the outputs (`verify`).
     Run(RunArgs),
-    /// Re-scan outputs; exit 1 if personal data the run did not handle is left.
+    /// Re-scan a run's outputs (CSV, Parquet, SQL dumps, SQLite); exit 1 if personal data the
+    /// run did not handle is left.
     Verify(VerifyArgs),
     /// Write a new random 256-bit key file (mode 0600).
     Keygen(KeygenArgs),
     /// Decrypt values made by the `fpe` action (needs the key that made them).
     Reveal(RevealArgs),
-    /// Filing-system report: a scan (and run) mapped onto the Art. 17 catalogues, with findings.
+    /// Filing-system report: a scan's JSON (and a run's report) mapped onto the Art. 17
+    /// catalogues of filing-systems.toml, with findings (Markdown, HTML or JSON).
     Report(report_cmd::ReportArgs),
-    /// The processing log (Art. 14(1.5)): verify its hash chain or show it.
+    /// The processing log (Art. 14(1.5); anonkos-processing.jsonl): verify its hash chain or
+    /// show it.
     #[command(subcommand)]
     Log(log_cmd::LogCmd),
-    /// Re-identification risk (equivalence classes over the quasi-identifiers, JSON).
+    /// Re-identification risk of CSV, Parquet, workbook, SQL dump or SQLite files
+    /// (equivalence classes over the quasi-identifiers, JSON).
     Risk(risk_cmd::RiskArgs),
     /// Apply a row-local pipeline to an Arrow IPC stream (stdin → stdout), for Spark
     /// `mapInArrow` and other engines that exchange Arrow.
@@ -165,8 +186,8 @@ pub struct KeygenArgs {
 #[derive(Debug, Args)]
 #[command(after_help = exit::HELP)]
 pub struct ScanArgs {
-    /// Files, directories or database URLs (CSV/TSV, .csv.gz, .csv.zst, Parquet, SQL dumps,
-    /// SQLite, postgres://…, mysql://…).
+    /// Files, directories or database URLs (CSV/TSV/.txt, .csv.gz, .csv.zst, Parquet,
+    /// .xlsx/.xls/.ods workbooks, SQL dumps, SQLite, postgres://…, mysql://…, mariadb://…).
     #[arg(required = true)]
     pub inputs: Vec<String>,
     /// Output format.
@@ -185,10 +206,13 @@ pub struct ScanArgs {
     /// (sampled reads and catalogue queries use at most 60 s).
     #[arg(long, value_name = "SECONDS", default_value_t = crate::source::DEFAULT_STATEMENT_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
     pub statement_timeout: u64,
-    /// Force the text encoding of CSV files (utf-8, windows-1250, windows-1251, iso-8859-2).
+    /// Force the text encoding of CSV files (utf-8, windows-1250, windows-1251, iso-8859-2,
+    /// utf-16le, utf-16be); by default it is detected (a UTF-16 byte-order mark or NUL-byte
+    /// pattern, valid UTF-8, else the likelier legacy encoding).
     #[arg(long)]
     pub encoding: Option<String>,
-    /// Force the CSV delimiter (one character; `\t` for tab).
+    /// Force the CSV delimiter (one character; `\t` for tab); by default Excel's `sep=` first
+    /// line, else sniffed among `,` `;` TAB `|`.
     #[arg(long)]
     pub delimiter: Option<String>,
     /// The CSV files have no header row.

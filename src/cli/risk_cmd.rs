@@ -14,7 +14,8 @@ use crate::source::{self, ReadOptions};
 /// `anonkos risk`.
 #[derive(Debug, Args)]
 pub struct RiskArgs {
-    /// CSV, Parquet, dump or SQLite files.
+    /// CSV/TSV (any encoding `scan` reads, gzip or zstd), Parquet, workbook (.xlsx, .xls,
+    /// .ods), SQL dump or SQLite files.
     #[arg(required = true)]
     pub inputs: Vec<PathBuf>,
     /// Quasi-identifier columns (default: the columns classified as quasi-identifiers).

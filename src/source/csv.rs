@@ -8,9 +8,13 @@
 //! 1. **Compression** is recognised by magic bytes (gzip `1f 8b`, zstd `28 b5 2f fd`), so a
 //!    compressed file opens whatever its name; a `.gz`/`.zst` name *without* the magic bytes is
 //!    an input error (the file is corrupt or misnamed). Compressed input cannot seek.
+//!    **UTF-16** text (a byte-order mark, or NUL bytes at every other position of the first
+//!    KiB; or `--encoding utf-16le|utf-16be`) is transcoded to UTF-8 as it is read
+//!    (`csv/utf16.rs`); it cannot seek, so it is sampled like compressed text.
 //! 2. **The head**, the first 64 KiB of (decompressed) text with any UTF-8 byte-order mark
 //!    removed, drives every guess below. It grows (up to 8 MiB) until it holds two complete
-//!    records, so a very wide header row is still seen whole.
+//!    records, so a very wide header row is still seen whole. An Excel `sep=;` first line
+//!    (`csv/sep.rs`) is skipped.
 //! 3. **Encoding.** `--encoding` forces one of UTF-8, windows-1250, windows-1251 or ISO-8859-2.
 //!    Otherwise a head that is valid UTF-8 (a multi-byte character cut by the end of the head
 //!    is allowed) means UTF-8. If not, the head is decoded both as windows-1250 and as
@@ -28,7 +32,7 @@
 //!    and lets a seek land anywhere. A UTF-8 file is validated record by record (a field is
 //!    valid when its record is and it starts and ends on character boundaries), so invalid
 //!    UTF-8 later in the file is an input error naming the row and column.
-//! 4. **Delimiter.** `--delimiter` forces one. Otherwise each of `,` `;` TAB `|` parses the head
+//! 4. **Delimiter.** `--delimiter` forces one, else a `sep=` line names it. Otherwise each of `,` `;` TAB `|` parses the head
 //!    (quotes respected) and the candidate whose records most consistently have the same field
 //!    count (at least two fields) wins, except that the extension's delimiter (`.tsv`/`.tab` →
 //!    TAB, `.psv` → `|`) wins whenever at least 90% of records agree on its count; remaining
@@ -44,7 +48,8 @@
 //!    non-empty cells are numbers/dates. So a file of names without a header is read as having
 //!    one (its first row becomes the column names): forcing `has_header` fixes that. Header names
 //!    are trimmed and de-duplicated (`name`, `name_2`; empty → `colN`); without a header the
-//!    columns are `col1..colN`.
+//!    columns are `col1..colN`. Columns of decimal-comma numbers in a file not separated by
+//!    commas are read as numbers (`1.234,56` → `1234.56`; `csv/decimal.rs`).
 //! 6. **Parsing** is the `csv` crate (RFC 4180: `"` quotes, `""` escapes, CR/LF/CRLF line
 //!    ends, blank lines skipped) into one reused [`ByteRecord`]. Rows whose field count differs
 //!    from the header's are an input error: silently shifting columns would misclassify them.
@@ -85,6 +90,10 @@ use super::{DatasetInfo, Format, ReadOptions, RowCount, Source};
 use crate::error::{Error, Location, Result};
 use crate::value::Batch;
 
+mod decimal;
+mod sep;
+mod utf16;
+
 /// Bytes of text the guesses start from.
 const HEAD_BYTES: usize = 64 * 1024;
 /// The head grows up to this size until it holds two complete records.
@@ -112,7 +121,8 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 /// What to do about text that is not UTF-8.
 const ENCODING_HINT: &str = "use --encoding windows-1250 (or windows-1251, iso-8859-2)";
 /// Encodings `--encoding` accepts.
-const SUPPORTED_ENCODINGS: &str = "utf-8, windows-1250, windows-1251, iso-8859-2";
+const SUPPORTED_ENCODINGS: &str =
+    "utf-8, windows-1250, windows-1251, iso-8859-2, utf-16le, utf-16be";
 
 /// Delimited-text reader (CSV, TSV, semicolon or pipe separated; plain, gzip or zstd).
 ///
@@ -170,6 +180,8 @@ impl CsvSource {
             max_field: opts.max_field_bytes,
             has_header: true,
             delim: b',',
+            transcoded: false,
+            decimal: None,
         };
         let compression = Compression::detect(&lower, &magic, &ctx.loc)?;
         ctx.compression = compression;
@@ -205,14 +217,19 @@ impl CsvSource {
             _ => None,
         };
         let counts = ByteCounts::default();
-        let mut text = text_stream(file, compression, &counts).map_err(|e| ctx.read_error(e))?;
+        let forced_utf16 = opts.encoding.as_deref().and_then(utf16::Order::from_label);
+        let (mut text, utf16) = text_stream(file, compression, &counts, forced_utf16, forced_enc)
+            .map_err(|e| ctx.read_error(e))?;
+        // Transcoded text has no file offsets to seek to: it is read like compressed text.
+        ctx.transcoded = utf16.is_some();
+        let window_file = window_file.filter(|_| utf16.is_none());
         let (mut head, mut at_eof) =
             read_up_to(&mut *text, HEAD_BYTES).map_err(|e| ctx.read_error(e))?;
         let bom_len: u64 = if head.starts_with(BOM) {
             head.drain(..BOM.len());
             3
         } else {
-            0
+            utf16.map_or(0, |u| u.bom)
         };
         if at_eof && head.iter().all(u8::is_ascii_whitespace) {
             return Err(Error::input(
@@ -220,12 +237,22 @@ impl CsvSource {
                 "empty file: no header and no rows",
             ));
         }
+        let sep_line = sep::parse(&head).map_err(|m| Error::input(ctx.loc.at_row(1), m))?;
+        let skipped = bom_len + sep_line.as_ref().map_or(0, |l| l.len as u64);
+        if let Some(l) = &sep_line {
+            head.drain(..l.len.min(head.len()));
+        }
+        let (fixed_delim, fixed_how) = match (forced_delim, sep_line.as_ref()) {
+            (Some(d), _) => (Some(d), "forced"),
+            (None, Some(sep::SepLine { delim: Some(d), .. })) => (Some(*d), "from the sep= line"),
+            _ => (None, ""),
+        };
 
         // Grow the head until it holds two complete records, or the whole file.
         let (enc, delim, delim_how, complete) = loop {
             let enc = forced_enc.unwrap_or_else(|| detect_encoding(&head, at_eof));
-            let (delim, how) = match forced_delim {
-                Some(d) => (d, "forced"),
+            let (delim, how) = match fixed_delim {
+                Some(d) => (d, fixed_how),
                 None => match sniff_delimiter(&head, at_eof, prefer) {
                     Some(d) => (d, "sniffed"),
                     None => (prefer.unwrap_or(b','), "default: only one column found"),
@@ -278,18 +305,26 @@ impl CsvSource {
             Compression::Gzip => notes.push("gzip-compressed".to_string()),
             Compression::Zstd => notes.push("zstd-compressed".to_string()),
         }
-        if bom_len > 0 {
-            notes.push("UTF-8 byte-order mark skipped".to_string());
-        }
-        notes.push(format!(
-            "encoding {} ({})",
-            enc.name(),
-            if forced_enc.is_some() {
-                "forced"
-            } else {
-                "detected"
+        match utf16 {
+            Some(u) => notes.push(u.note()),
+            None => {
+                if bom_len > 0 {
+                    notes.push("UTF-8 byte-order mark skipped".to_string());
+                }
+                notes.push(format!(
+                    "encoding {} ({})",
+                    enc.name(),
+                    if forced_enc.is_some() {
+                        "forced"
+                    } else {
+                        "detected"
+                    }
+                ));
             }
-        ));
+        }
+        if let Some(l) = &sep_line {
+            notes.push(l.note(delim, forced_delim.is_some()));
+        }
         notes.push(format!("delimiter {} ({delim_how})", delimiter_name(delim)));
 
         let (has_header, header_how) = match opts.has_header {
@@ -337,6 +372,21 @@ impl CsvSource {
         if has_header && at_eof && complete.len() == title_lines + 1 {
             notes.push("header only: no data rows".to_string());
         }
+        let head_rows: Vec<Vec<String>> = complete
+            .get(usize::from(has_header)..)
+            .unwrap_or(&[])
+            .iter()
+            .map(|r| {
+                r.rec
+                    .iter()
+                    .map(|f| enc.decode_lossy(f).into_owned())
+                    .collect()
+            })
+            .collect();
+        ctx.decimal = decimal::DecimalCommas::detect(&head_rows, ncols, delim);
+        if let Some(d) = &ctx.decimal {
+            notes.push(d.note(&ctx.names));
+        }
 
         let schema: SchemaRef = Arc::new(Schema::new(
             ctx.names
@@ -356,7 +406,11 @@ impl CsvSource {
             }
             _ => (head.len() as f64).max(1.0),
         };
-        let text_len = file_len.saturating_sub(bom_len);
+        // UTF-16 text: about half its bytes as UTF-8 (exact for ASCII), for progress only.
+        let text_len = match utf16 {
+            Some(_) => file_len.saturating_sub(skipped) / 2,
+            None => file_len.saturating_sub(skipped),
+        };
         let sample = opts.sample_rows.map(|n| n.max(1) as u64);
 
         let (plan, stream) = match (sample, window_file) {
@@ -364,7 +418,7 @@ impl CsvSource {
                 if !at_eof
                     && text_len.saturating_sub(header_end) as f64 >= 4.0 * n as f64 * head_mean =>
             {
-                let data_start = bom_len + header_end;
+                let data_start = skipped + header_end;
                 let windows = WINDOWS.min(usize::try_from(n).unwrap_or(WINDOWS)).max(1);
                 let data_len = file_len.saturating_sub(data_start);
                 let offsets = (0..windows as u64)
@@ -394,9 +448,16 @@ impl CsvSource {
             }
             (sample, _) => {
                 let max_rows = match (sample, compression) {
-                    (Some(n), Compression::Gzip | Compression::Zstd) if !at_eof => {
+                    (Some(n), _)
+                        if !at_eof && (ctx.transcoded || compression != Compression::None) =>
+                    {
                         notes.push(format!(
-                            "compressed input cannot seek: sampled the first {n} rows"
+                            "{} input cannot seek: sampled the first {n} rows",
+                            if ctx.transcoded {
+                                "UTF-16"
+                            } else {
+                                "compressed"
+                            }
                         ));
                         Some(n)
                     }
@@ -409,7 +470,7 @@ impl CsvSource {
                     estimated: false,
                     max_rows,
                     stop_at: None,
-                    file_offset: bom_len,
+                    file_offset: skipped,
                 };
                 let stream = Stream::new(inner, delim, ctx.max_field, spec);
                 let plan = Plan::Single {
@@ -609,7 +670,7 @@ impl CsvSource {
                     // Stopped early (compressed sample): text size / mean row size, the text
                     // size extrapolated from the compression ratio seen so far.
                     let text_total = match self.ctx.compression {
-                        Compression::None => *text_len as f64,
+                        Compression::None if !self.ctx.transcoded => *text_len as f64,
                         _ => {
                             let read = counts.compressed.load(Ordering::Relaxed).max(1) as f64;
                             let out = counts.text.load(Ordering::Relaxed) as f64;
@@ -757,6 +818,10 @@ struct Ctx {
     max_field: usize,
     has_header: bool,
     delim: u8,
+    /// The text is transcoded (UTF-16): no file offsets, no seeking.
+    transcoded: bool,
+    /// Columns read as decimal-comma numbers.
+    decimal: Option<decimal::DecimalCommas>,
 }
 
 impl Ctx {
@@ -818,7 +883,10 @@ impl Ctx {
                     return Err(self.too_large(row, j, range.len() as u64, true, estimated));
                 }
                 let Some(value) = text.get(range) else { break };
-                b.append_value(value);
+                match &self.decimal {
+                    Some(d) => b.append_value(d.apply(j, value)),
+                    None => b.append_value(value),
+                }
                 done = j + 1;
             }
         }
@@ -828,7 +896,10 @@ impl Ctx {
                 return Err(self.too_large(row, j, field.len() as u64, true, estimated));
             }
             match self.enc.decode(field) {
-                Ok(s) => b.append_value(s),
+                Ok(s) => match &self.decimal {
+                    Some(d) => b.append_value(d.apply(j, &s)),
+                    None => b.append_value(s),
+                },
                 Err(at) => return Err(self.bad_utf8(row, j, at, estimated)),
             }
         }
@@ -906,6 +977,9 @@ impl Ctx {
 
     /// An I/O error while reading the text.
     fn read_error(&self, e: io::Error) -> Error {
+        if let Some(u) = utf16::utf16_error(&e) {
+            return Error::input(self.loc.clone(), u.to_string());
+        }
         match self.compression {
             Compression::None => Error::io(&self.path, e),
             c => Error::input(
@@ -920,6 +994,8 @@ impl Ctx {
             return self.trip_error(trip, s);
         }
         match e.into_kind() {
+            // Its byte offset says where; the parser's row is ahead of the decoder's.
+            csv::ErrorKind::Io(io) if utf16::utf16_error(&io).is_some() => self.read_error(io),
             csv::ErrorKind::Io(io) => match self.read_error(io) {
                 Error::Input { msg, .. } => Error::input(self.at(s.next_row(), None), msg),
                 other => other,
@@ -1475,7 +1551,6 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
-/// The (decompressed) text of `file`.
 /// Bytes read from the file and text bytes produced from them.
 #[derive(Default)]
 struct ByteCounts {
@@ -1483,11 +1558,15 @@ struct ByteCounts {
     text: Arc<AtomicU64>,
 }
 
+/// The (decompressed) text of `file`, as UTF-8 when it is UTF-16 (forced, or found by
+/// [`utf16::sniff`] unless another encoding is forced).
 fn text_stream(
     file: File,
     compression: Compression,
     counts: &ByteCounts,
-) -> io::Result<Box<dyn Read + Send>> {
+    forced_utf16: Option<utf16::Order>,
+    forced_enc: Option<TextEncoding>,
+) -> io::Result<(Box<dyn Read + Send>, Option<utf16::Found>)> {
     let raw = Counting {
         inner: file,
         count: Arc::clone(&counts.compressed),
@@ -1497,10 +1576,14 @@ fn text_stream(
         Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(raw)),
         Compression::Zstd => Box::new(zstd::stream::read::Decoder::new(raw)?),
     };
-    Ok(Box::new(Counting {
-        inner: text,
-        count: Arc::clone(&counts.text),
-    }))
+    let (text, found) = utf16::wrap(text, forced_utf16, forced_enc.is_none())?;
+    Ok((
+        Box::new(Counting {
+            inner: text,
+            count: Arc::clone(&counts.text),
+        }),
+        found,
+    ))
 }
 
 /// Read up to `limit` bytes; `true` when the input ended before the limit.
@@ -1537,6 +1620,10 @@ impl TextEncoding {
     fn from_label(label: &str) -> Result<Self> {
         match Encoding::for_label(label.trim().as_bytes()) {
             Some(e) if e == encoding_rs::UTF_8 => Ok(TextEncoding::Utf8),
+            // Transcoded to UTF-8 as it is read (`utf16`).
+            Some(e) if e == encoding_rs::UTF_16LE || e == encoding_rs::UTF_16BE => {
+                Ok(TextEncoding::Utf8)
+            }
             Some(e) if e == WINDOWS_1250 || e == WINDOWS_1251 || e == ISO_8859_2 => {
                 Ok(TextEncoding::Single(e))
             }
@@ -2132,7 +2219,9 @@ mod tests {
             "Emri;Pesha;Gjatesia\nAlfa;70,5;1,80\nBeta;81,2;1,75\n",
         );
         assert_eq!(r.names(), ["Emri", "Pesha", "Gjatesia"]);
-        assert_eq!(r.rows()[0], row(&["Alfa", "70,5", "1,80"]));
+        // Read as numbers (digits kept), as `decimal` says.
+        assert_eq!(r.rows()[0], row(&["Alfa", "70.5", "1.80"]));
+        assert!(r.notes().contains("Pesha, Gjatesia"), "{}", r.notes());
     }
 
     #[test]
@@ -2287,8 +2376,9 @@ mod tests {
             }
             _ => panic!("expected a usage error"),
         }
+        // A real encoding, but not one of Kosovo's (UTF-16 is: see `utf16`).
         let opts = ReadOptions {
-            encoding: Some("utf-16le".into()),
+            encoding: Some("shift_jis".into()),
             ..ReadOptions::default()
         };
         assert!(matches!(

@@ -19,6 +19,7 @@ use super::producer::ProducerSource;
 use super::{DatasetInfo, ReadOptions, RowCount, Source};
 use crate::error::{Error, Location, Result};
 
+pub mod mycnf;
 pub mod mysql;
 pub mod pgpass;
 pub mod postgres;

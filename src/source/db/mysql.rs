@@ -7,7 +7,8 @@
 //!   `KILL QUERY` connection uses the same settings.
 //!
 //! * **Connection.** `mysql://` or `mariadb://` (rewritten to `mysql://`) URLs; the password
-//!   comes from the URL or `MYSQL_PWD`. The URL path names one database; without it every
+//!   comes from the URL, `MYSQL_PWD` or `~/.my.cnf` ([`super::mycnf`], which also gives the
+//!   user, port and host a URL leaves out). The URL path names one database; without it every
 //!   database except `mysql`, `information_schema`, `performance_schema` and `sys` is read.
 //! * **Read-only.** `SET SESSION TRANSACTION READ ONLY`, then `START TRANSACTION READ ONLY`.
 //! * **Timeouts.** Every session bounds its statements ([`ReadOptions::read_timeout`] for a
@@ -44,6 +45,7 @@ use std::time::Duration;
 use mysql::prelude::Queryable;
 use mysql::{Conn, DriverError, Opts, OptsBuilder, Row, SslOpts, Value};
 
+use super::mycnf;
 use super::tls::{self, Check, SslMode, TlsOptions};
 use super::{
     CONNECT_TIMEOUT, CancelOnInterrupt, KeyedSource, PartCell, Secret, db_error, hex, key_bounds,
@@ -123,11 +125,14 @@ fn driver_url(url: &str) -> String {
     }
 }
 
-/// Connection options: the URL's, with `MYSQL_PWD` as the password when the URL has none, a
-/// connect timeout and the TLS settings of its `ssl-mode`/`ssl-ca` (returned as well).
+/// Connection options: the URL's, with `MYSQL_PWD` as the password when the URL has none, else
+/// `~/.my.cnf`'s (see [`with_option_file`]), a connect timeout and the TLS settings of its
+/// `ssl-mode`/`ssl-ca` (returned as well).
 fn options(url: &str, loc: &Location, secret: &mut Secret) -> Result<(Opts, TlsOptions)> {
     let (url, tls) = tls::split_mysql(&driver_url(url))
         .map_err(|e| db_error(loc, secret, format!("invalid URL: {e}")))?;
+    let mut cnf = OptionFile::default();
+    let url = with_file_host(&url, &mut cnf).map_err(|e| db_error(loc, secret, e))?;
     let opts =
         Opts::from_url(&url).map_err(|e| db_error(loc, secret, format!("invalid URL: {e}")))?;
     let mut b = OptsBuilder::from_opts(opts.clone());
@@ -137,6 +142,9 @@ fn options(url: &str, loc: &Location, secret: &mut Secret) -> Result<(Opts, TlsO
             if let Some(p) = std::env::var("MYSQL_PWD").ok().filter(|p| !p.is_empty()) {
                 secret.add(&p);
                 b = b.pass(Some(p));
+            } else {
+                b = with_option_file(b, &opts, &url, &mut cnf, secret)
+                    .map_err(|e| db_error(loc, secret, e))?;
             }
         }
     }
@@ -145,6 +153,81 @@ fn options(url: &str, loc: &Location, secret: &mut Secret) -> Result<(Opts, TlsO
     }
     let b = with_tls(b, &opts, &tls).map_err(|e| db_error(loc, secret, e))?;
     Ok((Opts::from(b), tls))
+}
+
+/// `~/.my.cnf`, read at most once per connection setup and only when needed.
+#[derive(Default)]
+struct OptionFile {
+    loaded: Option<Option<mycnf::ClientOptions>>,
+}
+
+impl OptionFile {
+    fn get(&mut self) -> std::result::Result<Option<&mycnf::ClientOptions>, String> {
+        if self.loaded.is_none() {
+            let o = match mycnf::file() {
+                Some(p) => mycnf::load(&p)?,
+                None => None,
+            };
+            self.loaded = Some(o);
+        }
+        Ok(self.loaded.as_ref().and_then(Option::as_ref))
+    }
+}
+
+/// `url` with `~/.my.cnf`'s host when it names none (`mysql:///db`; the driver needs one), or
+/// `localhost`, as the client's default.
+fn with_file_host(url: &str, cnf: &mut OptionFile) -> std::result::Result<String, String> {
+    let Ok(mut u) = url::Url::parse(url) else {
+        return Ok(url.to_string()); // the driver's own message follows
+    };
+    if u.host_str().is_some_and(|h| !h.is_empty()) {
+        return Ok(url.to_string());
+    }
+    let host = cnf
+        .get()?
+        .and_then(|c| c.host.clone())
+        .unwrap_or_else(|| "localhost".to_string());
+    if u.set_host(Some(&host)).is_err() {
+        return Err(format!(
+            "the host in {} is not a host name",
+            mycnf::file().map_or_else(|| "~/.my.cnf".into(), |p| p.display().to_string())
+        ));
+    }
+    Ok(u.to_string())
+}
+
+/// Fill what a URL without a password leaves open from `~/.my.cnf`, as the `mariadb` client
+/// does: the user when the URL names none, the port when it gives none, and the password,
+/// unless the file names a different user than the URL (that password is not this user's).
+fn with_option_file(
+    mut b: OptsBuilder,
+    opts: &Opts,
+    url: &str,
+    cnf: &mut OptionFile,
+    secret: &mut Secret,
+) -> std::result::Result<OptsBuilder, String> {
+    let Some(c) = cnf.get()? else {
+        return Ok(b);
+    };
+    let url_user = opts.get_user().filter(|u| !u.is_empty());
+    if url_user.is_none()
+        && let Some(u) = &c.user
+    {
+        b = b.user(Some(u.clone()));
+    }
+    let explicit_port = url::Url::parse(url).is_ok_and(|u| u.port().is_some());
+    if !explicit_port && let Some(p) = c.port {
+        b = b.tcp_port(p);
+    }
+    let same_user = match (url_user, c.user.as_deref()) {
+        (Some(a), Some(f)) => a == f,
+        _ => true,
+    };
+    if same_user && let Some(p) = &c.password {
+        secret.add(p);
+        b = b.pass(Some(p.clone()));
+    }
+    Ok(b)
 }
 
 /// The driver's TLS settings for `tls`. Client certificates given with the driver's own
