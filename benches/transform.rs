@@ -137,3 +137,26 @@ fn fpe_general(b: Bencher, kind: &str) {
 fn fictitious(b: Bencher, kind: &str) {
     bench(b, "fictitious", kind);
 }
+
+/// The specialised FF1 alone on 100,000 ten-digit numbers (radix 10, halves as integers):
+/// one value at a time (`single`) and in lock step (`batch`, `Ff1::encrypt_many`).
+#[divan::bench(args = ["single", "batch"], sample_count = 10, sample_size = 1)]
+fn ff1_core(b: Bencher, mode: &str) {
+    use anonkos::transform::fpe::ff1::Ff1;
+    let f = Ff1::<aes::Aes256>::new(&[42; 32], 10).expect("ff1");
+    let dom = f.domain(b"anonkos.fpe/bench", 10).expect("domain");
+    let vals: Vec<(u128, u128)> = (0..N as u128)
+        .map(|i| ((i * 7919) % 100_000, (i * 104_729) % 100_000))
+        .collect();
+    b.counter(ItemsCount::new(N)).bench(|| {
+        let mut v = vals.clone();
+        if mode == "batch" {
+            f.encrypt_many(&dom, &mut v);
+        } else {
+            for x in &mut v {
+                *x = f.encrypt_num(&dom, x.0, x.1);
+            }
+        }
+        v
+    });
+}
