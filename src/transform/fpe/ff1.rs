@@ -56,8 +56,8 @@ pub struct Domain {
 }
 
 impl Domain {
-    /// The number of numerals.
-    pub fn len(&self) -> usize {
+    /// The number of numerals of the domain's strings.
+    pub fn numerals(&self) -> usize {
         self.n
     }
 }

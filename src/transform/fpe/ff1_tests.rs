@@ -11,9 +11,12 @@ const KEY: [u8; 32] = [
     0xEF, 0x43, 0x59, 0xD8, 0xD5, 0x80, 0xAA, 0x4F, 0x7F, 0x03, 0x6D, 0x6F, 0x04, 0xFC, 0x6A, 0x94,
 ];
 
+/// (sample, key bytes, radix, tweak, plaintext, ciphertext).
+type Sample = (u8, usize, u32, &'static [u8], &'static str, &'static str);
+
 /// NIST SP 800-38G, "FF1 samples" (csrc.nist.gov, Cryptographic Standards and Guidelines,
 /// examples/FF1samples.pdf): (sample, key bytes, radix, tweak, plaintext, ciphertext).
-const SAMPLES: [(u8, usize, u32, &[u8], &str, &str); 9] = [
+const SAMPLES: [Sample; 9] = [
     (1, 16, 10, b"", "0123456789", "2433477484"),
     (2, 16, 10, b"9876543210", "0123456789", "6124200773"),
     (

@@ -38,7 +38,6 @@ use crate::detect::validators::{jmbg, kosovo_pn, phone};
 use crate::error::{Error, Location, Result};
 use crate::key::Key;
 
-mod cache;
 mod engine;
 pub mod ff1;
 
@@ -416,7 +415,7 @@ impl ColumnTransform for Fpe {
         Some(DataType::Utf8)
     }
     fn apply(&self, input: &ArrayRef, subjects: Option<&StringArray>) -> Result<Transformed> {
-        let mut cache = cache::Cache::new(self.cache);
+        let mut cache = super::cache::Cache::new(self.cache);
         map_text(input, subjects, |v, _, out| {
             cache.get_or(v, out, |v, out| self.write_one(v, false, out))
         })

@@ -1,6 +1,6 @@
-//! A per-batch cache of `fpe` outputs keyed by the input value: a column that repeats values
-//! (a visits table's personal numbers, a family's shared phone) encrypts each distinct value
-//! once per batch.
+//! A per-batch cache of a deterministic text action's outputs keyed by the input value
+//! (`fpe`, `pseudonymise`): a column that repeats values (a visits table's personal numbers,
+//! first names and surnames) computes each distinct value once per batch.
 //!
 //! Bounded: at most [`CAPACITY`] entries and their text per batch. A column whose values
 //! hardly repeat (a primary key) stops using the cache after [`PROBE`] values, so it pays for
