@@ -9,6 +9,8 @@
 # alternating the commands REPS times; prints medians, ratios to the restore and peak RSS.
 #
 #   benches/bench_dump.sh [ROWS] [REPS]      (defaults 1,000,000 and 3)
+#   DBS=pg DATA=/var/tmp/anonkos-dump benches/bench_dump.sh 2000000 1   (PostgreSQL only,
+#                                             files outside the repository)
 #
 # Needs psql, pg_dump, mariadb, mariadb-dump and the servers at 127.0.0.1:5432 (trust) and
 # 127.0.0.1:3306 (root, no password). Machines here are shared: read the ratios.
@@ -16,23 +18,30 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROWS=${1:-1000000}
 REPS=${2:-3}
-DATA=bench-data/dump
+DATA=${DATA:-bench-data/dump}
+DBS=${DBS:-pg my}
+DB=${DB:-anonkos}  # database names ${DB}_bench, ${DB}_load
+has() { case " $DBS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 mkdir -p "$DATA"
 [ -n "${NO_BUILD:-}" ] || cargo build --release --quiet
 BIN=$PWD/${CARGO_TARGET_DIR:-target}/release/anonkos
 PSQL=(psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -U postgres)
 MY=(mariadb -h 127.0.0.1 -u root)
 
-"$BIN" sample --out "$DATA" --bench-rows "$ROWS" --bench-format pgdump >/dev/null
-"$BIN" sample --out "$DATA" --bench-rows "$ROWS" --bench-format mysqldump >/dev/null
-"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS anonkos_bench" -c "CREATE DATABASE anonkos_bench"
-"${PSQL[@]}" -d anonkos_bench -f "$DATA/bench.pg.sql"
-"${PSQL[@]}" -d anonkos_bench -c "ALTER TABLE patients ADD COLUMN id serial PRIMARY KEY"
-pg_dump -h 127.0.0.1 -U postgres -f "$DATA/real.pg.sql" anonkos_bench
-"${MY[@]}" -e "DROP DATABASE IF EXISTS anonkos_bench; CREATE DATABASE anonkos_bench"
-"${MY[@]}" anonkos_bench < "$DATA/bench.mysql.sql"
-"${MY[@]}" anonkos_bench -e "ALTER TABLE patients ADD COLUMN id int AUTO_INCREMENT PRIMARY KEY"
-mariadb-dump -h 127.0.0.1 -u root --routines --triggers anonkos_bench > "$DATA/real.my.sql"
+if has pg; then
+  "$BIN" sample --out "$DATA" --bench-rows "$ROWS" --bench-format pgdump >/dev/null
+  "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS ${DB}_bench" -c "CREATE DATABASE ${DB}_bench"
+  "${PSQL[@]}" -d ${DB}_bench -f "$DATA/bench.pg.sql"
+  "${PSQL[@]}" -d ${DB}_bench -c "ALTER TABLE patients ADD COLUMN id serial PRIMARY KEY"
+  pg_dump -h 127.0.0.1 -U postgres -f "$DATA/real.pg.sql" ${DB}_bench
+fi
+if has my; then
+  "$BIN" sample --out "$DATA" --bench-rows "$ROWS" --bench-format mysqldump >/dev/null
+  "${MY[@]}" -e "DROP DATABASE IF EXISTS ${DB}_bench; CREATE DATABASE ${DB}_bench"
+  "${MY[@]}" ${DB}_bench < "$DATA/bench.mysql.sql"
+  "${MY[@]}" ${DB}_bench -e "ALTER TABLE patients ADD COLUMN id int AUTO_INCREMENT PRIMARY KEY"
+  mariadb-dump -h 127.0.0.1 -u root --routines --triggers ${DB}_bench > "$DATA/real.my.sql"
+fi
 "$BIN" keygen --out "$DATA/bench.key" 2>/dev/null || true
 
 # time_of NAME CMD... : wall seconds and peak RSS (MB) of one run, appended to $DATA/times.
@@ -45,29 +54,34 @@ time_of() {
   rss=$(tail -n1 "$DATA/rss")
   echo "$name $(echo "$t1 - $t0" | bc) $((rss / 1024))" >> "$DATA/times"
 }
-fresh_pg() { "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS anonkos_load" -c "CREATE DATABASE anonkos_load"; }
-fresh_my() { "${MY[@]}" -e "DROP DATABASE IF EXISTS anonkos_load; CREATE DATABASE anonkos_load"; }
+fresh_pg() { "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS ${DB}_load" -c "CREATE DATABASE ${DB}_load"; }
+fresh_my() { "${MY[@]}" -e "DROP DATABASE IF EXISTS ${DB}_load; CREATE DATABASE ${DB}_load"; }
 # (/usr/bin/time runs programs, not shell functions: MariaDB loads go through sh -c.)
 
 rm -f "$DATA/times"
 for _ in $(seq "$REPS"); do
-  fresh_pg; time_of pg-restore "${PSQL[@]}" -d anonkos_load -f "$DATA/real.pg.sql"
-  time_of pg-scan "$BIN" scan --full "$DATA/real.pg.sql" --format json --output "$DATA/scan.json"
-  rm -rf "$DATA/out-pg"
-  time_of pg-run "$BIN" run pipelines/test-copy.toml --quiet --input "$DATA/real.pg.sql" \
-    --out-dir "$DATA/out-pg" --key-file "$DATA/bench.key"
-  fresh_pg; time_of pg-reload "${PSQL[@]}" -d anonkos_load -f "$DATA/out-pg/real.sql"
-  fresh_my; time_of my-restore sh -c "mariadb -h 127.0.0.1 -u root anonkos_load < '$DATA/real.my.sql'"
-  time_of my-scan "$BIN" scan --full "$DATA/real.my.sql" --format json --output "$DATA/scan.json"
-  rm -rf "$DATA/out-my"
-  time_of my-run "$BIN" run pipelines/test-copy.toml --quiet --input "$DATA/real.my.sql" \
-    --out-dir "$DATA/out-my" --key-file "$DATA/bench.key"
-  fresh_my; time_of my-reload sh -c "mariadb -h 127.0.0.1 -u root anonkos_load < '$DATA/out-my/real.sql'"
+  if has pg; then
+    fresh_pg; time_of pg-restore "${PSQL[@]}" -d ${DB}_load -f "$DATA/real.pg.sql"
+    time_of pg-scan "$BIN" scan --full "$DATA/real.pg.sql" --format json --output "$DATA/scan.json"
+    rm -rf "$DATA/out-pg"
+    time_of pg-run "$BIN" run pipelines/test-copy.toml --quiet --input "$DATA/real.pg.sql" \
+      --out-dir "$DATA/out-pg" --key-file "$DATA/bench.key"
+    fresh_pg; time_of pg-reload "${PSQL[@]}" -d ${DB}_load -f "$DATA/out-pg/real.sql"
+  fi
+  if has my; then
+    fresh_my; time_of my-restore sh -c "mariadb -h 127.0.0.1 -u root ${DB}_load < '$DATA/real.my.sql'"
+    time_of my-scan "$BIN" scan --full "$DATA/real.my.sql" --format json --output "$DATA/scan.json"
+    rm -rf "$DATA/out-my"
+    time_of my-run "$BIN" run pipelines/test-copy.toml --quiet --input "$DATA/real.my.sql" \
+      --out-dir "$DATA/out-my" --key-file "$DATA/bench.key"
+    fresh_my; time_of my-reload sh -c "mariadb -h 127.0.0.1 -u root ${DB}_load < '$DATA/out-my/real.sql'"
+  fi
 done
-"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS anonkos_load" -c "DROP DATABASE IF EXISTS anonkos_bench"
-"${MY[@]}" -e "DROP DATABASE IF EXISTS anonkos_load; DROP DATABASE IF EXISTS anonkos_bench"
+has pg && "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS ${DB}_load" -c "DROP DATABASE IF EXISTS ${DB}_bench"
+has my && "${MY[@]}" -e "DROP DATABASE IF EXISTS ${DB}_load; DROP DATABASE IF EXISTS ${DB}_bench"
 
-echo "rows $ROWS; pg dump $(du -m "$DATA/real.pg.sql" | cut -f1) MB, mariadb dump $(du -m "$DATA/real.my.sql" | cut -f1) MB; medians of $REPS"
+echo "rows $ROWS; medians of $REPS"
+for f in "$DATA/real.pg.sql" "$DATA/real.my.sql"; do [ -f "$f" ] && echo "$f: $(du -m "$f" | cut -f1) MB"; done
 python3 - "$DATA/times" <<'PY'
 import sys, statistics, collections
 t = collections.defaultdict(list); m = collections.defaultdict(int)
@@ -75,6 +89,8 @@ for line in open(sys.argv[1]):
     name, secs, rss = line.split()
     t[name].append(float(secs)); m[name] = max(m[name], int(rss))
 for db in ("pg", "my"):
+    if f"{db}-restore" not in t:
+        continue
     base = statistics.median(t[f"{db}-restore"])
     for step in ("restore", "scan", "run", "reload"):
         k = f"{db}-{step}"; med = statistics.median(t[k])

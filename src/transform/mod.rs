@@ -42,6 +42,7 @@ use crate::detect::{Category, PatternSet};
 use crate::error::{Error, Result};
 use crate::key::Key;
 
+mod cache;
 pub mod date_shift;
 pub mod fictitious;
 pub mod fpe;

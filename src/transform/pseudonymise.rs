@@ -134,14 +134,18 @@ impl ColumnTransform for Pseudonymise {
         Some(DataType::Utf8)
     }
     fn apply(&self, input: &ArrayRef, subjects: Option<&StringArray>) -> Result<Transformed> {
+        // Names and codes repeat within a batch: each distinct value is hashed once.
+        let mut cache = super::cache::Cache::new(true);
         map_text(input, subjects, |v, _, out| {
-            match normalise_identifier(self.tok.kind, v) {
-                Some(n) => {
-                    self.tok.token_of_normalised(&n, out);
-                    true
+            cache.get_or(v, out, |v, out| {
+                match normalise_identifier(self.tok.kind, v) {
+                    Some(n) => {
+                        self.tok.token_of_normalised(&n, out);
+                        true
+                    }
+                    None => false,
                 }
-                None => false,
-            }
+            })
         })
     }
 }
