@@ -11,12 +11,7 @@ use crate::error::{Error, Result};
 /// SHA-256 of its bytes; the size is the sum of theirs.
 pub fn sha256_file(path: &Path) -> Result<(String, u64)> {
     if path.is_dir() {
-        let mut names: Vec<std::path::PathBuf> = std::fs::read_dir(path)
-            .map_err(|e| Error::io(path, e))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_file())
-            .collect();
-        names.sort();
+        let names = dir_files(path)?;
         let mut h = Sha256::new();
         let mut total = 0u64;
         for p in names {
@@ -56,4 +51,16 @@ pub fn hex(bytes: &[u8]) -> String {
         s.push(D[usize::from(b & 15)] as char);
     }
     s
+}
+
+/// The files of a `pg_dump -Fd` directory, in name order (what its digests and fingerprints
+/// go over).
+pub fn dir_files(path: &Path) -> Result<Vec<std::path::PathBuf>> {
+    let mut names: Vec<std::path::PathBuf> = std::fs::read_dir(path)
+        .map_err(|e| Error::io(path, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .collect();
+    names.sort();
+    Ok(names)
 }

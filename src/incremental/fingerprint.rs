@@ -44,13 +44,7 @@ pub fn file(path: &Path, salt: &[u8]) -> Result<(FileFingerprint, u64)> {
     h.update(salt);
     let mut total = (0u64, i128::MIN, 0u64);
     if path.is_dir() {
-        let mut names: Vec<std::path::PathBuf> = std::fs::read_dir(path)
-            .map_err(|e| Error::io(path, e))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_file())
-            .collect();
-        names.sort();
-        for p in names {
+        for p in crate::digest::dir_files(path)? {
             let name = p.file_name().map(|n| n.as_encoded_bytes().to_vec());
             h.update(name.unwrap_or_default());
             h.update([0u8]);

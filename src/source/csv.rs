@@ -330,18 +330,7 @@ impl CsvSource {
         let (has_header, header_how) = match opts.has_header {
             Some(h) => (h, "forced"),
             None if title_lines > 0 => (true, "found below title lines"),
-            None => {
-                let rows: Vec<Vec<String>> = complete
-                    .iter()
-                    .map(|r| {
-                        r.rec
-                            .iter()
-                            .map(|f| enc.decode_lossy(f).into_owned())
-                            .collect()
-                    })
-                    .collect();
-                (looks_like_header(&rows), "detected")
-            }
+            None => (looks_like_header(&decoded(&complete, enc)), "detected"),
         };
         ctx.has_header = has_header;
         ctx.names = if has_header {
@@ -1876,14 +1865,9 @@ pub(crate) fn looks_like_header(rows: &[Vec<String>]) -> bool {
     !(data > 0 && header == 0)
 }
 
-/// How many leading records of the head are a spreadsheet's title block (0 for a plain CSV).
-///
-/// [`super::header_find::find_header`] decides on the decoded head; on top of its rules a CSV
-/// title line must look like a title and not like a lone column name: either it has a
-/// different field count than the header, or its one filled field has several words. The
-/// header must also have the field count of most records below it.
-fn csv_title_lines(complete: &[HeadRecord], enc: TextEncoding) -> usize {
-    let rows: Vec<Vec<String>> = complete
+/// The head's records as text, for the header decisions.
+fn decoded(complete: &[HeadRecord], enc: TextEncoding) -> Vec<Vec<String>> {
+    complete
         .iter()
         .map(|r| {
             r.rec
@@ -1891,7 +1875,17 @@ fn csv_title_lines(complete: &[HeadRecord], enc: TextEncoding) -> usize {
                 .map(|f| enc.decode_lossy(f).into_owned())
                 .collect()
         })
-        .collect();
+        .collect()
+}
+
+/// How many leading records of the head are a spreadsheet's title block (0 for a plain CSV).
+///
+/// [`super::header_find::find_header`] decides on the decoded head; on top of its rules a CSV
+/// title line must look like a title and not like a lone column name: either it has a
+/// different field count than the header, or its one filled field has several words. The
+/// header must also have the field count of most records below it.
+fn csv_title_lines(complete: &[HeadRecord], enc: TextEncoding) -> usize {
+    let rows = decoded(complete, enc);
     let k = super::header_find::find_header(&rows);
     if k == 0 {
         return 0;

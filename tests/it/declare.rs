@@ -8,9 +8,15 @@ use crate::util::{TestDir, run, stderr, stdout};
 
 /// Band names that no name list holds: one capitalised word each, 48 distinct.
 fn band(i: usize) -> String {
-    let stem = ["Kral", "Voln", "Drem", "Sorb", "Tulk", "Fenz", "Gorv", "Pliv"];
+    let stem = [
+        "Kral", "Voln", "Drem", "Sorb", "Tulk", "Fenz", "Gorv", "Pliv",
+    ];
     let tail = ["ak", "es", "ir", "om", "una", "et"];
-    format!("{}{}", stem[i % stem.len()], tail[(i / stem.len()) % tail.len()])
+    format!(
+        "{}{}",
+        stem[i % stem.len()],
+        tail[(i / stem.len()) % tail.len()]
+    )
 }
 
 /// Band names under a `name` header with a municipality and counts, and (in a second table)
