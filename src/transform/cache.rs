@@ -12,9 +12,9 @@ use crate::detect::hash::hash_bytes;
 /// Distinct values remembered per batch.
 const CAPACITY: usize = 16_384;
 /// Values looked at before deciding whether the column repeats enough to keep caching.
-const PROBE: u32 = 2_048;
+pub(crate) const PROBE: u32 = 2_048;
 /// The cache stays on when at least one in this many probed values was a repeat.
-const MIN_HIT_RATE: u32 = 8;
+pub(crate) const MIN_HIT_RATE: u32 = 8;
 
 struct Entry {
     hash: u64,

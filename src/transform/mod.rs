@@ -568,26 +568,48 @@ pub(crate) fn map_text(
     mut f: impl FnMut(&str, Option<&str>, &mut String) -> bool,
 ) -> Result<Transformed> {
     let arr = as_utf8(input)?;
-    let arr = arr
-        .as_any()
+    Ok(map_rows(string_array(&arr)?, subjects, |_, v, s, out| {
+        f(v, s, out)
+    }))
+}
+
+/// `a` (a `Utf8` array, as [`as_utf8`] makes it) as a [`StringArray`].
+pub(crate) fn string_array(a: &ArrayRef) -> Result<&StringArray> {
+    a.as_any()
         .downcast_ref::<StringArray>()
-        .ok_or_else(|| Error::Internal("Utf8 array is not a StringArray".into()))?;
+        .ok_or_else(|| Error::Internal("Utf8 array is not a StringArray".into()))
+}
+
+/// The value of row `i` that a text action handles: `None` for NULL and blank cells, which
+/// [`map_rows`] passes through unchanged.
+pub(crate) fn text_at(arr: &StringArray, i: usize) -> Option<&str> {
+    (!arr.is_null(i))
+        .then(|| arr.value(i))
+        .filter(|v| !v.trim().is_empty())
+}
+
+/// [`map_text`] with the row number: `f(row, value, subject, out)` for every row
+/// [`text_at`] gives a value.
+pub(crate) fn map_rows(
+    arr: &StringArray,
+    subjects: Option<&StringArray>,
+    mut f: impl FnMut(usize, &str, Option<&str>, &mut String) -> bool,
+) -> Transformed {
     let mut b = StringBuilder::with_capacity(arr.len(), arr.value_data().len());
     let (mut changed, mut problems, mut example) = (0u64, 0u64, None);
     let mut buf = String::new();
     for i in 0..arr.len() {
-        if arr.is_null(i) {
-            b.append_null();
+        let Some(v) = text_at(arr, i) else {
+            if arr.is_null(i) {
+                b.append_null();
+            } else {
+                b.append_value(arr.value(i));
+            }
             continue;
-        }
-        let v = arr.value(i);
-        if v.trim().is_empty() {
-            b.append_value(v);
-            continue;
-        }
+        };
         let subject = subjects.and_then(|s| (i < s.len() && s.is_valid(i)).then(|| s.value(i)));
         buf.clear();
-        if f(v, subject, &mut buf) {
+        if f(i, v, subject, &mut buf) {
             if buf != v {
                 changed += 1;
             }
@@ -600,12 +622,12 @@ pub(crate) fn map_text(
             b.append_null();
         }
     }
-    Ok(Transformed {
+    Transformed {
         array: Arc::new(b.finish()),
         changed,
         problems,
         problem_example: example,
-    })
+    }
 }
 
 #[cfg(test)]

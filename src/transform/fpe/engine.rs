@@ -112,21 +112,29 @@ impl Engine {
         }
     }
 
+    /// The specialised FF1 and its prepared domain for `tag` and length `n`; `None` where
+    /// the general implementation runs (lengths the fast path does not fit, or that FF1
+    /// refuses).
+    pub fn prepared(&self, tag: Tag, n: usize) -> Option<(&Ff1<Aes256>, &Domain)> {
+        let fast = self.fast(tag);
+        let cell = self.domains[tag as usize].get(n)?;
+        let dom = cell.get_or_init(|| fast.domain(&self.tweak(tag), n));
+        dom.as_ref().map(|d| (fast, d))
+    }
+
     /// One FF1 encryption (or decryption) of the numerals `x`, in place; `false` when FF1
     /// refuses them (too short, a numeral out of the radix).
     pub fn step(&self, tag: Tag, x: &mut [u16], decrypt: bool) -> bool {
         let n = x.len();
+        if n < CACHED_LEN {
+            return match self.prepared(tag, n) {
+                Some((fast, dom)) => fast.crypt(dom, x, decrypt),
+                None => self.general(tag, x, decrypt),
+            };
+        }
         let fast = self.fast(tag);
-        let fresh;
-        let dom = match self.domains[tag as usize].get(n) {
-            Some(cell) => cell.get_or_init(|| fast.domain(&self.tweak(tag), n)),
-            None => {
-                fresh = fast.domain(&self.tweak(tag), n);
-                &fresh
-            }
-        };
-        match dom {
-            Some(dom) => fast.crypt(dom, x, decrypt),
+        match fast.domain(&self.tweak(tag), n) {
+            Some(dom) => fast.crypt(&dom, x, decrypt),
             None => self.general(tag, x, decrypt),
         }
     }

@@ -204,8 +204,7 @@ impl<C: Cipher> Ff1<C> {
         } else {
             self.encrypt_num(dom, a, b)
         };
-        write_num(a, &mut x[..dom.u], dom.radix);
-        write_num(b, &mut x[dom.u..], dom.radix);
+        join_num(dom, (a, b), x);
         true
     }
 
@@ -241,6 +240,13 @@ pub fn split_num(dom: &Domain, x: &[u16]) -> Option<(u128, u128)> {
         })
     };
     Some((num(&x[..dom.u])?, num(&x[dom.u..])?))
+}
+
+/// The halves `(a, b)` written back into `x` (the inverse of [`split_num`]; `x` has the
+/// domain's length).
+pub fn join_num(dom: &Domain, (a, b): (u128, u128), x: &mut [u16]) {
+    write_num(a, &mut x[..dom.u], dom.radix);
+    write_num(b, &mut x[dom.u..], dom.radix);
 }
 
 /// `STR^len_radix(v)` into `out` (most significant numeral first). Division by a constant

@@ -28,40 +28,30 @@
 //!
 //! E-mail, names, IP addresses and free text have no format FF1 can keep:
 //! [`build`](super::build) refuses them.
-use arrow_array::{ArrayRef, StringArray};
+use arrow_array::{Array, ArrayRef, StringArray};
 use arrow_schema::DataType;
-use chrono::{Datelike, NaiveDate};
+use hashbrown::HashTable;
 use smallvec::SmallVec;
 
-use super::{ColumnTransform, IdKind, Transformed, config_error, map_text};
-use crate::detect::validators::{jmbg, kosovo_pn, phone};
+use super::cache::{MIN_HIT_RATE, PROBE};
+use super::{ColumnTransform, IdKind, Transformed, as_utf8, config_error, map_rows};
+use super::{string_array, text_at};
+use crate::detect::hash::hash_bytes;
 use crate::error::{Error, Location, Result};
 use crate::key::Key;
 
+mod batch;
 mod engine;
 pub mod ff1;
+mod kinds;
 
 use engine::{Engine, Tag};
+use kinds::Work;
+#[cfg(test)]
+use kinds::{iban_check, mod97};
 
 /// Numerals of one value (identifiers are short: no allocation up to 24).
 type Numerals = SmallVec<[u16; 24]>;
-
-/// Cycle-walking gives up after this many rounds (never reached in practice: the densest
-/// restriction, JMBG, needs about two on average).
-const MAX_WALK: usize = 10_000;
-
-/// First day of the JMBG date range.
-fn jmbg_epoch() -> NaiveDate {
-    NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(NaiveDate::MIN)
-}
-/// Longest letters-and-digits value (`alnum`, passport, ID card, plate kinds) encrypted over
-/// `0-9A-Z`. The result must cycle-walk to fewer than six digits; beyond about 40 characters
-/// almost no step does, so every value ran all [`MAX_WALK`] FF1 rounds (each dearer with the
-/// length) before failing: seconds per value, found by the `transforms` fuzz target. No
-/// identifier of these kinds is this long; longer values are problems.
-const MAX_ALNUM_CHARS: usize = 32;
-/// Days in 1900-01-01 ..= 2049-12-31.
-const JMBG_DAYS: u32 = 54_787;
 
 /// The FF1 ciphers for one key and kind.
 pub struct Fpe {
@@ -125,23 +115,6 @@ impl Fpe {
         ok.then_some(())
     }
 
-    /// Cycle-walk: apply FF1 until `ok` holds (a permutation of the set where `ok` holds).
-    fn walk(
-        &self,
-        tag: Tag,
-        x: &mut [u16],
-        decrypt: bool,
-        ok: impl Fn(&[u16]) -> bool,
-    ) -> Option<()> {
-        for _ in 0..MAX_WALK {
-            self.step(tag, x, decrypt)?;
-            if ok(x) {
-                return Some(());
-            }
-        }
-        None
-    }
-
     /// Encrypt (or decrypt) one value; `None` when it is not of the kind's format.
     pub fn apply_one(&self, v: &str, decrypt: bool) -> Option<String> {
         let mut out = String::with_capacity(v.len());
@@ -151,260 +124,11 @@ impl Fpe {
     /// Encrypt (or decrypt) one value into `out`; `false` when it is not of the kind's format
     /// (`out` then holds nothing meaningful).
     fn write_one(&self, v: &str, decrypt: bool, out: &mut String) -> bool {
-        if matches!(
-            self.kind,
-            IdKind::PersonalNumber | IdKind::Jmbg | IdKind::Account | IdKind::Digits
-        ) && !digits_and_separators(v)
-        {
-            // Letters in a number are a problem, not something to keep in the output.
-            return false;
-        }
-        let r = match self.kind {
-            IdKind::PersonalNumber => self.personal_number(v, decrypt, out),
-            IdKind::Jmbg => self.jmbg(v, decrypt, out),
-            IdKind::Iban => self.iban(v, decrypt, out),
-            IdKind::Account => self.account(v, decrypt, out),
-            IdKind::Phone => self.phone(v, decrypt, out),
-            IdKind::Digits => digits_of(v).filter(|d| d.len() >= 6).and_then(|mut d| {
-                self.step(Tag::Digits, &mut d, decrypt)?;
-                rewrite_digits(v, &d, out);
-                Some(())
-            }),
-            IdKind::Passport | IdKind::IdCard | IdKind::Plate | IdKind::Alnum => {
-                self.alnum(v, decrypt, out)
-            }
-            IdKind::Email | IdKind::Name | IdKind::Ip | IdKind::Text => None,
-        };
-        r.is_some()
+        let mut works = [self.start(v)];
+        self.run(&mut works, decrypt);
+        let [w] = works;
+        w.and_then(|w| self.finish(v, w, out)).is_some()
     }
-
-    fn personal_number(&self, v: &str, dec: bool, out: &mut String) -> Option<()> {
-        let mut d = digits_of(v)?;
-        if d.len() != 10 {
-            return None;
-        }
-        let valid = |x: &[u16]| x[0] == 9 || x[9] == pn_check(&x[..9]);
-        if d[0] == 9 {
-            self.step(Tag::Pn9, &mut d[1..], dec)?;
-        } else if valid(&d) {
-            self.walk(Tag::PnValid, &mut d[..9], dec, |x| x[0] != 9)?;
-            d[9] = pn_check(&d[..9]);
-        } else {
-            self.walk(Tag::PnInvalid, &mut d, dec, |x| x[0] != 9 && !valid(x))?;
-        }
-        rewrite_digits(v, &d, out);
-        Some(())
-    }
-
-    fn jmbg(&self, v: &str, dec: bool, out: &mut String) -> Option<()> {
-        let d = digits_of(v)?;
-        if d.len() != 13 {
-            return None;
-        }
-        let (mut idx, delta) = jmbg_split(&d)?;
-        let ok = |x: &[u16]| jmbg_join(x, 0).is_some();
-        self.walk(Tag::Jmbg, &mut idx, dec, ok)?;
-        rewrite_digits(v, &jmbg_join(&idx, delta)?, out);
-        Some(())
-    }
-
-    fn account(&self, v: &str, dec: bool, out: &mut String) -> Option<()> {
-        let mut d = digits_of(v)?;
-        if d.len() != 16 {
-            return None;
-        }
-        self.bban(&mut d, dec)?;
-        rewrite_digits(v, &d, out);
-        Some(())
-    }
-
-    /// Encrypt 14 account digits, recompute the two check digits keeping the mod-97 residue.
-    fn bban(&self, d: &mut [u16], dec: bool) -> Option<()> {
-        let c = d[14] * 10 + d[15];
-        if !(2..=98).contains(&c) {
-            return None;
-        }
-        let r = mod97(d);
-        self.step(Tag::Bban, &mut d[..14], dec)?;
-        let x = mod97(&d[..14]) * 100 % 97;
-        // c in 2..=98 with (x + c) mod 97 == r.
-        let c = (r + 97 * 2 - x - 2) % 97 + 2;
-        d[14] = c / 10;
-        d[15] = c % 10;
-        Some(())
-    }
-
-    fn iban(&self, v: &str, dec: bool, out: &mut String) -> Option<()> {
-        let norm = super::normalise_identifier(IdKind::Iban, v)?;
-        let b = norm.as_bytes();
-        if b.len() != 20 || &b[..2] != b"XK" || !b[2..].iter().all(u8::is_ascii_digit) {
-            return None;
-        }
-        let mut d = digits_of(&norm[2..])?; // check digits + BBAN
-        if iban_check(&d[2..]) != d[0] * 10 + d[1] {
-            return None;
-        }
-        self.bban(&mut d[2..], dec)?;
-        let cd = iban_check(&d[2..]);
-        d[0] = cd / 10;
-        d[1] = cd % 10;
-        rewrite_digits(v, &d, out);
-        Some(())
-    }
-
-    fn phone(&self, v: &str, dec: bool, out: &mut String) -> Option<()> {
-        let n: String = v
-            .replace("(0)", "")
-            .chars()
-            .filter(|c| c.is_ascii_digit() || *c == '+')
-            .collect();
-        if !phone::is_valid(&n) {
-            return None;
-        }
-        let (_, nsn) = phone::split(&n)?;
-        if nsn.starts_with("800") || nsn.starts_with("900") {
-            return None;
-        }
-        let mut d = digits_of(v)?;
-        let k = d.len().checked_sub(6)?;
-        self.step(Tag::Phone, &mut d[k..], dec)?;
-        rewrite_digits(v, &d, out);
-        Some(())
-    }
-
-    fn alnum(&self, v: &str, dec: bool, out: &mut String) -> Option<()> {
-        if let Some(mut d) = digits_of(v).filter(|d| d.len() >= 6) {
-            self.step(Tag::AlnumDigits, &mut d, dec)?;
-            rewrite_digits(v, &d, out);
-            return Some(());
-        }
-        let mut x: Numerals = v
-            .chars()
-            .filter(char::is_ascii_alphanumeric)
-            .filter_map(|c| c.to_digit(36).and_then(|n| u16::try_from(n).ok()))
-            .collect();
-        if x.len() < 4 || x.len() > MAX_ALNUM_CHARS {
-            return None;
-        }
-        self.walk(Tag::Alnum, &mut x, dec, |y| {
-            y.iter().filter(|&&c| c < 10).count() < 6
-        })?;
-        let mut it = x.into_iter();
-        for c in v.chars() {
-            if c.is_ascii_alphanumeric() {
-                let k = it.next()?;
-                out.push(char::from_digit(u32::from(k), 36)?.to_ascii_uppercase());
-            } else {
-                out.push(c);
-            }
-        }
-        Some(())
-    }
-}
-
-/// Whether `v` is digits and separators only (what a number may be written with).
-fn digits_and_separators(v: &str) -> bool {
-    let t = v.trim();
-    !t.is_empty()
-        && t.chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '.' | '/' | '\u{a0}'))
-}
-
-/// The personal number's check digit of its first nine digits.
-fn pn_check(first9: &[u16]) -> u16 {
-    let mut w = [0u32; 9];
-    for (w, &d) in w.iter_mut().zip(first9) {
-        *w = u32::from(d);
-    }
-    kosovo_pn::check_digit(&w) as u16
-}
-
-/// ASCII digits of `v` as numerals; `None` when `v` has none.
-fn digits_of(v: &str) -> Option<Numerals> {
-    let d: Numerals = v
-        .bytes()
-        .filter(u8::is_ascii_digit)
-        .map(|b| u16::from(b - b'0'))
-        .collect();
-    (!d.is_empty()).then_some(d)
-}
-
-/// `v` with its ASCII digits replaced, in order, by `new`, appended to `out`.
-fn rewrite_digits(v: &str, new: &[u16], out: &mut String) {
-    let mut it = new.iter();
-    for c in v.chars() {
-        if c.is_ascii_digit() {
-            out.push(
-                it.next()
-                    .and_then(|&d| char::from_digit(u32::from(d), 10))
-                    .unwrap_or(c),
-            );
-        } else {
-            out.push(c);
-        }
-    }
-}
-
-fn mod97(d: &[u16]) -> u16 {
-    d.iter().fold(0, |acc, &x| (acc * 10 + x) % 97)
-}
-
-/// IBAN check digits of an `XK` IBAN with this BBAN: 98 − (BBAN ‖ "XK00" mod 97).
-fn iban_check(bban: &[u16]) -> u16 {
-    let tail = [3, 3, 2, 0, 0, 0]; // X = 33, K = 20, "00"
-    let r = bban
-        .iter()
-        .chain(tail.iter())
-        .fold(0u16, |acc, &x| (acc * 10 + x) % 97);
-    98 - r
-}
-
-/// JMBG → (10-digit index `day(5) ‖ region(2) ‖ serial(3)`, control-digit offset).
-fn jmbg_split(d: &[u16]) -> Option<(Vec<u16>, u16)> {
-    let w: Vec<u32> = d.iter().map(|&c| u32::from(c)).collect();
-    let date = jmbg::birth_date(&w)?;
-    let day = u32::try_from((date - jmbg_epoch()).num_days()).ok()?;
-    if day >= JMBG_DAYS || remainder(&w[..12]) == 1 {
-        return None;
-    }
-    let expected = u16::try_from(jmbg::check_digit(&w[..12])).ok()?;
-    let delta = (d[12] + 10 - expected) % 10;
-    let mut idx: Vec<u16> = format!("{day:05}")
-        .bytes()
-        .map(|b| u16::from(b - b'0'))
-        .collect();
-    idx.extend_from_slice(&d[7..12]);
-    Some((idx, delta))
-}
-
-/// Index → JMBG digits with the control digit offset by `delta`; `None` when the day is out
-/// of range or the combination is never issued (remainder 1).
-fn jmbg_join(idx: &[u16], delta: u16) -> Option<Vec<u16>> {
-    let day = idx[..5].iter().fold(0u32, |a, &x| a * 10 + u32::from(x));
-    if day >= JMBG_DAYS {
-        return None;
-    }
-    let date = jmbg_epoch() + chrono::Days::new(u64::from(day));
-    let s = format!(
-        "{:02}{:02}{:03}",
-        date.day(),
-        date.month(),
-        date.year().rem_euclid(1000)
-    );
-    let mut d: Vec<u16> = s.bytes().map(|b| u16::from(b - b'0')).collect();
-    d.extend_from_slice(&idx[5..10]);
-    let w: Vec<u32> = d.iter().map(|&c| u32::from(c)).collect();
-    if remainder(&w) == 1 {
-        return None;
-    }
-    let k = u16::try_from(jmbg::check_digit(&w)).ok()?;
-    d.push((k + delta) % 10);
-    Some(d)
-}
-
-fn remainder(first12: &[u32]) -> u32 {
-    const W: [u32; 12] = [7, 6, 5, 4, 3, 2, 7, 6, 5, 4, 3, 2];
-    first12.iter().zip(W).map(|(d, w)| d * w).sum::<u32>() % 11
 }
 
 impl ColumnTransform for Fpe {
@@ -414,11 +138,62 @@ impl ColumnTransform for Fpe {
     fn output_type(&self, _: &DataType) -> Option<DataType> {
         Some(DataType::Utf8)
     }
+    /// The batch in three passes: one [`Work`] per distinct value, FF1 for all of them at once
+    /// ([`Fpe::run`]), then the values written back in row order.
     fn apply(&self, input: &ArrayRef, subjects: Option<&StringArray>) -> Result<Transformed> {
-        let mut cache = super::cache::Cache::new(self.cache);
-        map_text(input, subjects, |v, _, out| {
-            cache.get_or(v, out, |v, out| self.write_one(v, false, out))
-        })
+        let text = as_utf8(input)?;
+        let arr = string_array(&text)?;
+        let (mut works, row_work) = self.distinct_works(arr);
+        self.run(&mut works, false);
+        Ok(map_rows(arr, subjects, |i, v, _, out| {
+            let w = row_work.get(i).and_then(|&k| works.get(k as usize));
+            match w.cloned().flatten() {
+                Some(w) => self.finish(v, w, out).is_some(),
+                None => false,
+            }
+        }))
+    }
+}
+
+impl Fpe {
+    /// The works of a batch and, per row, the index of its work (`u32::MAX` for NULL and
+    /// blank cells). Equal values share one work while the column repeats enough to pay for
+    /// the hashing: after [`PROBE`] values, fewer than one repeat in [`MIN_HIT_RATE`] turns
+    /// it off (a column of unique personal numbers then costs the probe only).
+    fn distinct_works(&self, arr: &StringArray) -> (Vec<Option<Work>>, Vec<u32>) {
+        let mut works: Vec<Option<Work>> = Vec::with_capacity(arr.len());
+        let mut first_row: Vec<usize> = Vec::new();
+        let mut row_work = vec![u32::MAX; arr.len()];
+        let mut seen: HashTable<u32> = HashTable::new();
+        let (mut dedup, mut looked, mut hits) = (self.cache, 0u32, 0u32);
+        for (i, slot) in row_work.iter_mut().enumerate() {
+            let Some(v) = text_at(arr, i) else { continue };
+            let Ok(k) = u32::try_from(works.len()) else {
+                break; // more than 2³² values in one batch: never (batches are bounded)
+            };
+            if dedup {
+                let hash = hash_bytes(v.as_bytes());
+                let same = |&w: &u32| arr.value(first_row[w as usize]) == v;
+                looked += 1;
+                if let Some(&w) = seen.find(hash, same) {
+                    hits += 1;
+                    *slot = w;
+                    continue;
+                }
+                if looked == PROBE && hits * MIN_HIT_RATE < PROBE {
+                    dedup = false;
+                    seen = HashTable::new();
+                } else {
+                    seen.insert_unique(hash, k, |&w| {
+                        hash_bytes(arr.value(first_row[w as usize]).as_bytes())
+                    });
+                }
+            }
+            first_row.push(i);
+            works.push(self.start(v));
+            *slot = k;
+        }
+        (works, row_work)
     }
 }
 
