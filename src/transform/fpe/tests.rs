@@ -283,3 +283,27 @@ fn outputs_are_those_of_earlier_versions() {
 }
 
 const EARLIER_DIGEST: &str = "a2f7e6034d907a56d4234d554aec436bdcc563df5d354803d72fd6146f3433b0";
+
+/// The repeat rule looks over the whole batch: a column whose first rows are all distinct
+/// but which repeats each value ten times (a visits table sorted by date) is deduplicated;
+/// so are values repeated four or five times each; a column of unique values, or one where
+/// a single value repeats, is not.
+#[test]
+fn repeats_are_judged_over_the_whole_batch() {
+    let col = |f: &dyn Fn(u64) -> u64| {
+        let v: Vec<String> = (0..100_000u64)
+            .map(|i| format!("{}", 1_000_000_000 + f(i) * 7919))
+            .collect();
+        StringArray::from(v)
+    };
+    assert!(repeats_enough(&col(&|i| i % 10_000)));
+    assert!(repeats_enough(&col(&|i| i % 25_000)));
+    assert!(repeats_enough(&col(&|i| i / 5)));
+    assert!(!repeats_enough(&col(&|i| i)));
+    assert!(!repeats_enough(&col(&|i| if i % 20 == 0 { 0 } else { i })));
+    // A small batch is judged exactly.
+    let small = StringArray::from(vec!["1", "1", "2", "3", "4", "5", "6", "7"]);
+    assert!(repeats_enough(&small));
+    let small = StringArray::from(vec!["1", "2", "3", "4", "5", "6", "7", "8", "9"]);
+    assert!(!repeats_enough(&small));
+}
