@@ -86,12 +86,14 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use csv::ByteRecord;
 use encoding_rs::{Encoding, ISO_8859_2, WINDOWS_1250, WINDOWS_1251};
 
+use super::header_find::{Dropped, RowKind};
 use super::{DatasetInfo, Format, ReadOptions, RowCount, Source};
 use crate::error::{Error, Location, Result};
 use crate::value::Batch;
 
 mod decimal;
 mod sep;
+mod tail;
 mod utf16;
 
 /// Bytes of text the guesses start from.
@@ -143,6 +145,8 @@ pub struct CsvSource {
     /// Rows of the previous batch and text bytes of each of its columns (builder sizes).
     prev_rows: usize,
     prev_bytes: Vec<usize>,
+    /// Total, footnote and blank rows dropped at the end of the file.
+    dropped: Dropped,
 }
 
 impl CsvSource {
@@ -498,6 +502,7 @@ impl CsvSource {
             done: false,
             prev_rows: 0,
             prev_bytes: Vec::new(),
+            dropped: Dropped::default(),
         })
     }
 }
@@ -647,6 +652,7 @@ impl CsvSource {
         let Some(s) = self.stream.take() else {
             return;
         };
+        self.dropped.merge(s.held.dropped());
         match &mut self.plan {
             Plan::Single {
                 text_len,
@@ -686,6 +692,9 @@ impl CsvSource {
 
     /// All windows read: settle the row count and notes.
     fn finish(&mut self) {
+        if let Some(note) = self.dropped.note() {
+            self.info.notes.push(note);
+        }
         if let Plan::Windows(w) = &self.plan {
             self.rows_total = Some(if w.contiguous && w.last_hit_eof {
                 RowCount::Exact(w.rows)
@@ -1002,25 +1011,71 @@ fn estimated_suffix(estimated: bool) -> &'static str {
     }
 }
 
-/// The next data record of `s` into `rec`, with its row number; `None` at the stream's end.
+/// The next data row of `s` into `rec`, with its row number; `None` at the stream's end.
+///
+/// Rows pass through the stream's held-back tail (`csv/tail.rs`), which drops the total,
+/// footnote and blank rows at the end of the input.
 fn read_record(ctx: &Ctx, s: &mut Stream, rec: &mut ByteRecord) -> Result<Option<u64>> {
-    if s.finished {
-        return Ok(None);
+    loop {
+        if s.finished {
+            return Ok(None);
+        }
+        if s.max_rows.is_some_and(|m| s.rows >= m) {
+            s.finished = true;
+            // Exact only when nothing is left: a sample that covers the whole input counts.
+            s.hit_eof = s.raw_eof && s.held.is_empty();
+            return Ok(None);
+        }
+        if let Some(out) = s.held.pop(rec) {
+            return Ok(Some(s.emit(out)));
+        }
+        if s.raw_done {
+            s.finished = true;
+            s.hit_eof = s.raw_eof;
+            return Ok(None);
+        }
+        let Some((row, end)) = read_raw(ctx, s, rec)? else {
+            s.raw_done = true;
+            if s.raw_eof {
+                let width = ctx.names.len();
+                s.held.end_of_input(|r| tail_kind(ctx, r, width));
+            } else {
+                s.held.release_all();
+            }
+            continue;
+        };
+        let width = ctx.names.len();
+        let ragged = rec.len() != width;
+        let kind = (ragged || s.held.holds_ragged()).then(|| tail_kind(ctx, rec, width));
+        if kind == Some(RowKind::Data) {
+            // Not the tail: a ragged row before it is the error it always was.
+            let (at, found) = s.held.first_ragged().unwrap_or((row, rec.len()));
+            if ragged || at != row {
+                return Err(ctx.ragged(at, found, s.estimated));
+            }
+        }
+        if let Some(out) = s.held.push(rec, row, end, ragged, kind) {
+            return Ok(Some(s.emit(out)));
+        }
     }
-    if s.max_rows.is_some_and(|m| s.rows >= m) {
-        s.finished = true;
-        // One look ahead, so a sample that happens to cover the whole input counts exactly.
-        s.hit_eof = matches!(s.rdr.read_byte_record(rec), Ok(false));
-        return Ok(None);
-    }
+}
+
+/// What `rec` is at the end of a table of `width` columns (see `csv/tail.rs`).
+fn tail_kind(ctx: &Ctx, rec: &ByteRecord, width: usize) -> RowKind {
+    let cells: Vec<Cow<'_, str>> = rec.iter().map(|f| ctx.enc.decode_lossy(f)).collect();
+    tail::row_kind(&cells, width)
+}
+
+/// The next data record read from `s`, with its row number and end offset; `None` at the end
+/// of the input (`s.raw_eof`) or of the stream's stretch.
+fn read_raw(ctx: &Ctx, s: &mut Stream, rec: &mut ByteRecord) -> Result<Option<(u64, u64)>> {
     loop {
         let more = match s.rdr.read_byte_record(rec) {
             Ok(more) => more,
             Err(e) => return Err(ctx.csv_error(e, s)),
         };
         if !more {
-            s.finished = true;
-            s.hit_eof = true;
+            s.raw_eof = true;
             return Ok(None);
         }
         s.records += 1;
@@ -1031,16 +1086,14 @@ fn read_record(ctx: &Ctx, s: &mut Stream, rec: &mut ByteRecord) -> Result<Option
         if let (Some(stop), Some(start)) = (s.stop_at, start)
             && start >= stop
         {
-            s.finished = true;
             return Ok(None);
         }
         if s.data_start.is_none() {
             s.data_start = start;
         }
-        s.data_end = s.rdr.position().byte();
         let row = s.next_row();
-        s.rows += 1;
-        return Ok(Some(row));
+        s.read_rows += 1;
+        return Ok(Some((row, s.rdr.position().byte())));
     }
 }
 
@@ -1070,12 +1123,20 @@ struct Stream {
     file_offset: u64,
     /// Records parsed (header included).
     records: u64,
-    /// Data rows yielded.
+    /// Data rows read from the input.
+    read_rows: u64,
+    /// Data rows yielded (the rows read, less those still held or dropped as the tail).
     rows: u64,
     /// Stream offset where the first yielded row starts, and just past the last one.
     data_start: Option<u64>,
     data_end: u64,
+    /// Rows held back until the end shows whether they are a table's tail.
+    held: tail::HeldTail,
+    /// The parser has no more records for this stream (`raw_eof`: the input ended).
+    raw_done: bool,
+    raw_eof: bool,
     finished: bool,
+    /// Every row to the end of the input was yielded or dropped.
     hit_eof: bool,
 }
 
@@ -1096,12 +1157,23 @@ impl Stream {
             stop_at: spec.stop_at,
             file_offset: spec.file_offset,
             records: 0,
+            read_rows: 0,
             rows: 0,
             data_start: None,
             data_end: 0,
+            held: tail::HeldTail::new(tail::HELD_ROWS + 1),
+            raw_done: false,
+            raw_eof: false,
             finished: false,
             hit_eof: false,
         }
+    }
+
+    /// Yield a row released by the held tail.
+    fn emit(&mut self, out: tail::Released) -> u64 {
+        self.rows += 1;
+        self.data_end = out.end;
+        out.row
     }
 
     /// Data-row number of this stream's `record`-th record (0 for the header).
@@ -1112,8 +1184,9 @@ impl Stream {
         }
     }
 
+    /// Number of the next data row read from the input.
     fn next_row(&self) -> u64 {
-        self.base_row + self.rows
+        self.base_row + self.read_rows
     }
 }
 
@@ -2896,6 +2969,144 @@ mod tests {
         };
         assert!(src.next_batch().is_err());
         assert!(matches!(src.next_batch(), Ok(None)));
+    }
+
+    // --- the held-back tail ------------------------------------------------------------------
+
+    #[test]
+    fn totals_and_footnotes_at_the_end_are_dropped() {
+        let mut text = String::from("Tabela 1. Banorët\n\nEmri,Mosha,Komuna\n");
+        let mut want = Vec::new();
+        for i in 0..20 {
+            // A "Total" in the middle is data.
+            let first = if i == 3 {
+                "Total".to_string()
+            } else {
+                format!("E{i}")
+            };
+            text.push_str(&format!("{first},{i},Peja\n"));
+            want.push(row(&[&first, &i.to_string(), "Peja"]));
+        }
+        text.push_str(
+            "Gjithsej,7,\n,,\n\"Burimi: ASK, 2024\",,\nShënim: paraprake\n* sintetike, jo reale\n",
+        );
+        let r = read("data.csv", &text);
+        assert_eq!(r.names(), ["Emri", "Mosha", "Komuna"]);
+        assert_eq!(r.rows(), want);
+        assert_eq!(r.src.rows_total(), Some(RowCount::Exact(20)));
+        assert!(
+            r.notes().contains(
+                "1 total row(s), 3 footnote row(s) and 1 blank row(s) below the table were \
+                 not read as data"
+            ),
+            "{}",
+            r.notes()
+        );
+        // Without any, no note; a last row with a name is kept.
+        let r = read("data.csv", "Emri,Mosha\nArta,4\nTotaj Berisha,5\n");
+        assert_eq!(r.rows().len(), 2);
+        assert!(!r.notes().contains("not read as data"), "{}", r.notes());
+    }
+
+    #[test]
+    fn a_ragged_footnote_above_data_is_still_an_error() {
+        // A footnote-like short row followed by data: the ragged-row error, at its own row.
+        let (loc, msg) = err(
+            "data.csv",
+            b"Emri,Mosha,Komuna\nAlfa,3,Peja\nBurimi: x\nBeta,4,Prizren\n",
+            &ReadOptions::default(),
+        );
+        assert_eq!(loc.row, Some(2));
+        assert!(msg.contains("expected 3 fields, found 1"), "{msg}");
+        // A short row that is no footnote, at the end: still an error.
+        let (loc, _) = err(
+            "data.csv",
+            b"Emri,Mosha,Komuna\nAlfa,3,Peja\nPrishtina\n",
+            &ReadOptions::default(),
+        );
+        assert_eq!(loc.row, Some(2));
+        // Far from the end, long after the ring filled.
+        let mut text = String::from("Emri,Mosha,Komuna\n");
+        for i in 0..100 {
+            text.push_str(&format!("E{i},{i},Peja\n"));
+            if i == 40 {
+                text.push_str("Burimi: x\n");
+            }
+        }
+        let (loc, _) = err("data.csv", text.as_bytes(), &ReadOptions::default());
+        assert_eq!(loc.row, Some(42));
+    }
+
+    /// A table of `rows` numbered rows (of about `width` bytes), a total row and a padded
+    /// footnote.
+    fn table_with_tail(rows: usize, width: usize) -> String {
+        let mut text = String::from("id,note,tail\n");
+        for i in 1..=rows {
+            text.push_str(&format!("{i},note {},t{i}\n", "x".repeat(width + i % 13)));
+        }
+        text.push_str("Gjithsej,,\nBurimi: ASK,,\n");
+        text
+    }
+
+    #[test]
+    fn samples_never_read_the_dropped_tail() {
+        let dir = tempfile::tempdir().unwrap();
+        // Sample windows: on a file of few long rows every window reaches the next one or the
+        // end of the file with rows still held (the last one reads into the tail); on a file
+        // of many rows they stop after their rows.
+        for (rows, width, ns) in [
+            (200, 400, &[8, 16, 32, 48][..]),
+            (40_000, 0, &[16, 1600][..]),
+        ] {
+            let text = table_with_tail(rows, width);
+            let path = write_file(dir.path(), &format!("w{rows}.csv"), text.as_bytes());
+            let full = read_with(&path, &ReadOptions::default()).unwrap();
+            assert_eq!(full.rows().len(), rows);
+            for &n in ns {
+                let opts = ReadOptions {
+                    sample_rows: Some(n),
+                    ..ReadOptions::default()
+                };
+                let r = read_with(&path, &opts).unwrap();
+                assert!(r.notes().contains("windows"), "{}", r.notes());
+                let got = r.rows();
+                assert!(got.len() >= n * 9 / 10, "{} of {n}", got.len());
+                for g in got {
+                    assert!(g[0].parse::<usize>().is_ok(), "{g:?} sampled ({rows}, {n})");
+                }
+            }
+        }
+        let rows = 40_000;
+        let text = table_with_tail(rows, 0);
+        let path = dir.path().join("w40000.csv");
+        let full = read_with(&path, &ReadOptions::default()).unwrap();
+        // A sample as large as the file reads it whole, exactly as the full read.
+        let opts = ReadOptions {
+            sample_rows: Some(rows),
+            ..ReadOptions::default()
+        };
+        let r = read_with(&path, &opts).unwrap();
+        assert_eq!(r.rows(), full.rows());
+        assert_eq!(r.src.rows_total(), Some(RowCount::Exact(rows as u64)));
+        // The first n rows of compressed input, n up to and past the data rows.
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(text.as_bytes()).unwrap();
+        let gz_path = write_file(dir.path(), "tail.csv.gz", &gz.finish().unwrap());
+        for n in [rows - 1, rows, rows + 1, rows + 5] {
+            let opts = ReadOptions {
+                sample_rows: Some(n),
+                ..ReadOptions::default()
+            };
+            let r = read_with(&gz_path, &opts).unwrap();
+            assert_eq!(r.rows()[..], full.rows()[..n.min(rows)], "first {n}");
+            if n >= rows {
+                assert_eq!(
+                    r.src.rows_total(),
+                    Some(RowCount::Exact(rows as u64)),
+                    "{n}"
+                );
+            }
+        }
     }
 
     /// CSV-ish bytes: mostly short fields, with quotes, both delimiters, CR, LF and some long
