@@ -1,7 +1,7 @@
 //! CSV reader: delimited text in UTF-8 or a legacy Kosovo encoding, optionally compressed.
 //!
 //! Every column comes out as a nullable Arrow `Utf8` column (an empty field is an empty
-//! string, never null), in batches of at most [`ReadOptions::batch_rows`] rows.
+//! string, never null), in batches of at most [`ReadOptions::batch_rows`](super::ReadOptions::batch_rows) rows.
 //!
 //! # How a file is read
 //!
@@ -72,6 +72,20 @@
 //!    begins, so rows are never read twice. **Row numbers in windows after the first are
 //!    estimates** (byte offset / mean row size seen so far); the row count of a sampled large
 //!    file is [`RowCount::Estimated`] (per window: the bytes it stands for / its mean row size).
+//! 8. **The tail.** Every stream holds its last 17 rows back (`csv/tail.rs`); at the end of the
+//!    file a trailing run of up to 16 total, footnote and blank rows is dropped by the sheets'
+//!    rules (`header_find.rs`), and a note says how many. A short footnote row there is no
+//!    ragged-row error; anywhere else it is. A sample window that reaches the end of the file
+//!    judges the tail the same way, so a sample never holds a row the full read drops.
+//!
+//! # Layout
+//!
+//! `open.rs` opens a file in named steps and picks the read strategy; `stream.rs` is one
+//! contiguous read through the parser and `tail.rs` its held-back tail; `guard.rs` watches the
+//! bytes under the parser; `ctx.rs` decodes records into columns and words the errors;
+//! `windows.rs` places and resynchronises sample windows; `input.rs` (compression),
+//! `encoding.rs`, `utf16.rs`, `sep.rs`, `head.rs` (delimiter, header, title block) and
+//! `decimal.rs` are the decisions made from the head.
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
