@@ -1,7 +1,8 @@
 //! CSV reader: delimited text in UTF-8 or a legacy Kosovo encoding, optionally compressed.
 //!
 //! Every column comes out as a nullable Arrow `Utf8` column (an empty field is an empty
-//! string, never null), in batches of at most [`ReadOptions::batch_rows`](super::ReadOptions::batch_rows) rows.
+//! string, never null), in batches of at most
+//! [`ReadOptions::batch_rows`](super::ReadOptions::batch_rows) rows.
 //!
 //! # How a file is read
 //!
