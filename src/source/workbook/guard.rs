@@ -575,6 +575,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::disallowed_methods)] // a throw-away fixture, not an output
     fn ods_hidden_columns() {
         let xml = r#"<office:spreadsheet><table:table table:name="A &amp; B"><table:table-column table:number-columns-repeated="2"/><table:table-column table:visibility="collapse" table:number-columns-repeated="2"/><table:table-column/><table:table-column table:visibility="collapse" table:number-columns-repeated="99999"/><table:table-row><table:table-cell/></table:table-row></table:table><table:table table:name="Dy"><table:table-header-columns><table:table-column table:visibility="collapse"/></table:table-header-columns></table:table></office:spreadsheet>"#;
         let path = std::env::temp_dir().join(format!("ods-guard-{}.zip", std::process::id()));
