@@ -75,7 +75,8 @@
 //!    file is [`RowCount::Estimated`] (per window: the bytes it stands for / its mean row size).
 //! 8. **The tail.** Every stream holds its last 17 rows back (`csv/tail.rs`); at the end of the
 //!    file a trailing run of up to 16 total, footnote and blank rows is dropped by the sheets'
-//!    rules (`header_find.rs`), and a note says how many. A short footnote row there is no
+//!    rules (`header_find.rs`), and a note says how many, when the file is a published table
+//!    (a title block above the header, or a footnote in the run). A short footnote row there is no
 //!    ragged-row error; anywhere else it is. A sample window that reaches the end of the file
 //!    judges the tail the same way, so a sample never holds a row the full read drops.
 //!

@@ -24,6 +24,9 @@ pub(super) struct Ctx {
     pub(super) compression: Compression,
     pub(super) max_field: usize,
     pub(super) has_header: bool,
+    /// A title block sits above the header: the file is a published table, whose total rows
+    /// at the end are not data even without a footnote (`tail.rs`).
+    pub(super) titled: bool,
     pub(super) delim: u8,
     /// The text is transcoded (UTF-16): no file offsets, no seeking.
     pub(super) transcoded: bool,

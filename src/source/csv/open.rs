@@ -143,6 +143,7 @@ impl Input {
             compression: Compression::None,
             max_field: opts.max_field_bytes,
             has_header: true,
+            titled: false,
             delim: b',',
             transcoded: false,
             decimal: None,
@@ -383,6 +384,7 @@ impl Table {
             _ => csv_title_lines(complete, enc),
         };
         let first = Self::first_record(ctx, head, title_lines)?;
+        ctx.titled = title_lines > 0;
         let ncols = first.rec.len();
         let (has_header, header_how) = match opts.has_header {
             Some(h) => (h, "forced"),

@@ -41,7 +41,8 @@ pub(super) fn read_record(ctx: &Ctx, s: &mut Stream, rec: &mut ByteRecord) -> Re
             s.raw_done = true;
             if s.raw_eof {
                 let width = ctx.names.len();
-                s.held.end_of_input(|r| tail_kind(ctx, r, width));
+                s.held
+                    .end_of_input(ctx.titled, |r| tail_kind(ctx, r, width));
             } else {
                 s.held.release_all();
             }

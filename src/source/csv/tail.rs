@@ -9,7 +9,10 @@
 //! the oldest one leaves it for the batch. Records are swapped, never copied, and nothing is
 //! classified on the way, so a plain CSV costs a swap per row. At the end of the input the
 //! ring is judged from its last row backwards: the trailing run of total, footnote and blank
-//! rows is dropped (and counted, for the dataset's note), the rest is released in order.
+//! rows is dropped (and counted, for the dataset's note), the rest is released in order. The
+//! run is dropped only when the file is a published table: a title block above the header, or
+//! a footnote in the run. A plain CSV ending in `Gjithsej,M,53` rows (an aggregate table in
+//! long form, whose totals are cells of their lines) or in empty rows reads as it always did.
 //! A stream that stops before the end (a sample window meeting the next one) releases its
 //! ring unjudged.
 //!
@@ -137,8 +140,10 @@ impl HeldTail {
     }
 
     /// The input has ended: drop the trailing run of tail rows (`kind` classifies a record),
-    /// unless the ring is full of them after rows already left it.
-    pub(super) fn end_of_input(&mut self, kind: impl Fn(&ByteRecord) -> RowKind) {
+    /// unless the ring is full of them after rows already left it, or the run has no footnote
+    /// and the table no title block (`titled`): total rows at the end of a plain CSV are the
+    /// cells of their lines (an aggregate table in long form), as they always were.
+    pub(super) fn end_of_input(&mut self, titled: bool, kind: impl Fn(&ByteRecord) -> RowKind) {
         if self.ended {
             return;
         }
@@ -150,7 +155,8 @@ impl HeldTail {
             .map(|h| h.kind.unwrap_or_else(|| kind(&h.rec)))
             .take_while(|k| *k != RowKind::Data)
             .collect();
-        if !(self.overflowed && kinds.len() == self.ring.len()) {
+        let published = titled || kinds.contains(&RowKind::Footnote);
+        if published && !(self.overflowed && kinds.len() == self.ring.len()) {
             for k in kinds {
                 self.dropped.add(k);
                 self.ring.pop_back();
@@ -219,6 +225,10 @@ mod tests {
 
     /// Push `rows` through a ring of `cap`, end the input, and return the rows released.
     fn run(rows: &[&[&str]], cap: usize) -> (Vec<u64>, Dropped) {
+        run_titled(rows, cap, false)
+    }
+
+    fn run_titled(rows: &[&[&str]], cap: usize, titled: bool) -> (Vec<u64>, Dropped) {
         let mut t = HeldTail::new(cap);
         let mut out = Vec::new();
         let mut rec = ByteRecord::new();
@@ -228,7 +238,7 @@ mod tests {
                 out.push(x.row);
             }
         }
-        t.end_of_input(kind_of);
+        t.end_of_input(titled, kind_of);
         while let Some(x) = t.pop(&mut rec) {
             out.push(x.row);
         }
@@ -271,6 +281,17 @@ mod tests {
         let (out, d) = run(&rows[..5], 4);
         assert_eq!(out, [1, 2]);
         assert_eq!(d.footnotes, 3);
+    }
+
+    #[test]
+    fn totals_without_a_footnote_or_title_are_data() {
+        // An aggregate table in long form: its totals are cells of their lines.
+        let rows: &[&[&str]] = &[&["A", "M", "3"], &["Gjithsej", "M", "3"], &["", "", ""]];
+        assert_eq!(run(rows, 16).0, [1, 2, 3]);
+        // Below a title block they are a published table's totals.
+        let (out, d) = run_titled(rows, 16, true);
+        assert_eq!(out, [1]);
+        assert_eq!((d.totals, d.blanks), (1, 1));
     }
 
     #[test]

@@ -878,6 +878,24 @@ fn totals_and_footnotes_at_the_end_are_dropped() {
 }
 
 #[test]
+fn totals_closing_a_plain_csv_stay_data() {
+    // An aggregate table in long form (no title, no footnote): its totals are cells.
+    let text = "komuna,gjinia,numri\nA,M,3\nA,Gjithsej,3\nGjithsej,M,3\nGjithsej,Gjithsej,3\n,,\n";
+    let r = read("data.csv", text);
+    assert_eq!(r.rows().len(), 5);
+    assert!(!r.notes().contains("not read as data"), "{}", r.notes());
+    // With a footnote below them, the table is a published one.
+    let r = read("data.csv", &format!("{text}Burimi: ASK\n"));
+    assert_eq!(r.rows().len(), 2);
+    assert!(
+        r.notes()
+            .contains("2 total row(s), 1 footnote row(s) and 1 blank row(s)"),
+        "{}",
+        r.notes()
+    );
+}
+
+#[test]
 fn a_ragged_footnote_above_data_is_still_an_error() {
     // A footnote-like short row followed by data: the ragged-row error, at its own row.
     let (loc, msg) = err(
