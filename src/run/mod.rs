@@ -952,9 +952,11 @@ fn process(
     let out_schema = tx.output_schema().clone();
     w.begin_table(info.table.as_deref(), &out_schema)
         .map_err(Error::on_output)?;
-    pipe(src, w, &mut |data| metered(&mut tx, ctx.meter, data))?;
+    let read_notes = pipe(src, w, &mut |data| metered(&mut tx, ctx.meter, data))?;
     w.end_table().map_err(Error::on_output)?;
-    Ok(tx.result)
+    let mut result = tx.result;
+    result.notes.extend(read_notes);
+    Ok(result)
 }
 
 /// Transform one input batch and count its rows on the progress line.
@@ -1022,7 +1024,7 @@ fn two_pass(
         PathBuf::from(p)
     };
     let mut spill = spill::Spill::create(&spill_path, &spill_schema)?;
-    pipe(src, &mut spill, &mut |data| {
+    let read_notes = pipe(src, &mut spill, &mut |data| {
         metered(&mut tx, ctx.meter, data)
     })?;
     let encoder = tx
@@ -1078,6 +1080,7 @@ fn two_pass(
     // The spill goes now rather than with the staging directory: it can be large.
     let _ = std::fs::remove_file(&spill_path);
     let mut result = tx.result;
+    result.notes.extend(read_notes);
     result.rows -= suppressed;
     result.rows_suppressed += suppressed;
     Ok((result, release))
@@ -1090,8 +1093,10 @@ fn pipe(
     src: Box<dyn Source>,
     w: &mut dyn Writer,
     transform: &mut dyn FnMut(RecordBatch) -> Result<RecordBatch>,
-) -> Result<()> {
-    std::thread::scope(|scope| -> Result<()> {
+) -> Result<Vec<String>> {
+    // Notes a reader adds while it reads (rows dropped below a table) belong in the report.
+    let known = src.info().notes.len();
+    std::thread::scope(|scope| -> Result<Vec<String>> {
         let (in_tx, in_rx) =
             std::sync::mpsc::sync_channel::<Result<Option<crate::value::Batch>>>(2);
         let reader = scope.spawn(move || source::pump(src, in_tx));
@@ -1131,12 +1136,12 @@ fn pipe(
         let written = writer
             .join()
             .map_err(|_| Error::Internal("the writer thread panicked".into()))?;
-        reader
+        let src = reader
             .join()
             .map_err(|_| Error::Internal("the reader thread panicked".into()))?;
         match failed {
             Some(e) => Err(e),
-            None => written,
+            None => written.map(|()| src.info().notes.get(known..).unwrap_or(&[]).to_vec()),
         }
     })
 }

@@ -122,13 +122,29 @@ pub fn classify_row<S: AsRef<str>>(row: &[S], width: usize) -> RowKind {
     RowKind::Data
 }
 
-/// Rows a [`Tail`] dropped at the end of a table.
+/// Whether the first filled cell of `row` begins with a footnote marker (`Burimi:`, `*`, …),
+/// whatever else the row holds. A CSV row shorter than the header (a footnote a script wrote
+/// without padding, `Burimi: ASK, 2024` split at its comma) is a footnote by this alone.
+pub fn note_marked<S: AsRef<str>>(row: &[S]) -> bool {
+    row.iter()
+        .map(|c| c.as_ref().trim())
+        .find(|c| !c.is_empty())
+        .is_some_and(|first| {
+            let f = fold(first);
+            words().notes.iter().any(|m| f.starts_with(m.as_str()))
+        })
+}
+
+/// Rows dropped at the end of a table.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Dropped {
     /// Total rows.
     pub totals: usize,
     /// Footnote rows.
     pub footnotes: usize,
+    /// Blank rows (CSV only: a sheet skips blank rows wherever they are, a CSV keeps them
+    /// above its tail, so it says how many it dropped).
+    pub blanks: usize,
 }
 
 /// Holds back rows that may be a table's tail (totals, footnotes, blank rows) until a data row
@@ -190,10 +206,8 @@ impl<T> Tail<T> {
     pub fn finish(self) -> Dropped {
         let mut d = Dropped::default();
         for (k, _) in &self.held {
-            match k {
-                RowKind::Total => d.totals += 1,
-                RowKind::Footnote => d.footnotes += 1,
-                _ => {}
+            if *k != RowKind::Blank {
+                d.add(*k);
             }
         }
         d
@@ -201,14 +215,31 @@ impl<T> Tail<T> {
 }
 
 impl Dropped {
+    /// Count one dropped row of `kind`.
+    pub fn add(&mut self, kind: RowKind) {
+        match kind {
+            RowKind::Total => self.totals += 1,
+            RowKind::Footnote => self.footnotes += 1,
+            RowKind::Blank => self.blanks += 1,
+            RowKind::Data => {}
+        }
+    }
+
+    /// Add the counts of `other`.
+    pub fn merge(&mut self, other: Dropped) {
+        self.totals += other.totals;
+        self.footnotes += other.footnotes;
+        self.blanks += other.blanks;
+    }
+
     /// A note for the dataset, `None` when nothing was dropped.
     pub fn note(&self) -> Option<String> {
-        (self.totals + self.footnotes > 0).then(|| {
-            format!(
-                "{} total row(s) and {} footnote row(s) below the table were not read as data",
-                self.totals, self.footnotes
-            )
-        })
+        let (t, f, b) = (self.totals, self.footnotes, self.blanks);
+        let rows = match b {
+            0 => format!("{t} total row(s) and {f} footnote row(s)"),
+            b => format!("{t} total row(s), {f} footnote row(s) and {b} blank row(s)"),
+        };
+        (t + f + b > 0).then(|| format!("{rows} below the table were not read as data"))
     }
 }
 
@@ -301,7 +332,8 @@ mod tests {
             d,
             Dropped {
                 totals: 1,
-                footnotes: 1
+                footnotes: 1,
+                blanks: 0
             }
         );
         assert!(d.note().is_some());

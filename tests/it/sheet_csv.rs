@@ -615,3 +615,174 @@ fn scan_of_unicode_text_names_real_columns() {
     assert!(stderr(&o).contains("cut.txt"), "{}", stderr(&o));
     assert!(stderr(&o).contains("UTF-16LE"), "{}", stderr(&o));
 }
+
+/// A published table as a flat ODF sheet: a title merged across the columns and a unit line
+/// above the header (a blank row between), `rows` below it (the columns in `numeric` as
+/// numbers), then a total row, a blank row and two footnotes (one with a comma, so quoted).
+fn fods_table(header: &[&str], rows: &[Vec<String>], numeric: &[usize]) -> String {
+    let text = |v: &str| {
+        format!(
+            r#"<table:table-cell office:value-type="string"><text:p>{}</text:p></table:table-cell>"#,
+            xml(v)
+        )
+    };
+    let number =
+        |v: &str| format!(r#"<table:table-cell office:value-type="float" office:value="{v}"/>"#);
+    let width = header.len();
+    let mut s = String::from(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<office:document xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2" office:mimetype="application/vnd.oasis.opendocument.spreadsheet">
+<office:body><office:spreadsheet><table:table table:name="Banoret">
+"#,
+    );
+    s.push_str(&format!(
+        r#"<table:table-row><table:table-cell table:number-columns-spanned="{width}" office:value-type="string"><text:p>Tabela 5. Banorët e regjistruar sipas komunës</text:p></table:table-cell></table:table-row>"#
+    ));
+    s.push_str(&format!(
+        "<table:table-row>{}</table:table-row>\n",
+        text("Njësia: persona")
+    ));
+    s.push_str("<table:table-row><table:table-cell/></table:table-row>\n");
+    let row =
+        |cells: Vec<String>| format!("<table:table-row>{}</table:table-row>\n", cells.concat());
+    s.push_str(&row(header.iter().map(|h| text(h)).collect()));
+    for r in rows {
+        s.push_str(&row(r
+            .iter()
+            .enumerate()
+            .map(|(j, v)| {
+                if numeric.contains(&j) {
+                    number(v)
+                } else {
+                    text(v)
+                }
+            })
+            .collect()));
+    }
+    let mut total = vec![text("Gjithsej")];
+    for j in 1..width {
+        total.push(if numeric.contains(&j) {
+            let sum: u64 = rows.iter().map(|r| r[j].parse::<u64>().unwrap()).sum();
+            number(&sum.to_string())
+        } else {
+            "<table:table-cell/>".to_string()
+        });
+    }
+    s.push_str(&row(total));
+    s.push_str("<table:table-row><table:table-cell/></table:table-row>\n");
+    s.push_str(&row(vec![text("Burimi: të dhëna sintetike, 2024")]));
+    s.push_str(&row(vec![text("* Mosha në vite të plota")]));
+    s.push_str("</table:table></office:spreadsheet></office:body></office:document>\n");
+    s
+}
+
+/// A CSV saved by LibreOffice from a published table (title block above, total row, blank row
+/// and footnotes below) reads to exactly its data rows, with the header's names; a row named
+/// "Total" in the middle and a last row with a person's name are data. The same file with
+/// every line's trailing delimiters trimmed (as scripts write short rows) reads the same.
+/// Scan and run say how many rows they left out.
+#[test]
+fn libreoffice_csv_with_title_totals_and_footnotes_reads_its_data_rows() {
+    let Some(soffice) = tool("soffice") else {
+        return;
+    };
+    let d = TestDir::new();
+    let header = ["emri", "mbiemri", "komuna", "mosha", "pesha"];
+    let names = [
+        "Arbër", "Drita", "Besnik", "Total", "Valbona", "Ilir", "Shpresa",
+    ];
+    let towns = ["Prishtinë", "Pejë", "Prizren", "Gjakovë"];
+    let rows: Vec<Vec<String>> = (0..40)
+        .map(|i| {
+            vec![
+                names[i % names.len()].to_string(),
+                format!("Krasniqi{}", i % 9),
+                towns[i % towns.len()].to_string(),
+                (18 + i * 7 % 60).to_string(),
+                (55 + i * 3 % 40).to_string(),
+            ]
+        })
+        .chain(std::iter::once(vec![
+            "Arta".into(),
+            "Berisha".into(),
+            "Pejë".into(),
+            "41".into(),
+            "63".into(),
+        ]))
+        .collect();
+    let input = d.path().join("banoret.fods");
+    std::fs::write(&input, fods_table(&header, &rows, &[3, 4])).unwrap();
+    let csv = convert(&soffice, &d, &input, "44,34,76,1", "csv", "en_US.UTF-8");
+    let written = std::fs::read_to_string(&csv).unwrap();
+    assert!(
+        written.contains("\"Gjithsej\",,,")
+            && written.contains("\"Burimi: të dhëna sintetike, 2024\",,,,"),
+        "{written}"
+    );
+    let trimmed_path = d.path().join("trimmed.csv");
+    let trimmed: String = written
+        .lines()
+        .map(|l| format!("{}\n", l.trim_end_matches(',')))
+        .collect();
+    assert_ne!(trimmed, written, "LibreOffice padded no row");
+    std::fs::write(&trimmed_path, &trimmed).unwrap();
+
+    let want = Read {
+        names: header.iter().map(|h| h.to_string()).collect(),
+        rows: rows.clone(),
+    };
+    // LibreOffice pads the blank rows (`,,,,`): one is a title line, one is in the tail. The
+    // trimmed file's blank lines are empty, which CSV skips.
+    for (path, titles, dropped) in [
+        (
+            &csv,
+            "3 title line(s)",
+            "1 total row(s), 2 footnote row(s) and 1 blank row(s)",
+        ),
+        (
+            &trimmed_path,
+            "2 title line(s)",
+            "1 total row(s) and 2 footnote row(s)",
+        ),
+    ] {
+        let (got, notes) = read(path);
+        assert_eq!(got, want, "{}", path.display());
+        let notes = notes.join("; ");
+        assert!(notes.contains(titles), "{notes}");
+        assert!(notes.contains(dropped), "{notes}");
+    }
+    // The scan says it too, and counts the data rows only.
+    let o = anonkos()
+        .args(["scan", "--format", "json", "--full"])
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let ds = &v["datasets"][0];
+    assert_eq!(ds["rows_scanned"], rows.len() as u64, "{ds}");
+    assert!(ds["notes"].to_string().contains("1 total row(s)"), "{ds}");
+    // And so does the run's report.
+    let pipe = d.file(
+        "p.toml",
+        b"[pipeline]\nname = \"tail\"\nstrict = false\n\n[key]\nmode = \"ephemeral\"\n\n\
+          [[rules]]\ncategory = \"person_name\"\naction = \"pseudonymise\"\n",
+    );
+    let out = d.path().join("out");
+    let o = anonkos()
+        .args(["run", &pipe, "--input"])
+        .arg(&trimmed_path)
+        .arg("--out-dir")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("anonkos-run.json")).unwrap()).unwrap();
+    let o0 = &report["outputs"][0];
+    assert_eq!(o0["rows"], rows.len() as u64, "{o0}");
+    assert!(
+        o0["notes"].to_string().contains("2 footnote row(s)"),
+        "{o0}"
+    );
+}

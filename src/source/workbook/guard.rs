@@ -12,6 +12,10 @@
 //! - **What calamine does not expose.** Hidden columns (`<col hidden="1">`) and merged cells
 //!   (`<mergeCell ref>`, which sit after the rows) are collected in the same pass, so the
 //!   sheet is decompressed twice in total (here and by calamine), but parsed in full once.
+//!   An ods `content.xml` gives its hidden columns (`table:visibility="collapse"`) the same
+//!   way. An xls file keeps them in binary `COLINFO` records that calamine reads past without
+//!   exposing; decoding BIFF8 records here would be a second xls parser, so xls columns are
+//!   never marked hidden (they are read and scanned all the same).
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufReader, Read, Seek};
@@ -305,6 +309,70 @@ fn each_start(
 /// buffered, so a sheet of gigabytes of one text run costs no memory (an XML reader would
 /// gather the run into one event).
 pub fn xlsx_sheet(zip: &mut Archive, part: &str) -> std::result::Result<SheetMeta, String> {
+    let mut meta = SheetMeta::default();
+    scan_part(
+        zip,
+        part,
+        &[b"dimension", b"col", b"mergeCell"],
+        &mut |tag| sheet_tag(tag, &mut meta),
+    )?;
+    meta.hidden_cols.sort_unstable();
+    meta.hidden_cols.dedup();
+    Ok(meta)
+}
+
+/// Check an ods workbook's `content.xml` (through the same caps as a sheet part) and collect
+/// each sheet's hidden columns, by sheet name: calamine exposes none. A column is hidden when
+/// its `<table:table-column>` says `table:visibility="collapse"` (or `"filter"`); columns are
+/// counted with their `table:number-columns-repeated`.
+pub fn ods_sheets(zip: &mut Archive) -> std::result::Result<Vec<(String, SheetMeta)>, String> {
+    let mut out: Vec<(String, SheetMeta)> = Vec::new();
+    let mut col = 0u32;
+    scan_part(
+        zip,
+        "content.xml",
+        &[b"table", b"table-column"],
+        &mut |tag| {
+            let name = tag
+                .split(|c: char| c.is_whitespace() || c == '/')
+                .next()
+                .unwrap_or("");
+            match name.rsplit(':').next().unwrap_or(name) {
+                "table" if !tag.starts_with('/') => {
+                    let sheet = tag_attr(tag, "table:name").unwrap_or_default();
+                    let sheet = quick_xml::escape::unescape(sheet)
+                        .map_or_else(|_| sheet.to_string(), |v| v.into_owned());
+                    out.push((sheet, SheetMeta::default()));
+                    col = 0;
+                }
+                "table-column" => {
+                    let repeated = tag_attr(tag, "table:number-columns-repeated")
+                        .and_then(|v| v.parse::<u32>().ok())
+                        .unwrap_or(1);
+                    let end = col.saturating_add(repeated).min(MAX_COLUMNS as u32);
+                    let hidden = tag_attr(tag, "table:visibility")
+                        .is_some_and(|v| v == "collapse" || v == "filter");
+                    if hidden && let Some((_, meta)) = out.last_mut() {
+                        meta.hidden_cols.extend(col..end);
+                    }
+                    col = end;
+                }
+                _ => {}
+            }
+            Ok(())
+        },
+    )?;
+    Ok(out)
+}
+
+/// Decompress `part` through the caps and hand every tag whose local name is in `wanted` to
+/// `f` (see [`scan_tags`]).
+fn scan_part(
+    zip: &mut Archive,
+    part: &str,
+    wanted: &[&[u8]],
+    f: &mut dyn FnMut(&str) -> std::result::Result<(), String>,
+) -> std::result::Result<(), String> {
     check_declared(zip, part)?;
     let file = match zip.by_name(part) {
         Ok(file) => file,
@@ -314,7 +382,6 @@ pub fn xlsx_sheet(zip: &mut Archive, part: &str) -> std::result::Result<SheetMet
         inner: file,
         left: MAX_PART_BYTES,
     };
-    let mut meta = SheetMeta::default();
     let mut buf: Vec<u8> = Vec::with_capacity(128 * 1024);
     let mut chunk = vec![0u8; 64 * 1024];
     loop {
@@ -325,7 +392,7 @@ pub fn xlsx_sheet(zip: &mut Archive, part: &str) -> std::result::Result<SheetMet
             break;
         }
         buf.extend_from_slice(&chunk[..n]);
-        let done = scan_tags(&buf, &mut |tag| sheet_tag(tag, &mut meta))?;
+        let done = scan_tags(&buf, wanted, f)?;
         buf.drain(..done);
         if buf.len() > MAX_TAG_BYTES {
             return Err(format!(
@@ -333,15 +400,15 @@ pub fn xlsx_sheet(zip: &mut Archive, part: &str) -> std::result::Result<SheetMet
             ));
         }
     }
-    meta.hidden_cols.sort_unstable();
-    meta.hidden_cols.dedup();
-    Ok(meta)
+    Ok(())
 }
 
-/// Hand every complete tag of `buf` (the text between `<` and `>`) to `f`; returns how many
-/// bytes were consumed (up to the start of an incomplete last tag).
+/// Hand every complete tag of `buf` (the text between `<` and `>`) whose local name is in
+/// `wanted` to `f`; returns how many bytes were consumed (up to the start of an incomplete last
+/// tag).
 fn scan_tags(
     buf: &[u8],
+    wanted: &[&[u8]],
     f: &mut dyn FnMut(&str) -> std::result::Result<(), String>,
 ) -> std::result::Result<usize, String> {
     let mut at = 0;
@@ -358,7 +425,7 @@ fn scan_tags(
             .unwrap_or(tag.len());
         let name = &tag[..name_end];
         let local = name.rsplit(|b| *b == b':').next().unwrap_or(name);
-        if matches!(local, b"dimension" | b"col" | b"mergeCell") {
+        if wanted.contains(&local) {
             f(&String::from_utf8_lossy(tag))?;
         }
         at = start + gt + 1;
@@ -494,7 +561,8 @@ mod tests {
         let mut buf = Vec::new();
         for piece in xml.chunks(7) {
             buf.extend_from_slice(piece);
-            let done = scan_tags(&buf, &mut |t| sheet_tag(t, &mut meta)).unwrap();
+            let wanted: &[&[u8]] = &[b"dimension", b"col", b"mergeCell"];
+            let done = scan_tags(&buf, wanted, &mut |t| sheet_tag(t, &mut meta)).unwrap();
             buf.drain(..done);
         }
         assert_eq!(meta.hidden_cols, vec![1, 2]);
@@ -504,5 +572,30 @@ mod tests {
         assert!(sheet_tag(r#"dimension ref="A1:XFD1048576""#, &mut m).is_err());
         assert_eq!(tag_attr(r#"col min="1" hidden='1'"#, "hidden"), Some("1"));
         assert_eq!(tag_attr(r#"col xhidden="1""#, "hidden"), None);
+    }
+
+    #[test]
+    #[allow(clippy::disallowed_methods)] // a throw-away fixture, not an output
+    fn ods_hidden_columns() {
+        let xml = r#"<office:spreadsheet><table:table table:name="A &amp; B"><table:table-column table:number-columns-repeated="2"/><table:table-column table:visibility="collapse" table:number-columns-repeated="2"/><table:table-column/><table:table-column table:visibility="collapse" table:number-columns-repeated="99999"/><table:table-row><table:table-cell/></table:table-row></table:table><table:table table:name="Dy"><table:table-header-columns><table:table-column table:visibility="collapse"/></table:table-header-columns></table:table></office:spreadsheet>"#;
+        let path = std::env::temp_dir().join(format!("ods-guard-{}.zip", std::process::id()));
+        {
+            let mut w = zip::ZipWriter::new(File::create(&path).unwrap());
+            w.start_file("content.xml", zip::write::SimpleFileOptions::default())
+                .unwrap();
+            std::io::Write::write_all(&mut w, xml.as_bytes()).unwrap();
+            w.finish().unwrap();
+        }
+        let sheets = ods_sheets(&mut open_zip(&path).unwrap()).unwrap();
+        let _ = std::fs::remove_file(&path);
+        assert_eq!(sheets.len(), 2);
+        assert_eq!(sheets[0].0, "A & B");
+        let hidden = &sheets[0].1.hidden_cols;
+        assert_eq!(hidden[..3], [2, 3, 5]);
+        assert_eq!(hidden.len(), 2 + (MAX_COLUMNS - 5));
+        assert_eq!(
+            (sheets[1].0.as_str(), &sheets[1].1.hidden_cols[..]),
+            ("Dy", &[0][..])
+        );
     }
 }

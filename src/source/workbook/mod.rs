@@ -3,7 +3,8 @@
 //!
 //! A sheet is read in three steps:
 //! 1. [`guard`] checks the container (encrypted, truncated, zip bomb, absurd dimension claims)
-//!    and collects hidden columns and merged ranges, which calamine does not expose for xlsx;
+//!    and collects hidden columns and merged ranges, which calamine does not expose (xlsx
+//!    sheet parts; an ods `content.xml`'s column visibility; xls keeps none we can read);
 //! 2. [`layout`] reads the first [`layout::HEAD_ROWS`] rows and finds the header below any
 //!    title block ([`crate::source::header_find`]), joins a two-row header under merged cells
 //!    ("Adresa" over "Rruga"/"Qyteti" → `Adresa Rruga`, `Adresa Qyteti`), and fixes the
@@ -111,7 +112,7 @@ pub fn open(path: &Path, display: &str, opts: &ReadOptions) -> Result<Vec<Box<dy
         }
         BookKind::Ods => {
             let mut zip = guard::open_zip(path).map_err(bad)?;
-            guard::drain_part(&mut zip, "content.xml").map_err(bad)?;
+            metas = guard::ods_sheets(&mut zip).map_err(bad)?;
         }
         BookKind::Xls => {}
     }
