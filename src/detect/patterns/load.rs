@@ -52,7 +52,7 @@ impl Pack {
     }
 
     /// Add one file, by the folder it is in.
-    fn add_file(&mut self, rel: &String, text: &String) -> Result<()> {
+    fn add_file(&mut self, rel: &str, text: &str) -> Result<()> {
         let top = rel.split('/').next().unwrap_or("");
         match top {
             "identifiers" => self.add_identifiers(rel, text),
@@ -82,7 +82,7 @@ impl Pack {
     }
 
     /// `identifiers/`: one detector per file (regex, validator, limits, examples).
-    fn add_identifiers(&mut self, rel: &String, text: &str) -> Result<()> {
+    fn add_identifiers(&mut self, rel: &str, text: &str) -> Result<()> {
         let f: IdentifierFile = parse_toml(&self.base, rel, text)?;
         let validator = match &f.validator {
             Some(v) => Some((
@@ -99,7 +99,7 @@ impl Pack {
             None => None,
         };
         self.pack_files.push(PackFile {
-            path: rel.clone(),
+            path: rel.to_string(),
             kind: "identifier",
             category: Some(f.category.clone()),
             entries: 1,
@@ -142,7 +142,7 @@ impl Pack {
                 min_lead_letters: f.min_lead_letters,
                 has_embedded: f.embedded.is_some(),
                 examples: f.examples,
-                file: rel.clone(),
+                file: rel.to_string(),
             },
             f.embedded,
         ));
@@ -150,7 +150,7 @@ impl Pack {
     }
 
     /// `vocab/`: terms of one category, matched as whole cells or as words in free text.
-    fn add_vocab(&mut self, rel: &String, text: &str) -> Result<()> {
+    fn add_vocab(&mut self, rel: &str, text: &str) -> Result<()> {
         let f: VocabFile = parse_toml(&self.base, rel, text)?;
         let cat = category(&self.base, rel, &f.category)?;
         let mut n = 0;
@@ -170,23 +170,23 @@ impl Pack {
             }
         }
         self.pack_files.push(PackFile {
-            path: rel.clone(),
+            path: rel.to_string(),
             kind: "vocabulary",
             category: Some(f.category),
             entries: n,
         });
-        self.vocab_examples.push((rel.clone(), cat, f.examples));
+        self.vocab_examples.push((rel.to_string(), cat, f.examples));
         Ok(())
     }
 
     /// `headers/`: header synonyms ([`HeaderSynonyms::add_file`]).
-    fn add_headers(&mut self, rel: &String, text: &str) -> Result<()> {
+    fn add_headers(&mut self, rel: &str, text: &str) -> Result<()> {
         let n = self
             .headers
             .add_file(text)
             .map_err(|msg| config_err(&self.base, rel, msg))?;
         self.pack_files.push(PackFile {
-            path: rel.clone(),
+            path: rel.to_string(),
             kind: "headers",
             category: None,
             entries: n,
@@ -195,7 +195,7 @@ impl Pack {
     }
 
     /// `places/`: municipalities and districts, in every language and alias.
-    fn add_places(&mut self, rel: &String, text: &str) -> Result<()> {
+    fn add_places(&mut self, rel: &str, text: &str) -> Result<()> {
         let f: PlacesFile = parse_toml(&self.base, rel, text)?;
         for m in &f.municipality {
             let district = f
@@ -251,7 +251,7 @@ impl Pack {
             }
         }
         self.pack_files.push(PackFile {
-            path: rel.clone(),
+            path: rel.to_string(),
             kind: "places",
             category: Some("municipality".into()),
             entries: f.municipality.len(),
@@ -261,7 +261,7 @@ impl Pack {
     }
 
     /// `names/`: given names or surnames (by the file's name), folded.
-    fn add_names(&mut self, rel: &String, text: &str) -> Result<()> {
+    fn add_names(&mut self, rel: &str, text: &str) -> Result<()> {
         let f: NamesFile = parse_toml(&self.base, rel, text)?;
         let is_surname = rel.contains("surname");
         let set = if is_surname {
@@ -277,22 +277,22 @@ impl Pack {
             }
         }
         self.pack_files.push(PackFile {
-            path: rel.clone(),
+            path: rel.to_string(),
             kind: "names",
             category: Some("person_name".into()),
             entries: n,
         });
-        self.names_examples.push((rel.clone(), f.examples));
+        self.names_examples.push((rel.to_string(), f.examples));
         Ok(())
     }
 
     /// `context/`, `fictitious/`: data files read by the transforms that use them.
-    fn add_data_file(&mut self, top: &str, rel: &String, text: &String) -> Result<()> {
+    fn add_data_file(&mut self, top: &str, rel: &str, text: &str) -> Result<()> {
         // Parsed by the transform that uses it (redact_entities, fictitious);
         // a syntax error is still reported here, with the file's name.
         let _: toml::Table = parse_toml(&self.base, rel, text)?;
         self.pack_files.push(PackFile {
-            path: rel.clone(),
+            path: rel.to_string(),
             kind: if top == "context" {
                 "context"
             } else {
@@ -301,7 +301,7 @@ impl Pack {
             category: None,
             entries: 1,
         });
-        self.data_files.insert(rel.as_str().into(), text.clone());
+        self.data_files.insert(rel.into(), text.to_string());
         Ok(())
     }
 
@@ -369,7 +369,7 @@ impl Pack {
             .map_err(|e| Error::Internal(format!("aho-corasick: {e}")))?;
         let word_cats = word_terms.iter().map(|(_, c)| *c).collect();
 
-        let digest = pack_digest(&files);
+        let digest = pack_digest(files);
         Ok(PatternSet {
             digest,
             origin: dir.map_or_else(|| "embedded".to_string(), |d| d.display().to_string()),

@@ -235,14 +235,14 @@ impl Indexer {
             ..
         } = self;
         let dialect = *dialect;
-        if let Some((child, parent)) = ddl::partition_of(&toks, dialect) {
-            let child = qualify(child, dialect, &search_path, &database);
-            let parent = qualify(parent, dialect, &search_path, &database);
+        if let Some((child, parent)) = ddl::partition_of(toks, dialect) {
+            let child = qualify(child, dialect, search_path, database);
+            let parent = qualify(parent, dialect, search_path, database);
             let t = table_slot(ix, &child);
             ix.tables[t].constraints.partition_of = Some(parent);
-        } else if let Some((name, cols, mut cons)) = create_table(&toks, dialect) {
-            let full = qualify(name, dialect, &search_path, &database);
-            qualify_references(&mut cons, dialect, &search_path, &database);
+        } else if let Some((name, cols, mut cons)) = create_table(toks, dialect) {
+            let full = qualify(name, dialect, search_path, database);
+            qualify_references(&mut cons, dialect, search_path, database);
             let t = table_slot(ix, &full);
             ix.tables[t].columns = Some(cols);
             ix.tables[t].constraints.merge(cons);
@@ -260,12 +260,12 @@ impl Indexer {
         } = self;
         let dialect = *dialect;
         // pg_dump adds keys after the data; only tables the dump defines matter.
-        if let Some(alter) = ddl::alter_table(&toks, dialect) {
-            let full = qualify(alter.table, dialect, &search_path, &database);
+        if let Some(alter) = ddl::alter_table(toks, dialect) {
+            let full = qualify(alter.table, dialect, search_path, database);
             let mut cons = alter.constraints;
-            qualify_references(&mut cons, dialect, &search_path, &database);
+            qualify_references(&mut cons, dialect, search_path, database);
             if let Some(child) = alter.attached {
-                let child = qualify(child, dialect, &search_path, &database);
+                let child = qualify(child, dialect, search_path, database);
                 if let Some(t) = ix.tables.iter_mut().find(|t| t.name == child) {
                     t.constraints.partition_of = Some(full.clone());
                 }
@@ -288,15 +288,15 @@ impl Indexer {
             ..
         } = self;
         let dialect = *dialect;
-        let Some((name, next)) = qualified_name(&toks, 1, dialect) else {
+        let Some((name, next)) = qualified_name(toks, 1, dialect) else {
             return Ok(false);
         };
-        let cols = ident_list(&toks, next, dialect).map(|(c, _)| c);
+        let cols = ident_list(toks, next, dialect).map(|(c, _)| c);
         let from_stdin = toks.windows(2).any(|w| w[0].is("FROM") && w[1].is("stdin"));
         if !from_stdin {
             return Ok(false);
         }
-        let full = qualify(name, dialect, &search_path, &database);
+        let full = qualify(name, dialect, search_path, database);
         let t = table_slot(ix, &full);
         if ix.standard_strings != lx.standard_strings {
             ix.standard_strings = lx.standard_strings;
@@ -351,14 +351,14 @@ impl Indexer {
             ..
         } = self;
         let dialect = *dialect;
-        let Some((name, cols)) = insert_head(&toks, dialect) else {
+        let Some((name, cols)) = insert_head(toks, dialect) else {
             ix.notes.push(format!(
                 "line {}: an INSERT without a table name was skipped",
                 stmt.line
             ));
             return None;
         };
-        let full = qualify(name, dialect, &search_path, &database);
+        let full = qualify(name, dialect, search_path, database);
         let t = table_slot(ix, &full);
         match &prev_insert {
             Some((lt, lc)) if *lt == t && *lc == cols => {

@@ -416,7 +416,7 @@ impl DumpTableSource {
                     ));
                 }
             }
-            push_mapped(&mut self.batcher, &map, self.schema.fields().len(), |k| {
+            push_mapped(&mut self.batcher, map, self.schema.fields().len(), |k| {
                 fields[k].as_deref()
             });
             spare = recycle(fields);
@@ -497,7 +497,7 @@ impl DumpTableSource {
                     }
                 }
             }
-            push_mapped(&mut self.batcher, &map, self.schema.fields().len(), |k| {
+            push_mapped(&mut self.batcher, map, self.schema.fields().len(), |k| {
                 decoded[k].as_deref()
             });
             spare = recycle(decoded);
