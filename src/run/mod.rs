@@ -14,8 +14,8 @@
 //! (`classify`, `plan_datasets`; a refusal or a dry run stops here), load the key, open the
 //! output directory and record the inputs, load the objection list, take this shard's work
 //! units (a phase-1 shard writes its summary and stops), write every dataset into staging
-//! ([`write`], through the passes of [`pass`]) and move it into place, then verify the outputs
-//! and finish the report and the processing log ([`log`]).
+//! (`write`, through the passes of `pass`) and move it into place, then verify the outputs
+//! and finish the report and the processing log (`log`).
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 

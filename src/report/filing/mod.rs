@@ -30,7 +30,7 @@
 //! `transfers_unstated`, `transfer_incomplete`, `transfer_needs_authorisation`,
 //! `catalogue_outdated` (with a baseline: [`super::drift::attach`]).
 //!
-//! The report is built in named steps, one module each: the scan is read ([`input`]), its
+//! The report is built in named steps, one module each: the scan is read (`input`), its
 //! datasets are mapped onto the catalogue's filing systems (`map`), each filing system is
 //! summed up into an entry (`entries`) and checked by the finding rules (`rules`, listed once),
 //! filing systems sharing identifiers are linked (`links`), and a run's outputs get their

@@ -123,7 +123,7 @@ const KNOWN: &[&str] = &[
 ];
 
 /// Walk the dump at `file` and index it: statement by statement, each by its leading keyword
-/// ([`Indexer::statement`]), then the keys resolved across tables.
+/// (`Indexer::statement`), then the keys resolved across tables.
 pub fn build(file: File, len: u64, dialect: Dialect) -> std::io::Result<DumpIndex> {
     let mut w = Indexer {
         lx: Lexer::new(Window::new(file, 0, len)?, dialect),
