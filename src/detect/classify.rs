@@ -359,6 +359,54 @@ pub fn classify_with_header(
 ) -> Classification {
     let vs = value_scores(p, set);
     let mut evidence = Vec::new();
+    let header = trusted_header(header, p, &mut evidence);
+    profile_evidence(p, &mut evidence);
+    let (vd, vsd) = best_by_values(&vs);
+    let mut scores = vs;
+    let values = Values {
+        p,
+        vs: &vs,
+        vd,
+        vsd,
+    };
+    let (category, confidence) = if p.non_empty == 0 {
+        evidence.push(Evidence::Note {
+            detail: "no non-empty values were examined".into(),
+        });
+        match &header {
+            Some(h) => (h.category, 0.6 * h.score),
+            None => (Category::None, 0.5),
+        }
+    } else {
+        match &header {
+            Some(h) => with_header(h, &values, set, &mut scores, &mut evidence),
+            None => without_header(&values, &mut scores, &mut evidence),
+        }
+    };
+    identifier_evidence(set, p, category, &mut evidence);
+    let entities = Category::ALL
+        .iter()
+        .filter(|c| p.entities[c.index()] > 0)
+        .map(|c| (*c, p.entities[c.index()]))
+        .collect();
+    Classification {
+        category,
+        role: category.role(),
+        special_category: category.is_special(),
+        confidence: round2(confidence.clamp(0.0, 1.0)),
+        evidence,
+        alternatives: alternatives(&scores, category),
+        entities,
+    }
+}
+
+/// The header's suggestion, unless whole-number values rule it out; either way the evidence
+/// says what the header suggested.
+fn trusted_header(
+    header: Option<HeaderMatch>,
+    p: &ColumnProfile,
+    evidence: &mut Vec<Evidence>,
+) -> Option<HeaderMatch> {
     // Integers are never a name, an address or a municipality name: a header such as
     // `address_id` or `emri_nr` over whole numbers names a key or a count, not the thing.
     let integers = p.non_empty >= 5 && p.digits_only as f64 >= 0.95 * p.non_empty as f64;
@@ -387,6 +435,12 @@ pub fn classify_with_header(
             score: h.score,
         });
     }
+    header
+}
+
+/// Evidence from the profile: vocabulary and name hits in at least 5 % of the cells, and the
+/// values' shape.
+fn profile_evidence(p: &ColumnProfile, evidence: &mut Vec<Evidence>) {
     let n = p.non_empty;
     for c in Category::ALL {
         let hits = p.cell_hits[c.index()].max(p.word_hits[c.index()]);
@@ -411,117 +465,143 @@ pub fn classify_with_header(
         mean_words: round2(p.mean_words()),
         free_text_score: round2(p.free_text_score()),
     });
+}
 
-    // Best category by values alone (ignoring `none`).
-    let (vd, vsd) = Category::ALL
+/// Best category by values alone (ignoring `none`), with its score.
+fn best_by_values(vs: &[f64; Category::COUNT]) -> (Category, f64) {
+    Category::ALL
         .iter()
         .filter(|c| **c != Category::None)
         .map(|c| (*c, vs[c.index()]))
         .fold(
             (Category::None, 0.0),
             |best, x| if x.1 > best.1 { x } else { best },
-        );
+        )
+}
 
-    let mut scores = vs;
-    let (category, confidence) = if n == 0 {
+/// What the decision reads of the values: the profile, the value scores, and the best
+/// category by values with its score.
+struct Values<'a> {
+    p: &'a ColumnProfile,
+    vs: &'a [f64; Category::COUNT],
+    vd: Category,
+    vsd: f64,
+}
+
+/// The decision when a header suggests a category: the header wins unless the values
+/// contradict it, show a name column under another header, or (free text) do not support it.
+fn with_header(
+    h: &HeaderMatch,
+    values: &Values,
+    set: &PatternSet,
+    scores: &mut [f64; Category::COUNT],
+    evidence: &mut Vec<Evidence>,
+) -> (Category, f64) {
+    let Values { p, vs, vd, vsd } = *values;
+    let n = p.non_empty;
+    let hc = h.category;
+    let contradicted =
+        vd != hc && !compatible(hc, vd) && vsd >= CONTRADICTION && vs[hc.index()] < 0.2;
+    if contradicted {
         evidence.push(Evidence::Note {
-            detail: "no non-empty values were examined".into(),
+            detail: format!("header suggests {hc} but the values say {vd}; values win"),
         });
-        match &header {
-            Some(h) => (h.category, 0.6 * h.score),
-            None => (Category::None, 0.5),
-        }
+        scores[hc.index()] = scores[hc.index()].max(h.score * 0.3);
+        (vd, 0.9 * vsd)
+    } else if hc == Category::None {
+        // Counts, amounts, years, invoice numbers: not personal, whatever their shape.
+        let c = noisy_or(h.score, 1.0 - vsd.min(1.0));
+        scores[hc.index()] = c;
+        (hc, c)
+    } else if let Some((cat, conf, why)) = unnamed_names(hc, generic_header(h, set), p) {
+        evidence.push(Evidence::Note { detail: why.into() });
+        scores[cat.index()] = conf;
+        scores[hc.index()] = scores[hc.index()].max(0.3);
+        (cat, conf)
     } else {
-        match &header {
-            Some(h) => {
-                let hc = h.category;
-                let contradicted =
-                    vd != hc && !compatible(hc, vd) && vsd >= CONTRADICTION && vs[hc.index()] < 0.2;
-                if contradicted {
-                    evidence.push(Evidence::Note {
-                        detail: format!("header suggests {hc} but the values say {vd}; values win"),
-                    });
-                    scores[hc.index()] = scores[hc.index()].max(h.score * 0.3);
-                    (vd, 0.9 * vsd)
-                } else if hc == Category::None {
-                    // Counts, amounts, years, invoice numbers: not personal, whatever their shape.
-                    let c = noisy_or(h.score, 1.0 - vsd.min(1.0));
-                    scores[hc.index()] = c;
-                    (hc, c)
-                } else if let Some((cat, conf, why)) = unnamed_names(hc, generic_header(h, set), p)
-                {
-                    evidence.push(Evidence::Note { detail: why.into() });
-                    scores[cat.index()] = conf;
-                    scores[hc.index()] = scores[hc.index()].max(0.3);
-                    (cat, conf)
-                } else {
-                    let support = Category::ALL
-                        .iter()
-                        .filter(|v| compatible(hc, **v))
-                        .map(|v| vs[v.index()])
-                        .fold(0.0, f64::max);
-                    let mut header_part = h.score;
-                    // A header whose own detector finds nothing in plenty of values is doubtful.
-                    let has_detector = set.identifiers.iter().any(|i| i.category == hc);
-                    if has_detector && support < 0.05 && n >= 20 {
-                        header_part *= 0.6;
-                        evidence.push(Evidence::Note {
-                            detail: format!("header suggests {hc} but few values look like it"),
-                        });
-                    }
-                    // A "notes"/"description" header over short or repetitive, entity-free labels
-                    // (product names from a list) is not free text.
-                    let entities: u64 = p.entities.iter().sum();
-                    let labels = p.mean_words() < 3.0 || p.distinct_ratio() < 0.3;
-                    if hc == Category::FreeText && labels && entities == 0 {
-                        header_part *= 0.5;
-                        evidence.push(Evidence::Note {
-                            detail: "header suggests free text but the cells are short labels without entities".into(),
-                        });
-                    }
-                    let c = noisy_or(header_part, support);
-                    scores[hc.index()] = c;
-                    // Only the free-text demotion may drop a header's verdict: a header naming an
-                    // identifier keeps it even when the values are unfamiliar (a missed
-                    // identifier is worse than a doubtful one).
-                    if hc != Category::FreeText || c >= VALUE_THRESHOLD {
-                        (hc, c)
-                    } else if vsd < VALUE_THRESHOLD {
-                        let none = (1.0 - vsd).clamp(0.5, 0.95);
-                        scores[Category::None.index()] = none;
-                        (Category::None, none)
-                    } else {
-                        (vd, vsd)
-                    }
-                }
-            }
-            None if vsd >= VALUE_THRESHOLD => (vd, vsd),
-            // No header to go on and values that look personal, but not enough to say so: ask.
-            // Quasi-identifiers are left out: small integers look like ages, and a missed age is
-            // what the privacy model's own search is for.
-            None if vsd >= UNCERTAIN_MIN
-                && matches!(vd.role(), Role::DirectIdentifier | Role::Sensitive) =>
-            {
-                evidence.push(Evidence::Note {
-                    detail: format!(
-                        "the values look like {vd} ({}) but not enough to say so, and the header \
-                         says nothing: uncertain (a rule or a declaration must decide)",
-                        round2(vsd)
-                    ),
-                });
-                let none = round2(1.0 - vsd);
-                scores[Category::None.index()] = none;
-                (Category::Uncertain, 0.5)
-            }
-            None => {
-                let c = (1.0 - vsd).clamp(0.5, 0.95);
-                scores[Category::None.index()] = c;
-                (Category::None, c)
-            }
+        let support = Category::ALL
+            .iter()
+            .filter(|v| compatible(hc, **v))
+            .map(|v| vs[v.index()])
+            .fold(0.0, f64::max);
+        let mut header_part = h.score;
+        // A header whose own detector finds nothing in plenty of values is doubtful.
+        let has_detector = set.identifiers.iter().any(|i| i.category == hc);
+        if has_detector && support < 0.05 && n >= 20 {
+            header_part *= 0.6;
+            evidence.push(Evidence::Note {
+                detail: format!("header suggests {hc} but few values look like it"),
+            });
         }
-    };
-    // Identifier evidence: detectors that validated a real share of the cells, and the
-    // chosen category's own detectors even when they did not (that is evidence too).
+        // A "notes"/"description" header over short or repetitive, entity-free labels
+        // (product names from a list) is not free text.
+        let entities: u64 = p.entities.iter().sum();
+        let labels = p.mean_words() < 3.0 || p.distinct_ratio() < 0.3;
+        if hc == Category::FreeText && labels && entities == 0 {
+            header_part *= 0.5;
+            evidence.push(Evidence::Note {
+                detail: "header suggests free text but the cells are short labels without entities"
+                    .into(),
+            });
+        }
+        let c = noisy_or(header_part, support);
+        scores[hc.index()] = c;
+        // Only the free-text demotion may drop a header's verdict: a header naming an
+        // identifier keeps it even when the values are unfamiliar (a missed
+        // identifier is worse than a doubtful one).
+        if hc != Category::FreeText || c >= VALUE_THRESHOLD {
+            (hc, c)
+        } else if vsd < VALUE_THRESHOLD {
+            let none = (1.0 - vsd).clamp(0.5, 0.95);
+            scores[Category::None.index()] = none;
+            (Category::None, none)
+        } else {
+            (vd, vsd)
+        }
+    }
+}
+
+/// The decision from the values alone, with no header to go on.
+fn without_header(
+    values: &Values,
+    scores: &mut [f64; Category::COUNT],
+    evidence: &mut Vec<Evidence>,
+) -> (Category, f64) {
+    let Values { vd, vsd, .. } = *values;
+    if vsd >= VALUE_THRESHOLD {
+        (vd, vsd)
+    } else if vsd >= UNCERTAIN_MIN && matches!(vd.role(), Role::DirectIdentifier | Role::Sensitive)
+    {
+        // Values that look personal, but not enough to say so: ask. Quasi-identifiers are left
+        // out: small integers look like ages, and a missed age is what the privacy model's own
+        // search is for.
+        evidence.push(Evidence::Note {
+            detail: format!(
+                "the values look like {vd} ({}) but not enough to say so, and the header \
+             says nothing: uncertain (a rule or a declaration must decide)",
+                round2(vsd)
+            ),
+        });
+        let none = round2(1.0 - vsd);
+        scores[Category::None.index()] = none;
+        (Category::Uncertain, 0.5)
+    } else {
+        let c = (1.0 - vsd).clamp(0.5, 0.95);
+        scores[Category::None.index()] = c;
+        (Category::None, c)
+    }
+}
+
+/// Identifier evidence: detectors that validated a real share of the cells, and the chosen
+/// category's own detectors even when they did not (that is evidence too), placed before the
+/// vocabulary, names and shape evidence; and the personal number's unverified check digit.
+fn identifier_evidence(
+    set: &PatternSet,
+    p: &ColumnProfile,
+    category: Category,
+    evidence: &mut Vec<Evidence>,
+) {
+    let n = p.non_empty;
     let values: Vec<Evidence> = set
         .identifiers
         .iter()
@@ -554,7 +634,10 @@ pub fn classify_with_header(
             detail: "the personal-number check digit (nidx mod 11) is unverified: a pass raises confidence, a failure never rejects".into(),
         });
     }
+}
 
+/// Up to three other categories that scored at least 0.05, best first.
+fn alternatives(scores: &[f64; Category::COUNT], category: Category) -> Vec<Alternative> {
     let mut alternatives: Vec<Alternative> = Category::ALL
         .iter()
         .filter(|c| **c != category && scores[c.index()] >= 0.05)
@@ -565,22 +648,7 @@ pub fn classify_with_header(
         .collect();
     alternatives.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
     alternatives.truncate(3);
-
-    let entities = Category::ALL
-        .iter()
-        .filter(|c| p.entities[c.index()] > 0)
-        .map(|c| (*c, p.entities[c.index()]))
-        .collect();
-
-    Classification {
-        category,
-        role: category.role(),
-        special_category: category.is_special(),
-        confidence: round2(confidence.clamp(0.0, 1.0)),
-        evidence,
-        alternatives,
-        entities,
-    }
+    alternatives
 }
 
 #[cfg(test)]

@@ -107,6 +107,20 @@ fn sev_count(r: &FilingReport, s: Severity) -> usize {
 /// Render as one self-contained HTML file.
 pub fn render(r: &FilingReport) -> String {
     let mut h = String::new();
+    header(&mut h, r);
+    findings(&mut h, r);
+    if let Some(d) = &r.drift {
+        h.push_str(&super::drift::render_html(d));
+    }
+    filing_systems(&mut h, r);
+    links(&mut h, r);
+    runs(&mut h, r);
+    appendix(&mut h, r);
+    h
+}
+
+/// The document head, the title block and the navigation.
+fn header(h: &mut String, r: &FilingReport) {
     let _ = write!(
         h,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
@@ -142,8 +156,10 @@ pub fn render(r: &FilingReport) -> String {
         h.push_str("<a href=\"#runs\">Runs</a>");
     }
     h.push_str("<a href=\"#appendix\">Articles</a></nav></header>\n<main>\n");
+}
 
-    // Findings.
+/// The findings: counts per severity, then one row each, most severe first.
+fn findings(h: &mut String, r: &FilingReport) {
     h.push_str("<section id=\"findings\"><h2>Findings</h2><div class=\"badges\">");
     for s in [
         Severity::Critical,
@@ -202,18 +218,19 @@ pub fn render(r: &FilingReport) -> String {
         h.push_str("</tbody></table>");
     }
     h.push_str("</section>\n");
-    if let Some(d) = &r.drift {
-        h.push_str(&super::drift::render_html(d));
-    }
+}
 
-    // Filing systems.
+/// One card per filing system.
+fn filing_systems(h: &mut String, r: &FilingReport) {
     h.push_str("<section id=\"filing-systems\"><h2>Filing systems</h2>\n");
     for fs in &r.filing_systems {
-        card(&mut h, fs, r);
+        card(h, fs, r);
     }
     h.push_str("</section>\n");
+}
 
-    // Links.
+/// Pairs of filing systems sharing identifier values (estimates only).
+fn links(h: &mut String, r: &FilingReport) {
     if !r.links.is_empty() {
         h.push_str("<section id=\"links\"><h2>Linkage through shared identifiers</h2><p>Estimated from bottom-k sketches of keyed hashes of the identifier values (no value is stored; the key existed only during the scan).</p><table><thead><tr><th>Filing system</th><th>Filing system</th><th>Identifier</th><th>Common values</th></tr></thead><tbody>");
         for l in &r.links {
@@ -229,8 +246,10 @@ pub fn render(r: &FilingReport) -> String {
         }
         h.push_str("</tbody></table></section>\n");
     }
+}
 
-    // Runs.
+/// The run's outputs with their Art. 9 verdicts, risk and utility.
+fn runs(h: &mut String, r: &FilingReport) {
     if !r.runs.is_empty() {
         h.push_str("<section id=\"runs\"><h2>Run outputs: anonymised, pseudonymised or not fit</h2>\n<ul class=\"caveats\">");
         for c in r.caveats {
@@ -256,15 +275,17 @@ pub fn render(r: &FilingReport) -> String {
             );
             for (name, ba) in [("Risk", &o.risk), ("Utility", &o.utility)] {
                 if let Some(ba) = ba {
-                    before_after(&mut h, name, ba);
+                    before_after(h, name, ba);
                 }
             }
             h.push_str("</div>\n");
         }
         h.push_str("</section>\n");
     }
+}
 
-    // Appendix.
+/// The quoted text of every cited article, and the end of the document.
+fn appendix(h: &mut String, r: &FilingReport) {
     h.push_str("<section id=\"appendix\"><h2>Cited articles</h2><p>Quoted from the English text of Law No. 03/L-172 and the March 2022 overview of 06/L-082 (a secondary source whose wording is not the law's) kept with the project.</p>\n");
     for a in &r.articles {
         let _ = writeln!(
@@ -276,7 +297,6 @@ pub fn render(r: &FilingReport) -> String {
         );
     }
     h.push_str("</section>\n<footer>Made by anonkos. Examples and values are never shown: the report holds categories, counts and estimates only.</footer>\n</main>\n</body>\n</html>\n");
-    h
 }
 
 fn card(h: &mut String, fs: &FilingSystemEntry, r: &FilingReport) {

@@ -13,6 +13,7 @@ mod dumpout;
 mod dumps;
 mod fault;
 mod fuzz_replay;
+mod golden;
 mod help;
 mod keyfile;
 mod leak;

@@ -6,7 +6,7 @@ use std::fs::File;
 use super::Dialect;
 use super::buf::Window;
 use super::ddl;
-use super::lexer::{LexError, Lexer};
+use super::lexer::{LexError, Lexer, Stmt};
 use super::tok::{Tok, ident_list, qualified_name, tokenize};
 
 /// How a segment's rows are written.
@@ -122,198 +122,308 @@ const KNOWN: &[&str] = &[
     "IMPORT",
 ];
 
-/// Walk the dump at `file` and index it.
+/// Walk the dump at `file` and index it: statement by statement, each by its leading keyword
+/// (`Indexer::statement`), then the keys resolved across tables.
 pub fn build(file: File, len: u64, dialect: Dialect) -> std::io::Result<DumpIndex> {
-    let mut lx = Lexer::new(Window::new(file, 0, len)?, dialect);
-    let mut ix = DumpIndex {
-        standard_strings: true,
-        ..DumpIndex::default()
+    let mut w = Indexer {
+        lx: Lexer::new(Window::new(file, 0, len)?, dialect),
+        ix: DumpIndex {
+            standard_strings: true,
+            ..DumpIndex::default()
+        },
+        dialect,
+        search_path: None,
+        database: None,
+        unknown: 0,
+        last_insert: None,
     };
-    let mut search_path: Option<String> = None;
-    let mut database: Option<String> = None;
-    let mut unknown = 0usize;
-    // The table and column list of the previous statement if it was an INSERT, so that runs
-    // of INSERTs coalesce into one segment.
-    let mut last_insert: Option<(usize, Option<Vec<String>>)> = None;
     loop {
-        let stmt = match lx.next_statement() {
+        let stmt = match w.lx.next_statement() {
             Ok(Some(s)) => s,
             Ok(None) => break,
             Err(LexError::Io(e)) => return Err(e),
             Err(LexError::Unterminated { line, what, head }) => {
-                let msg = format!(
-                    "the dump ends inside a {what} that began on line {line} (truncated dump?)"
-                );
-                // A cut INSERT fails its own table; its earlier statements are still read.
-                match insert_target(&head, dialect, &search_path, &database) {
-                    Some(name) => {
-                        let t = table_slot(&mut ix, &name);
-                        ix.tables[t].error = Some((line, msg));
-                    }
-                    None => ix.fatal = Some((line, msg)),
-                }
+                w.cut_statement(line, what, &head);
                 break;
             }
         };
+        if w.statement(&stmt)? {
+            break;
+        }
+    }
+    Ok(w.finish())
+}
+
+/// The index being built, and what the walk remembers between statements.
+struct Indexer {
+    lx: Lexer,
+    ix: DumpIndex,
+    dialect: Dialect,
+    /// pg_dump's `search_path` (the schema of unqualified names).
+    search_path: Option<String>,
+    /// mysqldump's `USE` (the database of unqualified names).
+    database: Option<String>,
+    /// Statements not recognised (the first five are named in notes).
+    unknown: usize,
+    /// The table and column list of the previous statement if it was an INSERT, so that runs
+    /// of INSERTs coalesce into one segment.
+    last_insert: Option<(usize, Option<Vec<String>>)>,
+}
+
+impl Indexer {
+    /// The dump ends inside a statement: a cut INSERT fails its own table (its earlier
+    /// statements are still read), anything else the whole dump.
+    fn cut_statement(&mut self, line: u64, what: &str, head: &[u8]) {
+        let msg =
+            format!("the dump ends inside a {what} that began on line {line} (truncated dump?)");
+        match insert_target(head, self.dialect, &self.search_path, &self.database) {
+            Some(name) => {
+                let t = table_slot(&mut self.ix, &name);
+                self.ix.tables[t].error = Some((line, msg));
+            }
+            None => self.ix.fatal = Some((line, msg)),
+        }
+    }
+
+    /// Index one statement by its leading keyword; true when the walk must stop (a cut COPY).
+    fn statement(&mut self, stmt: &Stmt) -> std::io::Result<bool> {
+        let dialect = self.dialect;
         let toks = tokenize(&stmt.head, dialect);
         let Some(first) = toks.first() else {
-            continue;
+            return Ok(false);
         };
         let kw = match first {
             Tok::Word(w) => w.to_ascii_uppercase(),
             _ => String::new(),
         };
+        let prev_insert = self.last_insert.take();
         let mut this_insert = None;
-        let prev_insert = last_insert.take();
         match kw.as_str() {
-            "CREATE" => {
-                if let Some((child, parent)) = ddl::partition_of(&toks, dialect) {
-                    let child = qualify(child, dialect, &search_path, &database);
-                    let parent = qualify(parent, dialect, &search_path, &database);
-                    let t = table_slot(&mut ix, &child);
-                    ix.tables[t].constraints.partition_of = Some(parent);
-                } else if let Some((name, cols, mut cons)) = create_table(&toks, dialect) {
-                    let full = qualify(name, dialect, &search_path, &database);
-                    qualify_references(&mut cons, dialect, &search_path, &database);
-                    let t = table_slot(&mut ix, &full);
-                    ix.tables[t].columns = Some(cols);
-                    ix.tables[t].constraints.merge(cons);
-                }
-            }
-            "ALTER" => {
-                // pg_dump adds keys after the data; only tables the dump defines matter.
-                if let Some(alter) = ddl::alter_table(&toks, dialect) {
-                    let full = qualify(alter.table, dialect, &search_path, &database);
-                    let mut cons = alter.constraints;
-                    qualify_references(&mut cons, dialect, &search_path, &database);
-                    if let Some(child) = alter.attached {
-                        let child = qualify(child, dialect, &search_path, &database);
-                        if let Some(t) = ix.tables.iter_mut().find(|t| t.name == child) {
-                            t.constraints.partition_of = Some(full.clone());
-                        }
-                    }
-                    if let Some(t) = ix.tables.iter_mut().find(|t| t.name == full) {
-                        t.constraints.merge(cons);
-                    }
-                }
-            }
+            "CREATE" => self.create(&toks),
+            "ALTER" => self.alter(&toks),
             "COPY" => {
-                let Some((name, next)) = qualified_name(&toks, 1, dialect) else {
-                    continue;
-                };
-                let cols = ident_list(&toks, next, dialect).map(|(c, _)| c);
-                let from_stdin = toks.windows(2).any(|w| w[0].is("FROM") && w[1].is("stdin"));
-                if !from_stdin {
-                    continue;
-                }
-                let full = qualify(name, dialect, &search_path, &database);
-                let t = table_slot(&mut ix, &full);
-                if ix.standard_strings != lx.standard_strings {
-                    ix.standard_strings = lx.standard_strings;
-                }
-                match lx.copy_block() {
-                    Ok((start, end, line, rows)) => ix.tables[t].segments.push(Segment {
-                        kind: SegKind::Copy,
-                        start,
-                        end,
-                        line,
-                        columns: cols,
-                        rows: Some(rows),
-                        values_at: None,
-                    }),
-                    Err(LexError::Io(e)) => return Err(e),
-                    Err(LexError::Unterminated { line, what, .. }) => {
-                        // Keep the complete rows before the cut: they are still worth scanning.
-                        let (start, end, rows) = lx.copy_progress;
-                        ix.tables[t].segments.push(Segment {
-                            kind: SegKind::Copy,
-                            start,
-                            end,
-                            line: line + 1,
-                            columns: cols,
-                            rows: Some(rows),
-                            values_at: None,
-                        });
-                        ix.tables[t].error = Some((
-                            line,
-                            format!("the dump ends inside the {what} of the COPY on line {line}"),
-                        ));
-                        break;
-                    }
+                if self.copy(&toks)? {
+                    return Ok(true);
                 }
             }
-            "INSERT" | "REPLACE" => {
-                let Some((name, cols)) = insert_head(&toks, dialect) else {
-                    ix.notes.push(format!(
-                        "line {}: an INSERT without a table name was skipped",
-                        stmt.line
-                    ));
-                    continue;
-                };
-                let full = qualify(name, dialect, &search_path, &database);
-                let t = table_slot(&mut ix, &full);
-                match &prev_insert {
-                    Some((lt, lc)) if *lt == t && *lc == cols => {
-                        if let Some(seg) = ix.tables[t].segments.last_mut() {
-                            seg.end = stmt.end;
-                        }
-                    }
-                    _ => ix.tables[t].segments.push(Segment {
-                        kind: SegKind::Insert,
-                        start: stmt.start,
-                        end: stmt.end,
-                        line: stmt.line,
-                        columns: cols.clone(),
-                        rows: None,
-                        values_at: super::values::values_end(&stmt.head)
-                            .map(|p| stmt.start + p as u64),
-                    }),
-                }
-                this_insert = Some((t, cols));
-            }
-            "SET" => settings(&toks, dialect, &mut ix, &mut lx, &mut search_path),
-            "SELECT" => {
-                // pg_dump: SELECT pg_catalog.set_config('search_path', '', false);
-                if let Some(p) = toks
-                    .iter()
-                    .position(|t| *t == Tok::Str("search_path".into()))
-                    && let Some(Tok::Str(v)) = toks.get(p + 2)
-                {
-                    search_path = first_schema(v);
-                }
-            }
+            "INSERT" | "REPLACE" => this_insert = self.insert(stmt, &toks, prev_insert),
+            "SET" => settings(
+                &toks,
+                dialect,
+                &mut self.ix,
+                &mut self.lx,
+                &mut self.search_path,
+            ),
+            "SELECT" => self.select(&toks),
             "USE" => {
-                database = toks.get(1).and_then(|t| t.ident(dialect));
+                self.database = toks.get(1).and_then(|t| t.ident(dialect));
             }
             k if KNOWN.contains(&k) => {}
-            _ => {
-                unknown += 1;
-                if unknown <= 5 {
-                    // Name only the leading keyword: the statement may hold personal data.
-                    let word: String = kw.chars().take(24).collect();
-                    ix.notes.push(format!(
-                        "line {}: unrecognised statement{} skipped",
-                        stmt.line,
-                        if word.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" starting with {word}")
-                        }
-                    ));
+            _ => self.unrecognised(&kw, stmt.line),
+        }
+        self.last_insert = this_insert;
+        Ok(false)
+    }
+
+    /// `CREATE TABLE` (columns and constraints) or `CREATE TABLE … PARTITION OF`.
+    fn create(&mut self, toks: &[Tok]) {
+        let Indexer {
+            ix,
+            dialect,
+            search_path,
+            database,
+            ..
+        } = self;
+        let dialect = *dialect;
+        if let Some((child, parent)) = ddl::partition_of(toks, dialect) {
+            let child = qualify(child, dialect, search_path, database);
+            let parent = qualify(parent, dialect, search_path, database);
+            let t = table_slot(ix, &child);
+            ix.tables[t].constraints.partition_of = Some(parent);
+        } else if let Some((name, cols, mut cons)) = create_table(toks, dialect) {
+            let full = qualify(name, dialect, search_path, database);
+            qualify_references(&mut cons, dialect, search_path, database);
+            let t = table_slot(ix, &full);
+            ix.tables[t].columns = Some(cols);
+            ix.tables[t].constraints.merge(cons);
+        }
+    }
+
+    /// `ALTER TABLE`: keys added after the data (pg_dump), partitions attached.
+    fn alter(&mut self, toks: &[Tok]) {
+        let Indexer {
+            ix,
+            dialect,
+            search_path,
+            database,
+            ..
+        } = self;
+        let dialect = *dialect;
+        // pg_dump adds keys after the data; only tables the dump defines matter.
+        if let Some(alter) = ddl::alter_table(toks, dialect) {
+            let full = qualify(alter.table, dialect, search_path, database);
+            let mut cons = alter.constraints;
+            qualify_references(&mut cons, dialect, search_path, database);
+            if let Some(child) = alter.attached {
+                let child = qualify(child, dialect, search_path, database);
+                if let Some(t) = ix.tables.iter_mut().find(|t| t.name == child) {
+                    t.constraints.partition_of = Some(full.clone());
                 }
             }
+            if let Some(t) = ix.tables.iter_mut().find(|t| t.name == full) {
+                t.constraints.merge(cons);
+            }
         }
-        last_insert = this_insert;
     }
-    resolve_primary_references(&mut ix.tables);
-    ddl::inherit_partition_keys(&mut ix.tables);
-    if unknown > 5 {
-        ix.notes.push(format!(
-            "{} more unrecognised statements skipped",
-            unknown - 5
-        ));
+
+    /// `COPY … FROM stdin`: the data block that follows is the table's rows; true when the
+    /// dump ends inside it.
+    fn copy(&mut self, toks: &[Tok]) -> std::io::Result<bool> {
+        let Indexer {
+            lx,
+            ix,
+            dialect,
+            search_path,
+            database,
+            ..
+        } = self;
+        let dialect = *dialect;
+        let Some((name, next)) = qualified_name(toks, 1, dialect) else {
+            return Ok(false);
+        };
+        let cols = ident_list(toks, next, dialect).map(|(c, _)| c);
+        let from_stdin = toks.windows(2).any(|w| w[0].is("FROM") && w[1].is("stdin"));
+        if !from_stdin {
+            return Ok(false);
+        }
+        let full = qualify(name, dialect, search_path, database);
+        let t = table_slot(ix, &full);
+        if ix.standard_strings != lx.standard_strings {
+            ix.standard_strings = lx.standard_strings;
+        }
+        match lx.copy_block() {
+            Ok((start, end, line, rows)) => ix.tables[t].segments.push(Segment {
+                kind: SegKind::Copy,
+                start,
+                end,
+                line,
+                columns: cols,
+                rows: Some(rows),
+                values_at: None,
+            }),
+            Err(LexError::Io(e)) => return Err(e),
+            Err(LexError::Unterminated { line, what, .. }) => {
+                // Keep the complete rows before the cut: they are still worth scanning.
+                let (start, end, rows) = lx.copy_progress;
+                ix.tables[t].segments.push(Segment {
+                    kind: SegKind::Copy,
+                    start,
+                    end,
+                    line: line + 1,
+                    columns: cols,
+                    rows: Some(rows),
+                    values_at: None,
+                });
+                ix.tables[t].error = Some((
+                    line,
+                    format!("the dump ends inside the {what} of the COPY on line {line}"),
+                ));
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
-    Ok(ix)
+
+    /// `INSERT`/`REPLACE`: a segment of the table's rows, coalesced with the previous
+    /// statement's when it inserted into the same table and columns; this statement's table
+    /// and columns.
+    fn insert(
+        &mut self,
+        stmt: &Stmt,
+        toks: &[Tok],
+        prev_insert: Option<(usize, Option<Vec<String>>)>,
+    ) -> Option<(usize, Option<Vec<String>>)> {
+        let Indexer {
+            ix,
+            dialect,
+            search_path,
+            database,
+            ..
+        } = self;
+        let dialect = *dialect;
+        let Some((name, cols)) = insert_head(toks, dialect) else {
+            ix.notes.push(format!(
+                "line {}: an INSERT without a table name was skipped",
+                stmt.line
+            ));
+            return None;
+        };
+        let full = qualify(name, dialect, search_path, database);
+        let t = table_slot(ix, &full);
+        match &prev_insert {
+            Some((lt, lc)) if *lt == t && *lc == cols => {
+                if let Some(seg) = ix.tables[t].segments.last_mut() {
+                    seg.end = stmt.end;
+                }
+            }
+            _ => ix.tables[t].segments.push(Segment {
+                kind: SegKind::Insert,
+                start: stmt.start,
+                end: stmt.end,
+                line: stmt.line,
+                columns: cols.clone(),
+                rows: None,
+                values_at: super::values::values_end(&stmt.head).map(|p| stmt.start + p as u64),
+            }),
+        }
+        Some((t, cols))
+    }
+
+    /// pg_dump's `SELECT pg_catalog.set_config('search_path', …)`.
+    fn select(&mut self, toks: &[Tok]) {
+        let search_path = &mut self.search_path;
+        // pg_dump: SELECT pg_catalog.set_config('search_path', '', false);
+        if let Some(p) = toks
+            .iter()
+            .position(|t| *t == Tok::Str("search_path".into()))
+            && let Some(Tok::Str(v)) = toks.get(p + 2)
+        {
+            *search_path = first_schema(v);
+        }
+    }
+
+    /// A statement of no known kind: named (by its keyword only) in the first five notes.
+    fn unrecognised(&mut self, kw: &str, line: u64) {
+        let (ix, unknown) = (&mut self.ix, &mut self.unknown);
+        *unknown += 1;
+        if *unknown <= 5 {
+            // Name only the leading keyword: the statement may hold personal data.
+            let word: String = kw.chars().take(24).collect();
+            ix.notes.push(format!(
+                "line {}: unrecognised statement{} skipped",
+                line,
+                if word.is_empty() {
+                    String::new()
+                } else {
+                    format!(" starting with {word}")
+                }
+            ));
+        }
+    }
+
+    /// Resolve keys across tables; the count of unrecognised statements past the fifth.
+    fn finish(self) -> DumpIndex {
+        let (mut ix, unknown) = (self.ix, self.unknown);
+        resolve_primary_references(&mut ix.tables);
+        ddl::inherit_partition_keys(&mut ix.tables);
+        if unknown > 5 {
+            ix.notes.push(format!(
+                "{} more unrecognised statements skipped",
+                unknown - 5
+            ));
+        }
+        ix
+    }
 }
 
 /// `INSERT [IGNORE] INTO name [(cols)]`: the name parts and column list.

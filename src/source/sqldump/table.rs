@@ -321,156 +321,10 @@ impl DumpTableSource {
             return Ok(false);
         };
         let map = self.maps[task.seg].clone();
-        let width = map.len();
-        let mut more = true;
-        match &mut reader {
-            Reader::Copy { win, line } => {
-                let mut spare: Vec<Option<Cow<'static, str>>> = Vec::with_capacity(width);
-                let mut owned = String::new();
-                while self.batcher.room() > 0 && task.quota != Some(0) {
-                    if win.offset() >= task.until
-                        || win.at_end().map_err(|e| Error::io(&self.shared.path, e))?
-                    {
-                        more = false;
-                        break;
-                    }
-                    let buf = win.buf();
-                    let Some(nl) = memchr::memchr(b'\n', buf) else {
-                        if buf.len() > self.shared.max_value.saturating_mul(4).max(1 << 20) {
-                            return Err(Error::input(
-                                self.loc(),
-                                format!("line {line}: a COPY row is larger than the value limit"),
-                            ));
-                        }
-                        if win.fill().map_err(|e| Error::io(&self.shared.path, e))? {
-                            continue;
-                        }
-                        // Ranges end after a row's newline, so leftovers cannot be a row.
-                        more = false;
-                        break;
-                    };
-                    let mut fields = recycle(std::mem::take(&mut spare));
-                    let mut raw = &buf[..nl];
-                    if raw.last() == Some(&b'\r') {
-                        raw = &raw[..raw.len() - 1];
-                    }
-                    let text: &[u8] = match self.shared.encoding {
-                        None => raw,
-                        Some(enc) => {
-                            owned.clear();
-                            owned.push_str(&enc.decode_without_bom_handling(raw).0);
-                            owned.as_bytes()
-                        }
-                    };
-                    match split_line(text, width, &mut fields) {
-                        Ok(()) => {}
-                        Err(CopyError::FieldCount { found }) => {
-                            return Err(Error::input(
-                                self.loc().at_row(self.batcher.rows_pushed() + 1),
-                                format!(
-                                    "line {line}: the COPY row has {found} fields, the table has {width} columns"
-                                ),
-                            ));
-                        }
-                        Err(CopyError::BadText { field }) => {
-                            let col = self.schema.field(map[field - 1]).name().clone();
-                            return Err(Error::input(
-                                self.loc()
-                                    .at_row(self.batcher.rows_pushed() + 1)
-                                    .in_column(col),
-                                format!(
-                                    "line {line}: the value is not valid UTF-8 (use a dump made with client_encoding UTF8, or declare the encoding)"
-                                ),
-                            ));
-                        }
-                    }
-                    push_mapped(&mut self.batcher, &map, self.schema.fields().len(), |k| {
-                        fields[k].as_deref()
-                    });
-                    spare = recycle(fields);
-                    self.bytes_read += nl as u64 + 1;
-                    win.consume(nl + 1);
-                    *line += 1;
-                    self.rows_read += 1;
-                    if let Some(q) = task.quota.as_mut() {
-                        *q -= 1;
-                    }
-                }
-            }
-            Reader::Insert(r) => {
-                let mut spare: Vec<Option<Cow<'static, str>>> = Vec::with_capacity(width);
-                while self.batcher.room() > 0 && task.quota != Some(0) {
-                    let before = r.offset();
-                    match r.next_row() {
-                        Ok(true) => {}
-                        Ok(false) => {
-                            more = false;
-                            break;
-                        }
-                        Err(_) if task.resync && self.rows_read == 0 => {
-                            // A sampling window that landed on something that only looked
-                            // like a statement start: drop the window, keep the scan going.
-                            self.info.notes.push(
-                                "a sampling window could not find a row boundary and was skipped"
-                                    .into(),
-                            );
-                            more = false;
-                            break;
-                        }
-                        Err(e) => return Err(self.row_error(e)),
-                    }
-                    if r.row.len() != width {
-                        return Err(Error::input(
-                            self.loc().at_row(self.batcher.rows_pushed() + 1),
-                            format!(
-                                "line {}: the INSERT row has {} values, the table has {width} columns",
-                                r.row_line,
-                                r.row.len()
-                            ),
-                        ));
-                    }
-                    // Decode every value first so an error names its column before any is pushed.
-                    let mut decoded = recycle(std::mem::take(&mut spare));
-                    for (k, v) in r.row.iter().enumerate() {
-                        match &v.bytes {
-                            None => decoded.push(None),
-                            Some(range) => {
-                                let column_binary = self.binary_cols[map[k]];
-                                // (PostgreSQL bytea is text in the dump already.)
-                                self.binary_seen |= (column_binary
-                                    && self.shared.dialect == Dialect::MySql)
-                                    || (v.binary
-                                        && std::str::from_utf8(&r.arena[range.clone()]).is_err());
-                                match self.text(&r.arena[range.clone()], v.binary, column_binary) {
-                                    Ok(t) => decoded.push(Some(t)),
-                                    Err(()) => {
-                                        let col = self.schema.field(map[k]).name().clone();
-                                        return Err(Error::input(
-                                            self.loc()
-                                                .at_row(self.batcher.rows_pushed() + 1)
-                                                .in_column(col),
-                                            format!(
-                                                "line {}: the value is not valid UTF-8 (declare the dump's encoding with SET NAMES)",
-                                                r.row_line
-                                            ),
-                                        ));
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    push_mapped(&mut self.batcher, &map, self.schema.fields().len(), |k| {
-                        decoded[k].as_deref()
-                    });
-                    spare = recycle(decoded);
-                    self.bytes_read += r.offset().saturating_sub(before);
-                    self.rows_read += 1;
-                    if let Some(q) = task.quota.as_mut() {
-                        *q -= 1;
-                    }
-                }
-            }
-        }
+        let more = match &mut reader {
+            Reader::Copy { win, line } => self.fill_copy(win, line, &mut task, &map)?,
+            Reader::Insert(r) => self.fill_insert(r, &mut task, &map)?,
+        };
         if more && task.quota != Some(0) {
             self.reader = Some((reader, task));
             return Ok(true);
@@ -493,6 +347,167 @@ impl DumpTableSource {
         }
         self.pass_on_quota(task.quota);
         Ok(false)
+    }
+
+    /// Push `COPY` rows (one per line, tab-separated) until the batch is full, the quota is
+    /// spent or the window ends; whether the window has more.
+    fn fill_copy(
+        &mut self,
+        win: &mut Window,
+        line: &mut u64,
+        task: &mut Task,
+        map: &[usize],
+    ) -> Result<bool> {
+        let width = map.len();
+        let mut spare: Vec<Option<Cow<'static, str>>> = Vec::with_capacity(width);
+        let mut owned = String::new();
+        while self.batcher.room() > 0 && task.quota != Some(0) {
+            if win.offset() >= task.until
+                || win.at_end().map_err(|e| Error::io(&self.shared.path, e))?
+            {
+                return Ok(false);
+            }
+            let buf = win.buf();
+            let Some(nl) = memchr::memchr(b'\n', buf) else {
+                if buf.len() > self.shared.max_value.saturating_mul(4).max(1 << 20) {
+                    return Err(Error::input(
+                        self.loc(),
+                        format!("line {line}: a COPY row is larger than the value limit"),
+                    ));
+                }
+                if win.fill().map_err(|e| Error::io(&self.shared.path, e))? {
+                    continue;
+                }
+                // Ranges end after a row's newline, so leftovers cannot be a row.
+                return Ok(false);
+            };
+            let mut fields = recycle(std::mem::take(&mut spare));
+            let mut raw = &buf[..nl];
+            if raw.last() == Some(&b'\r') {
+                raw = &raw[..raw.len() - 1];
+            }
+            let text: &[u8] = match self.shared.encoding {
+                None => raw,
+                Some(enc) => {
+                    owned.clear();
+                    owned.push_str(&enc.decode_without_bom_handling(raw).0);
+                    owned.as_bytes()
+                }
+            };
+            match split_line(text, width, &mut fields) {
+                Ok(()) => {}
+                Err(CopyError::FieldCount { found }) => {
+                    return Err(Error::input(
+                        self.loc().at_row(self.batcher.rows_pushed() + 1),
+                        format!(
+                            "line {line}: the COPY row has {found} fields, the table has {width} columns"
+                        ),
+                    ));
+                }
+                Err(CopyError::BadText { field }) => {
+                    let col = self.schema.field(map[field - 1]).name().clone();
+                    return Err(Error::input(
+                        self.loc()
+                            .at_row(self.batcher.rows_pushed() + 1)
+                            .in_column(col),
+                        format!(
+                            "line {line}: the value is not valid UTF-8 (use a dump made with client_encoding UTF8, or declare the encoding)"
+                        ),
+                    ));
+                }
+            }
+            push_mapped(&mut self.batcher, map, self.schema.fields().len(), |k| {
+                fields[k].as_deref()
+            });
+            spare = recycle(fields);
+            self.bytes_read += nl as u64 + 1;
+            win.consume(nl + 1);
+            *line += 1;
+            self.rows_read += 1;
+            if let Some(q) = task.quota.as_mut() {
+                *q -= 1;
+            }
+        }
+        Ok(true)
+    }
+
+    /// Push `INSERT` rows (every value decoded before any is pushed) until the batch is full,
+    /// the quota is spent or the window ends; whether the window has more.
+    fn fill_insert(
+        &mut self,
+        r: &mut InsertReader,
+        task: &mut Task,
+        map: &[usize],
+    ) -> Result<bool> {
+        let width = map.len();
+        let mut spare: Vec<Option<Cow<'static, str>>> = Vec::with_capacity(width);
+        while self.batcher.room() > 0 && task.quota != Some(0) {
+            let before = r.offset();
+            match r.next_row() {
+                Ok(true) => {}
+                Ok(false) => {
+                    return Ok(false);
+                }
+                Err(_) if task.resync && self.rows_read == 0 => {
+                    // A sampling window that landed on something that only looked
+                    // like a statement start: drop the window, keep the scan going.
+                    self.info.notes.push(
+                        "a sampling window could not find a row boundary and was skipped".into(),
+                    );
+                    return Ok(false);
+                }
+                Err(e) => return Err(self.row_error(e)),
+            }
+            if r.row.len() != width {
+                return Err(Error::input(
+                    self.loc().at_row(self.batcher.rows_pushed() + 1),
+                    format!(
+                        "line {}: the INSERT row has {} values, the table has {width} columns",
+                        r.row_line,
+                        r.row.len()
+                    ),
+                ));
+            }
+            // Decode every value first so an error names its column before any is pushed.
+            let mut decoded = recycle(std::mem::take(&mut spare));
+            for (k, v) in r.row.iter().enumerate() {
+                match &v.bytes {
+                    None => decoded.push(None),
+                    Some(range) => {
+                        let column_binary = self.binary_cols[map[k]];
+                        // (PostgreSQL bytea is text in the dump already.)
+                        self.binary_seen |= (column_binary
+                            && self.shared.dialect == Dialect::MySql)
+                            || (v.binary && std::str::from_utf8(&r.arena[range.clone()]).is_err());
+                        match self.text(&r.arena[range.clone()], v.binary, column_binary) {
+                            Ok(t) => decoded.push(Some(t)),
+                            Err(()) => {
+                                let col = self.schema.field(map[k]).name().clone();
+                                return Err(Error::input(
+                                    self.loc()
+                                        .at_row(self.batcher.rows_pushed() + 1)
+                                        .in_column(col),
+                                    format!(
+                                        "line {}: the value is not valid UTF-8 (declare the dump's encoding with SET NAMES)",
+                                        r.row_line
+                                    ),
+                                ));
+                            }
+                        }
+                    }
+                }
+            }
+            push_mapped(&mut self.batcher, map, self.schema.fields().len(), |k| {
+                decoded[k].as_deref()
+            });
+            spare = recycle(decoded);
+            self.bytes_read += r.offset().saturating_sub(before);
+            self.rows_read += 1;
+            if let Some(q) = task.quota.as_mut() {
+                *q -= 1;
+            }
+        }
+        Ok(true)
     }
 }
 
