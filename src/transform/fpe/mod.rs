@@ -138,8 +138,8 @@ impl ColumnTransform for Fpe {
     fn output_type(&self, _: &DataType) -> Option<DataType> {
         Some(DataType::Utf8)
     }
-    /// The batch in three passes: one [`Work`] per distinct value, FF1 for all of them at once
-    /// ([`Fpe::run`]), then the values written back in row order.
+    /// The batch in three passes: one unit of work per distinct value, FF1 for all of them
+    /// at once (`batch`), then the values written back in row order.
     fn apply(&self, input: &ArrayRef, subjects: Option<&StringArray>) -> Result<Transformed> {
         let text = as_utf8(input)?;
         let arr = string_array(&text)?;
