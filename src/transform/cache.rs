@@ -1,6 +1,7 @@
 //! A per-batch cache of a deterministic text action's outputs keyed by the input value
-//! (`fpe`, `pseudonymise`): a column that repeats values (a visits table's personal numbers,
-//! first names and surnames) computes each distinct value once per batch.
+//! (`pseudonymise`): a column that repeats values (first names and surnames) computes each
+//! distinct value once per batch. (`fpe` takes a batch at once and finds its repeats there;
+//! it shares [`PROBE`] and [`MIN_HIT_RATE`].)
 //!
 //! Bounded: at most [`CAPACITY`] entries and their text per batch. A column whose values
 //! hardly repeat (a primary key) stops using the cache after [`PROBE`] values, so it pays for

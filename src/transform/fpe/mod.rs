@@ -181,7 +181,9 @@ impl Fpe {
                     hash_bytes(arr.value(first_row[w as usize]).as_bytes())
                 });
             }
-            first_row.push(i);
+            if dedup {
+                first_row.push(i); // only the repeat lookups read it
+            }
             works.push(self.start(v));
             *slot = k;
         }
