@@ -117,8 +117,19 @@ pub struct HeaderSynonyms {
     pub generic_names: HashSet<String>,
     /// Every word of every synonym (to split run-together headers).
     vocabulary: HashSet<String>,
+    /// Synonym indices by [`word_key`] of each of their words: a synonym can match a header
+    /// only through a header word with the same key, so a header looks at these few instead
+    /// of every synonym (a 10,000-table schema has 100,000 headers).
+    by_key: HashMap<Vec<u8>, Vec<u32>>,
     /// Words that make a header name a record key.
     pub record_keys: RecordKeyWords,
+}
+
+/// The bytes two words must share to be forms of one word ([`HeaderSynonyms::same_word`]):
+/// the first three, or the whole word when it is shorter (then only equality matches).
+fn word_key(w: &str) -> &[u8] {
+    let b = w.as_bytes();
+    &b[..b.len().min(3)]
 }
 
 /// Split a header into folded words.
@@ -186,6 +197,14 @@ impl HeaderSynonyms {
                         continue;
                     }
                     self.vocabulary.extend(words.iter().cloned());
+                    let at = u32::try_from(self.synonyms.len())
+                        .map_err(|_| "too many header synonyms".to_string())?;
+                    for w in &words {
+                        self.by_key
+                            .entry(word_key(w).to_vec())
+                            .or_default()
+                            .push(at);
+                    }
                     self.synonyms.push(Synonym {
                         words,
                         text: text.to_string(),
@@ -354,6 +373,27 @@ impl HeaderSynonyms {
 
     /// The best match for a header's words.
     fn best_of(&self, words: &[String]) -> Option<HeaderMatch> {
+        let expanded = self.expanded(words);
+        let content = self.content_words(&expanded);
+        self.pick(words, &content, self.candidates(words, &content))
+    }
+
+    /// The header's words that are not particles.
+    fn content_words<'w>(&self, expanded: &'w [String]) -> Vec<&'w String> {
+        expanded
+            .iter()
+            .filter(|w| !self.particles.contains(*w))
+            .collect()
+    }
+
+    /// The best of `synonyms` for a header's words: the longest phrase, then the higher score,
+    /// then the first.
+    fn pick<'a>(
+        &'a self,
+        words: &[String],
+        content: &[&String],
+        synonyms: impl Iterator<Item = &'a Synonym>,
+    ) -> Option<HeaderMatch> {
         let tier = |n: usize, of: usize| {
             if n == of {
                 EXACT
@@ -363,19 +403,14 @@ impl HeaderSynonyms {
                 PARTIAL
             }
         };
-        let expanded = self.expanded(words);
-        let content: Vec<&String> = expanded
-            .iter()
-            .filter(|w| !self.particles.contains(*w))
-            .collect();
         let mut best: Option<(usize, f64, &Synonym)> = None;
-        for s in &self.synonyms {
+        for s in synonyms {
             let n = s.words.len();
             let exact = n <= words.len() && words.windows(n).any(|w| w == s.words.as_slice());
             let found = if exact {
                 Some((n, tier(n, words.len())))
             } else {
-                self.inflected_match(s, &content)
+                self.inflected_match(s, content)
                     .map(|n| (n, INFLECTED * tier(n, content.len())))
             };
             let Some((n, score)) = found else { continue };
@@ -394,6 +429,27 @@ impl HeaderSynonyms {
             lang: s.lang.clone(),
             score,
         })
+    }
+
+    /// The synonyms that share a [`word_key`] with a header word, in file order (ties go to
+    /// the first, as over the full list). Every other synonym fails both tests of
+    /// [`Self::best_of`]: an exact run needs its words equal to header words, an inflected
+    /// match needs each content word equal to or sharing a three-byte stem with one.
+    fn candidates<'a>(
+        &'a self,
+        words: &[String],
+        content: &[&String],
+    ) -> impl Iterator<Item = &'a Synonym> {
+        let mut at: Vec<u32> = words
+            .iter()
+            .chain(content.iter().copied())
+            .filter_map(|w| self.by_key.get(word_key(w)))
+            .flatten()
+            .copied()
+            .collect();
+        at.sort_unstable();
+        at.dedup();
+        at.into_iter().map(|i| &self.synonyms[i as usize])
     }
 
     /// Check the `[examples]` table; one line per failure.
@@ -443,5 +499,63 @@ mod tests {
             Category::PlaceOfBirth
         );
         assert!(h.best("col7").is_none());
+    }
+
+    /// The index changes which synonyms are tried, never the answer: over headers built from
+    /// every synonym's words (whole, inflected, abbreviated, reordered, run together and with
+    /// unrelated words around), the indexed match equals the match over all synonyms.
+    #[test]
+    fn indexed_match_equals_trying_every_synonym() {
+        let set = crate::detect::patterns::PatternSet::embedded().unwrap();
+        let h = &set.headers;
+        let every = |header: &str| {
+            let words = header_words(header);
+            let expanded = h.expanded(&words);
+            let content = h.content_words(&expanded);
+            h.pick(&words, &content, h.synonyms.iter())
+        };
+        let mut headers: Vec<String> = h.examples.iter().map(|(e, _)| e.clone()).collect();
+        let endings = ["", "s", "it", "ve", "a", "es", "x"];
+        for (k, s) in h.synonyms.iter().enumerate() {
+            let ending = endings[k % endings.len()];
+            headers.push(s.text.clone());
+            headers.push(s.words.join("_") + ending);
+            headers.push(s.words.iter().rev().cloned().collect::<Vec<_>>().join(" "));
+            headers.push(format!("kolona {} {ending} 7", s.words.join(" ")));
+            headers.push(s.words.concat());
+            if let Some(w) = s.words.first() {
+                headers.push(w.chars().take(3).collect::<String>() + ending);
+            }
+        }
+        headers.extend(["col7", "x", "id", "dt_lindjes", "e i", "", "   "].map(String::from));
+        let mut matched = 0;
+        for header in &headers {
+            let got = h.best(header);
+            let words = header_words(header);
+            let want = if words.is_empty() {
+                None
+            } else {
+                every(header).or_else(|| {
+                    (words.len() == 1)
+                        .then(|| h.compound_parts(&words[0]))
+                        .flatten()
+                        .and_then(|parts| {
+                            let expanded = h.expanded(&parts);
+                            let content = h.content_words(&expanded);
+                            h.pick(&parts, &content, h.synonyms.iter()).map(|mut m| {
+                                m.score *= INFLECTED;
+                                m
+                            })
+                        })
+                })
+            };
+            assert_eq!(got, want, "{header:?}");
+            matched += usize::from(got.is_some());
+        }
+        assert!(
+            matched * 2 > headers.len(),
+            "{matched} of {}",
+            headers.len()
+        );
     }
 }

@@ -168,23 +168,24 @@ impl ColumnProfile {
         self.non_empty += 1;
         let bytes = cell.as_bytes();
         let h = hash_bytes(bytes);
+        // Low-cardinality columns (gender, municipality, diagnosis, names) repeat a few values
+        // millions of times: the analysis of a short value is kept and re-applied. A repeat
+        // adds nothing to the distinct set, the examples or the sketch (all sets, and its
+        // first occurrence already went into them), so only its counts are added.
+        let cacheable = !self.cache_off && bytes.len() <= CACHE_MAX_BYTES;
+        if cacheable && let Some(&i) = self.cache.get(&h) {
+            self.cache_hits += 1;
+            let o = std::mem::take(&mut self.outcomes[i as usize]);
+            self.apply(&o);
+            self.outcomes[i as usize] = o;
+            return;
+        }
         self.add_distinct(h);
         if self.examples.len() < MAX_EXAMPLES {
             let m = mask(cell);
             if !self.examples.contains(&m) {
                 self.examples.push(m);
             }
-        }
-        // Low-cardinality columns (gender, municipality, diagnosis, names) repeat a few values
-        // millions of times: the analysis of a short value is kept and re-applied.
-        let cacheable = !self.cache_off && bytes.len() <= CACHE_MAX_BYTES;
-        if cacheable && let Some(&i) = self.cache.get(&h) {
-            self.cache_hits += 1;
-            let o = std::mem::take(&mut self.outcomes[i as usize]);
-            self.apply(&o);
-            self.sketch_identifier(cell, &o, p);
-            self.outcomes[i as usize] = o;
-            return;
         }
         let o = analyse(cell, p, s);
         self.apply(&o);
@@ -704,6 +705,10 @@ mod tests {
             (cached.len_sum, cached.words_sum, cached.text_cells),
             (fresh.len_sum, fresh.words_sum, fresh.text_cells)
         );
+        assert_eq!(cached.distinct(), fresh.distinct());
+        assert_eq!(cached.examples, fresh.examples);
+        assert_eq!(cached.sketch, fresh.sketch);
+        assert!(!cached.sketch.is_empty(), "the phone number is sketched");
     }
 
     #[test]
