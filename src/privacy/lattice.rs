@@ -172,6 +172,113 @@ pub fn search(
     Ok((solution, search))
 }
 
+/// The reference a search is measured against: every node from the lowest allowed levels to
+/// the top checked, in the search's order, and the passing node of least loss kept (the first
+/// of equals). For benches and tests; a run uses [`search`].
+#[derive(Debug, Clone)]
+pub struct Exhaustive {
+    /// The best passing node's levels.
+    pub levels: Vec<usize>,
+    /// Its non-uniform entropy loss in bits (suppressed records counted as fully lost).
+    pub loss_bits: f64,
+    /// Nodes checked (the whole lattice).
+    pub checked: u64,
+    /// Wall time in milliseconds.
+    pub elapsed_ms: f64,
+}
+
+/// Check every node (see [`Exhaustive`]); `None` when no node passes.
+pub fn exhaustive(table: &ClassTable, bound: &[Bound], models: &Models) -> Option<Exhaustive> {
+    let start = Instant::now();
+    let judge = Judge::new(table, bound, models);
+    let max: Vec<usize> = bound.iter().map(|b| b.height() - 1).collect();
+    let mut best: Option<(f64, Vec<usize>)> = None;
+    let mut checked = 0;
+    for node in all_nodes(bound, &max) {
+        checked += 1;
+        if let Some(loss) = judge.loss_if_passing(&node)
+            && best.as_ref().is_none_or(|(b, _)| loss < *b - 1e-9)
+        {
+            best = Some((loss, node));
+        }
+    }
+    best.map(|(loss_bits, levels)| Exhaustive {
+        levels,
+        loss_bits,
+        checked,
+        elapsed_ms: start.elapsed().as_secs_f64() * 1e3,
+    })
+}
+
+/// The loss in bits of the transformation `levels` if it meets `models`, else `None`: what
+/// [`exhaustive`] minimises, for comparing a search's choice with it.
+pub fn loss_if_passing(
+    table: &ClassTable,
+    bound: &[Bound],
+    models: &Models,
+    levels: &[usize],
+) -> Option<f64> {
+    Judge::new(table, bound, models).loss_if_passing(levels)
+}
+
+/// What checking one node needs, computed once per table.
+struct Judge<'a> {
+    table: &'a ClassTable,
+    bound: &'a [Bound],
+    models: &'a Models,
+    overall: Vec<Vec<f64>>,
+    budget: u64,
+    freq: Frequencies,
+}
+
+impl<'a> Judge<'a> {
+    fn new(table: &'a ClassTable, bound: &'a [Bound], models: &'a Models) -> Self {
+        Judge {
+            table,
+            bound,
+            models,
+            overall: risk::overall(table),
+            budget: (models.suppression * table.rows as f64).floor() as u64,
+            freq: Frequencies::new(table, bound),
+        }
+    }
+
+    fn loss_if_passing(&self, levels: &[usize]) -> Option<f64> {
+        let c = check(
+            self.table,
+            self.bound,
+            levels,
+            self.models,
+            &self.overall,
+            self.budget,
+        );
+        let sup = &c.suppressed_classes;
+        c.ok.then(|| {
+            self.freq
+                .entropy_bits(self.table, self.bound, levels, &|k| sup.contains(k))
+        })
+    }
+}
+
+/// Every node from each QI's lowest allowed level to `max`, lexicographically.
+fn all_nodes(bound: &[Bound], max: &[usize]) -> Vec<Vec<usize>> {
+    let mut nodes: Vec<Vec<usize>> = vec![Vec::new()];
+    for (m, b) in max.iter().zip(bound) {
+        let lo = b.min_level.min(*m);
+        nodes = nodes
+            .into_iter()
+            .flat_map(|n| {
+                (lo..=*m).map(move |l| {
+                    let mut x = n.clone();
+                    x.push(l);
+                    x
+                })
+            })
+            .collect();
+    }
+    nodes
+}
+
 /// The parameters fit the table.
 fn validate(table: &ClassTable, bound: &[Bound], models: &Models) -> Result<()> {
     models.validate_for(table)?;
@@ -269,20 +376,7 @@ impl Walk<'_> {
     /// Every node from the lowest allowed levels to the top, by lower bound of the loss,
     /// then height, then lexicographically (deterministic).
     fn nodes_by_loss(&self) -> Vec<Vec<usize>> {
-        let mut nodes: Vec<Vec<usize>> = vec![Vec::new()];
-        for (m, b) in self.max.iter().zip(self.bound) {
-            let lo = b.min_level.min(*m);
-            nodes = nodes
-                .into_iter()
-                .flat_map(|n| {
-                    (lo..=*m).map(move |l| {
-                        let mut x = n.clone();
-                        x.push(l);
-                        x
-                    })
-                })
-                .collect();
-        }
+        let nodes = all_nodes(self.bound, self.max);
         let mut keyed: Vec<(f64, usize, Vec<usize>)> = nodes
             .into_iter()
             .map(|n| (self.lower_bound(&n), n.iter().sum(), n))
@@ -740,6 +834,14 @@ mod exhaustive_tests {
                 prop_assert!((got - all_best).abs() < 1e-9, "{} vs {}", got, all_best);
             }
             prop_assert!(st.checked <= st.lattice_size);
+            // The public reference the benches use agrees with this brute force.
+            let Some(ex) = exhaustive(&t, &bound, &models) else {
+                return Err(TestCaseError::fail("exhaustive found no passing node"));
+            };
+            prop_assert!((ex.loss_bits - all_best).abs() < 1e-9, "{} vs {}", ex.loss_bits, all_best);
+            prop_assert_eq!(ex.checked, super::all_nodes(&bound, &max).len() as u64);
+            let again = loss_if_passing(&t, &bound, &models, &sol.levels);
+            prop_assert!(again.is_some_and(|l| (l - got).abs() < 1e-9));
         }
     }
 }

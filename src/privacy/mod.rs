@@ -22,7 +22,7 @@ pub mod table;
 pub mod utility;
 
 pub use hierarchy::{Bound, Builtin, Hierarchy};
-pub use lattice::{Search, Solution, search};
+pub use lattice::{Exhaustive, Search, Solution, exhaustive, loss_if_passing, search};
 pub use risk::{Risk, risk};
 pub use table::{ClassTable, Counts, Encoder, Floor};
 pub use utility::Utility;
