@@ -135,8 +135,9 @@ impl ColumnTransform for Pseudonymise {
     }
     fn apply(&self, input: &ArrayRef, subjects: Option<&StringArray>) -> Result<Transformed> {
         // Names and codes repeat within a batch: each distinct value is hashed once.
-        let mut cache = super::cache::Cache::new(true);
-        map_text(input, subjects, |v, _, out| {
+        let arr = super::as_utf8(input)?;
+        let mut cache = super::cache::Cache::for_batch(super::string_array(&arr)?);
+        map_text(&arr, subjects, |v, _, out| {
             cache.get_or(v, out, |v, out| {
                 match normalise_identifier(self.tok.kind, v) {
                     Some(n) => {

@@ -33,7 +33,7 @@ use arrow_schema::DataType;
 use hashbrown::HashTable;
 use smallvec::SmallVec;
 
-use super::cache::{MIN_HIT_RATE, PROBE};
+use super::cache::repeats_enough;
 use super::{ColumnTransform, IdKind, Transformed, as_utf8, config_error, map_rows};
 use super::{string_array, text_at};
 use crate::detect::hash::hash_bytes;
@@ -189,69 +189,6 @@ impl Fpe {
         }
         (works, row_work)
     }
-}
-
-/// Whether at least one value in [`MIN_HIT_RATE`] of the batch repeats an earlier one, so
-/// that encrypting each distinct value once pays for hashing every value. Judged on
-/// [`PROBE`] rows drawn over the whole batch (a column sorted by another key repeats far
-/// apart, so its first rows say nothing): the batch's distinct count is estimated with Chao1
-/// from the values seen once (`f1`) and twice (`f2`) in the sample, `d + f1²/2f2`, which
-/// neither mistakes one frequent value for a repeating column nor misses values repeated a
-/// few times each; exact when the sample is the batch. (Values that occur exactly twice each
-/// look unique to a sample this small: Chao1 doubles them. They are encrypted twice: slower,
-/// never wrong.)
-fn repeats_enough(arr: &StringArray) -> bool {
-    let n = arr.len();
-    let s = n.min(PROBE as usize);
-    if s < 2 {
-        return false;
-    }
-    // Rows drawn at random (a fixed sequence: the same batch is always judged alike), each
-    // once. An arithmetic progression of rows would line up with columns that cycle.
-    let mut rows: Vec<usize> = if s == n {
-        (0..n).collect()
-    } else {
-        (0..s as u64)
-            .map(|k| (splitmix64(k) % n as u64) as usize)
-            .collect()
-    };
-    rows.sort_unstable();
-    rows.dedup();
-    let mut counts: HashTable<(u64, u32)> = HashTable::with_capacity(s);
-    let mut sampled = 0usize;
-    for &i in &rows {
-        let Some(v) = text_at(arr, i) else { continue };
-        sampled += 1;
-        let h = hash_bytes(v.as_bytes());
-        match counts.find_mut(h, |e| e.0 == h) {
-            Some(e) => e.1 += 1,
-            None => {
-                counts.insert_unique(h, (h, 1), |e| e.0);
-            }
-        }
-    }
-    let d = counts.len() as f64;
-    let distinct = if s == n {
-        d
-    } else {
-        let f = |c: u32| counts.iter().filter(|e| e.1 == c).count() as f64;
-        let (f1, f2) = (f(1), f(2));
-        if f2 > 0.0 {
-            d + f1 * f1 / (2.0 * f2)
-        } else {
-            d + f1 * (f1 - 1.0).max(0.0) / 2.0
-        }
-    };
-    let values = if s == n { sampled } else { n } as f64;
-    sampled > 0 && distinct <= values * (1.0 - 1.0 / f64::from(MIN_HIT_RATE))
-}
-
-/// SplitMix64's output function: a well-spread 64-bit value for each `k`.
-fn splitmix64(k: u64) -> u64 {
-    let mut z = k.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 /// Reverse an `fpe` value of `kind` made with `key` (`anonkos reveal`). The error names the
