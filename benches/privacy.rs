@@ -51,7 +51,9 @@ impl Reference {
             "WORSE"
         };
         println!(
-            "{what}: search {search_ms:.1} ms vs every node checked {:.1} ms ({:.1}× faster,              same run); loss {loss:.1} bits at {chosen:?} vs the exhaustive optimum {:.1} bits              at {:?}: {verdict}",
+            "{what}: search {search_ms:.1} ms vs every node checked {:.1} ms ({:.1}× faster, \
+             same run); loss {loss:.1} bits at {chosen:?} vs the exhaustive optimum {:.1} bits \
+             at {:?}: {verdict}",
             r.elapsed_ms,
             r.elapsed_ms / search_ms.max(1e-9),
             r.loss_bits,
