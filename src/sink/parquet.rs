@@ -1,12 +1,17 @@
 //! Parquet output: one table, Arrow types kept, zstd compression, row groups of 128 Ki rows
-//! (bounded writer memory).
+//! (bounded writer memory). Text columns are dictionary-encoded only where the first batch
+//! repeats values ([`dictionary_pays`]): on a column of unique values (tokens, personal
+//! numbers, notes) the encoder interned every value of a row group and then dropped the
+//! dictionary once it outgrew its page, which was most of the writer's time.
 use std::path::{Path, PathBuf};
 
-use arrow_array::RecordBatch;
-use arrow_schema::SchemaRef;
+use arrow_array::cast::AsArray;
+use arrow_array::{Array, RecordBatch};
+use arrow_schema::{DataType, SchemaRef};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
+use parquet::schema::types::ColumnPath;
 
 use super::Writer;
 use super::atomic::AtomicFile;
@@ -15,10 +20,16 @@ use crate::error::{Error, Result};
 /// Rows per row group.
 const ROW_GROUP_ROWS: usize = 128 * 1024;
 
+/// Rows of the first batch sampled to judge a column's repeats.
+const DICTIONARY_SAMPLE: usize = 4096;
+
 /// Writes one table as Parquet.
 pub struct ParquetWriter {
     path: PathBuf,
     file: Option<AtomicFile>,
+    /// Set by `begin_table`; the writer itself is made at the first batch (or at commit for
+    /// a table without rows), when the columns' repeats can be judged.
+    schema: Option<SchemaRef>,
     out: Option<ArrowWriter<AtomicFile>>,
 }
 
@@ -28,6 +39,7 @@ impl ParquetWriter {
         Ok(ParquetWriter {
             path: path.to_path_buf(),
             file: Some(AtomicFile::create(path)?),
+            schema: None,
             out: None,
         })
     }
@@ -37,24 +49,85 @@ impl ParquetWriter {
     }
 }
 
-impl Writer for ParquetWriter {
-    fn begin_table(&mut self, _table: Option<&str>, schema: &SchemaRef) -> Result<()> {
-        let file = self
-            .file
-            .take()
-            .ok_or_else(|| Error::Internal("a Parquet file holds one table".into()))?;
-        let props = WriterProperties::builder()
+impl ParquetWriter {
+    /// Make the Arrow writer if not made yet, with dictionary encoding judged on `first`.
+    fn start(&mut self, first: Option<&RecordBatch>) -> Result<()> {
+        if self.out.is_some() {
+            return Ok(());
+        }
+        let (Some(file), Some(schema)) = (self.file.take(), self.schema.clone()) else {
+            return Err(Error::Internal("Parquet write before begin_table".into()));
+        };
+        let mut props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(ZstdLevel::default()))
             .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
-            .set_created_by(format!("anonkos {}", env!("CARGO_PKG_VERSION")))
-            .build();
-        let w = ArrowWriter::try_new(file, schema.clone(), Some(props)).map_err(|e| self.err(e))?;
+            .set_created_by(format!("anonkos {}", env!("CARGO_PKG_VERSION")));
+        if let Some(batch) = first {
+            for (field, col) in schema.fields().iter().zip(batch.columns()) {
+                if !dictionary_pays(col.as_ref()) {
+                    let name = ColumnPath::from(field.name().as_str());
+                    props = props.set_column_dictionary_enabled(name, false);
+                }
+            }
+        }
+        let w = ArrowWriter::try_new(file, schema, Some(props.build())).map_err(|e| self.err(e))?;
         self.out = Some(w);
+        Ok(())
+    }
+}
+
+/// Whether a column's values repeat enough for a dictionary: fewer distinct values than half
+/// of up to [`DICTIONARY_SAMPLE`] rows spread over the batch. Only text and binary columns
+/// are judged (the encodings of numbers and dates cost little either way); a column that
+/// starts repeating later is still written correctly, only without a dictionary.
+fn dictionary_pays(col: &dyn Array) -> bool {
+    let n = col.len();
+    let step = n.div_ceil(DICTIONARY_SAMPLE).max(1);
+    let rows = (0..n).step_by(step);
+    let mut seen = crate::detect::hash::FxHashSet::default();
+    let mut sampled = 0usize;
+    let mut add = |bytes: &[u8]| {
+        sampled += 1;
+        seen.insert(crate::detect::hash::hash_bytes(bytes));
+    };
+    match col.data_type() {
+        DataType::Utf8 => {
+            let a = col.as_string::<i32>();
+            rows.filter(|&i| a.is_valid(i))
+                .for_each(|i| add(a.value(i).as_bytes()));
+        }
+        DataType::LargeUtf8 => {
+            let a = col.as_string::<i64>();
+            rows.filter(|&i| a.is_valid(i))
+                .for_each(|i| add(a.value(i).as_bytes()));
+        }
+        DataType::Binary => {
+            let a = col.as_binary::<i32>();
+            rows.filter(|&i| a.is_valid(i))
+                .for_each(|i| add(a.value(i)));
+        }
+        DataType::LargeBinary => {
+            let a = col.as_binary::<i64>();
+            rows.filter(|&i| a.is_valid(i))
+                .for_each(|i| add(a.value(i)));
+        }
+        _ => return true,
+    }
+    sampled < 16 || seen.len() * 2 <= sampled
+}
+
+impl Writer for ParquetWriter {
+    fn begin_table(&mut self, _table: Option<&str>, schema: &SchemaRef) -> Result<()> {
+        if self.file.is_none() || self.schema.is_some() {
+            return Err(Error::Internal("a Parquet file holds one table".into()));
+        }
+        self.schema = Some(schema.clone());
         Ok(())
     }
 
     fn write(&mut self, batch: &RecordBatch) -> Result<()> {
         let path = self.path.clone();
+        self.start(Some(batch))?;
         let w = self
             .out
             .as_mut()
@@ -68,11 +141,102 @@ impl Writer for ParquetWriter {
     }
 
     fn commit(mut self: Box<Self>) -> Result<()> {
+        self.start(None)?;
         let w = self
             .out
             .take()
             .ok_or_else(|| Error::Internal("Parquet commit before begin_table".into()))?;
         let file = w.into_inner().map_err(|e| self.err(e))?;
         file.commit()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_array::{ArrayRef, StringArray};
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    use std::sync::Arc;
+
+    #[test]
+    fn dictionary_only_where_values_repeat() {
+        let unique = StringArray::from_iter_values((0..10_000).map(|i| format!("{i:010}")));
+        let repeated = StringArray::from_iter_values((0..10_000).map(|i| ["F", "M"][i % 2]));
+        let tenfold = StringArray::from_iter_values((0..10_000).map(|i| format!("{}", i % 1000)));
+        assert!(!dictionary_pays(&unique));
+        assert!(dictionary_pays(&repeated));
+        assert!(
+            dictionary_pays(&tenfold),
+            "each value ten times, spread out"
+        );
+        assert!(dictionary_pays(&StringArray::from(vec!["a", "b", "c"])));
+        assert!(dictionary_pays(&arrow_array::Int64Array::from(vec![
+            1, 2, 3
+        ])));
+    }
+
+    /// The values come back unchanged, the repeated column has a dictionary page and the
+    /// unique one none.
+    #[test]
+    fn written_columns_round_trip_with_the_judged_encodings() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.parquet");
+        let unique: ArrayRef = Arc::new(StringArray::from_iter(
+            (0..5_000).map(|i| (i % 7 != 0).then(|| format!("id-{i}"))),
+        ));
+        let repeated: ArrayRef = Arc::new(StringArray::from_iter_values(
+            (0..5_000).map(|i| ["Prishtinë", "Prizren", "Pejë"][i % 3]),
+        ));
+        let batch =
+            RecordBatch::try_from_iter([("id", unique), ("komuna", repeated)]).expect("batch");
+        let mut w = Box::new(ParquetWriter::create(&path).expect("create"));
+        w.begin_table(None, &batch.schema()).expect("begin");
+        w.write(&batch).expect("write");
+        w.write(&batch.slice(10, 100)).expect("write");
+        w.end_table().expect("end");
+        w.commit().expect("commit");
+
+        let file = std::fs::File::open(&path).expect("open");
+        let builder = ParquetRecordBatchReaderBuilder::try_new(file).expect("reader");
+        let meta = builder.metadata().clone();
+        let back: Vec<RecordBatch> = builder
+            .build()
+            .expect("build")
+            .collect::<std::result::Result<_, _>>()
+            .expect("read");
+        let back = arrow_select::concat::concat_batches(&batch.schema(), &back).expect("concat");
+        let want = arrow_select::concat::concat_batches(
+            &batch.schema(),
+            &[batch.clone(), batch.slice(10, 100)],
+        )
+        .expect("concat");
+        assert_eq!(back, want);
+        let rg = meta.row_group(0);
+        assert!(
+            rg.column(0).dictionary_page_offset().is_none(),
+            "unique column"
+        );
+        assert!(
+            rg.column(1).dictionary_page_offset().is_some(),
+            "repeated column"
+        );
+    }
+
+    #[test]
+    fn a_table_without_rows_is_written() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("empty.parquet");
+        let schema = Arc::new(arrow_schema::Schema::new(vec![arrow_schema::Field::new(
+            "a",
+            DataType::Utf8,
+            true,
+        )]));
+        let mut w = Box::new(ParquetWriter::create(&path).expect("create"));
+        w.begin_table(None, &schema).expect("begin");
+        w.commit().expect("commit");
+        let file = std::fs::File::open(&path).expect("open");
+        let b = ParquetRecordBatchReaderBuilder::try_new(file).expect("reader");
+        assert_eq!(b.schema().fields().len(), 1);
+        assert_eq!(b.metadata().file_metadata().num_rows(), 0);
     }
 }
