@@ -1,10 +1,10 @@
 //! Parquet output: one table, Arrow types kept, zstd compression, row groups of 128 Ki rows
 //! (bounded writer memory). Text columns are dictionary-encoded only where the first batch
-//! repeats values ([`dictionary_pays`]): on a column of unique values (tokens, personal
+//! repeats values (`dictionary_pays`): on a column of unique values (tokens, personal
 //! numbers, notes) the encoder interned every value of a row group and then dropped the
 //! dictionary once it outgrew its page, which was most of the writer's time.
 //!
-//! A row group's columns are encoded in parallel ([`RowGroups`]): batches are held until the
+//! A row group's columns are encoded in parallel (`RowGroups`): batches are held until the
 //! group is full, then each column's writer takes its slices on its own thread and the
 //! chunks are appended in column order. The bytes are those `ArrowWriter` writes (same
 //! writers, same slices in the same order, same cuts); it encoded one column after another.
