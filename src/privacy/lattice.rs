@@ -120,10 +120,13 @@ pub fn search(
 ) -> Result<(Solution, Search)> {
     let start = Instant::now();
     validate(table, &bound, models)?;
-    let overall = risk::overall(table);
-    let budget = (models.suppression * table.rows as f64).floor() as u64;
+    let Judge {
+        overall,
+        budget,
+        freq,
+        ..
+    } = Judge::new(table, &bound, models);
     let max: Vec<usize> = bound.iter().map(|b| b.height() - 1).collect();
-    let freq = Frequencies::new(table, &bound);
 
     // The top node: if it fails, nothing passes.
     let top = check(table, &bound, &max, models, &overall, budget);
@@ -221,7 +224,7 @@ pub fn loss_if_passing(
     Judge::new(table, bound, models).loss_if_passing(levels)
 }
 
-/// What checking one node needs, computed once per table.
+/// What checking one node needs, computed once per table (the search takes its parts).
 struct Judge<'a> {
     table: &'a ClassTable,
     bound: &'a [Bound],

@@ -158,6 +158,18 @@ impl ParquetWriter {
     }
 }
 
+/// Feed `add` the bytes of up to [`DICTIONARY_SAMPLE`] non-null values spread over `a`.
+fn sample_bytes<T: arrow_array::types::ByteArrayType>(
+    a: &arrow_array::GenericByteArray<T>,
+    add: &mut impl FnMut(&[u8]),
+) {
+    let step = a.len().div_ceil(DICTIONARY_SAMPLE).max(1);
+    for i in (0..a.len()).step_by(step).filter(|&i| a.is_valid(i)) {
+        let v: &[u8] = a.value(i).as_ref();
+        add(v);
+    }
+}
+
 /// The writer's properties: zstd, [`ROW_GROUP_ROWS`], and a dictionary for the text columns
 /// of `first` whose values repeat.
 fn properties(schema: &SchemaRef, first: Option<&RecordBatch>) -> WriterProperties {
@@ -181,9 +193,6 @@ fn properties(schema: &SchemaRef, first: Option<&RecordBatch>) -> WriterProperti
 /// are judged (the encodings of numbers and dates cost little either way); a column that
 /// starts repeating later is still written correctly, only without a dictionary.
 fn dictionary_pays(col: &dyn Array) -> bool {
-    let n = col.len();
-    let step = n.div_ceil(DICTIONARY_SAMPLE).max(1);
-    let rows = (0..n).step_by(step);
     let mut seen = crate::detect::hash::FxHashSet::default();
     let mut sampled = 0usize;
     let mut add = |bytes: &[u8]| {
@@ -191,26 +200,10 @@ fn dictionary_pays(col: &dyn Array) -> bool {
         seen.insert(crate::detect::hash::hash_bytes(bytes));
     };
     match col.data_type() {
-        DataType::Utf8 => {
-            let a = col.as_string::<i32>();
-            rows.filter(|&i| a.is_valid(i))
-                .for_each(|i| add(a.value(i).as_bytes()));
-        }
-        DataType::LargeUtf8 => {
-            let a = col.as_string::<i64>();
-            rows.filter(|&i| a.is_valid(i))
-                .for_each(|i| add(a.value(i).as_bytes()));
-        }
-        DataType::Binary => {
-            let a = col.as_binary::<i32>();
-            rows.filter(|&i| a.is_valid(i))
-                .for_each(|i| add(a.value(i)));
-        }
-        DataType::LargeBinary => {
-            let a = col.as_binary::<i64>();
-            rows.filter(|&i| a.is_valid(i))
-                .for_each(|i| add(a.value(i)));
-        }
+        DataType::Utf8 => sample_bytes(col.as_string::<i32>(), &mut add),
+        DataType::LargeUtf8 => sample_bytes(col.as_string::<i64>(), &mut add),
+        DataType::Binary => sample_bytes(col.as_binary::<i32>(), &mut add),
+        DataType::LargeBinary => sample_bytes(col.as_binary::<i64>(), &mut add),
         _ => return true,
     }
     sampled < 16 || seen.len() * 2 <= sampled
@@ -226,14 +219,15 @@ impl Writer for ParquetWriter {
     }
 
     fn write(&mut self, batch: &RecordBatch) -> Result<()> {
-        let path = self.path.clone();
         self.start(Some(batch))?;
         let w = self
             .out
             .as_mut()
             .ok_or_else(|| Error::Internal("Parquet write before begin_table".into()))?;
-        w.write(batch)
-            .map_err(|e| Error::io(&path, std::io::Error::other(e.to_string())))
+        match w.write(batch) {
+            Ok(()) => Ok(()),
+            Err(e) => Err(self.err(e)),
+        }
     }
 
     fn end_table(&mut self) -> Result<()> {
