@@ -265,7 +265,7 @@ pub fn validators(data: &[u8]) {
     }
     let mut ms = MatchScratch::default();
     for line in text.lines() {
-        set.match_identifiers(line.trim().as_bytes(), &mut ms, |i, _| {
+        set.match_identifiers(line.trim(), &mut ms, |i, _| {
             assert!(i < set.identifiers.len(), "detector index out of range");
         });
     }

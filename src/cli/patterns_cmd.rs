@@ -94,7 +94,7 @@ pub fn test(set: &PatternSet, value: &str, as_header: bool) -> String {
     let _ = writeln!(o, "value {} ({} chars)", mask(v), v.chars().count());
     let mut norm = crate::detect::patterns::MatchScratch::default();
     let mut any = false;
-    set.match_identifiers(v.as_bytes(), &mut norm, |i, ok| {
+    set.match_identifiers(v, &mut norm, |i, ok| {
         any = true;
         let id = &set.identifiers[i];
         let verdict = match (&id.validator, ok) {

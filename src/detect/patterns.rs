@@ -1,8 +1,8 @@
 //! Loads the pattern packs in `patterns/` into one [`PatternSet`], compiled once and shared.
 //!
-//! * identifiers → one anchored `RegexSet` over trimmed cells (with a length prefilter so most
-//!   cells never reach the regex engine), one unanchored set for entities inside free text,
-//!   and the check-digit validators named in each file;
+//! * identifiers → whole-cell matchers over trimmed cells (`cell.rs`: length, digit, letter
+//!   and byte-class prefilters, then one anchored DFA per detector), one unanchored set for
+//!   entities inside free text, and the check-digit validators named in each file;
 //! * vocabularies, municipalities → a whole-cell map and an Aho-Corasick automaton over
 //!   folded text (word terms only, checked for word boundaries);
 //! * names → two folded sets (given names, surnames);
@@ -17,8 +17,6 @@ use std::path::{Path, PathBuf};
 
 use aho_corasick::AhoCorasick;
 use regex::bytes::{Regex, RegexSet};
-use regex_automata::dfa::{Automaton, StartKind, dense};
-use regex_automata::{Anchored, Input, meta};
 use serde::Deserialize;
 
 use super::category::Category;
@@ -27,7 +25,10 @@ use super::header::{HeaderMatch, HeaderSynonyms};
 use super::validators::ValidatorFn;
 use crate::error::{Error, Result};
 
+mod cell;
 mod load;
+
+pub use cell::class_mask as byte_classes;
 
 use load::Pack;
 
@@ -66,6 +67,29 @@ impl Normalise {
             Normalise::Lower => out.extend(s.iter().map(u8::to_ascii_lowercase)),
             Normalise::None => out.extend_from_slice(s),
         }
+    }
+
+    /// Whether [`apply`](Self::apply) would return `s` unchanged (a personal number of
+    /// digits only): its validator then reads the cell itself.
+    fn keeps(self, s: &[u8]) -> bool {
+        match self {
+            Normalise::Digits => s.iter().all(u8::is_ascii_digit),
+            Normalise::Phone => s.iter().all(|b| b.is_ascii_digit() || *b == b'+'),
+            Normalise::AlnumUpper => s
+                .iter()
+                .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase()),
+            Normalise::Lower => !s.iter().any(u8::is_ascii_uppercase),
+            Normalise::None => true,
+        }
+    }
+
+    /// Run `validator` on the normalised `s`, with `scratch` for the copy when one is needed.
+    fn validate(self, s: &str, scratch: &mut Vec<u8>, validator: ValidatorFn) -> bool {
+        if self.keeps(s.as_bytes()) {
+            return validator(s);
+        }
+        self.apply(s.as_bytes(), scratch);
+        std::str::from_utf8(scratch).is_ok_and(validator)
     }
 }
 
@@ -256,61 +280,6 @@ pub struct PackFile {
     pub entries: usize,
 }
 
-/// A whole-cell matcher for one identifier regex (already wrapped in `^(?:…)$`).
-enum CellMatcher {
-    /// A dense DFA with an anchored start state.
-    Dfa(Box<dense::DFA<Vec<u32>>>),
-    /// The meta engine, for patterns whose DFA would exceed the size limit.
-    Meta(Box<meta::Regex>),
-}
-
-impl CellMatcher {
-    fn new(pattern: &str) -> std::result::Result<Self, String> {
-        let syntax = regex_automata::util::syntax::Config::new()
-            .unicode(false)
-            .utf8(false);
-        let dfa = dense::Builder::new()
-            .configure(
-                dense::Config::new()
-                    .start_kind(StartKind::Anchored)
-                    // Small limits: a pattern whose DFA would be large (bounded repeats such
-                    // as `.{1,60}`) gives up early and uses the lazy DFA, keeping start-up fast.
-                    .dfa_size_limit(Some(256 << 10))
-                    .determinize_size_limit(Some(256 << 10)),
-            )
-            .syntax(syntax)
-            .build(pattern);
-        match dfa {
-            Ok(d) => Ok(CellMatcher::Dfa(Box::new(d))),
-            Err(_) => meta::Builder::new()
-                .syntax(syntax)
-                .build(pattern)
-                .map(|r| CellMatcher::Meta(Box::new(r)))
-                .map_err(|e| e.to_string()),
-        }
-    }
-
-    /// Whether the whole of `cell` matches.
-    fn is_full_match(&self, cell: &[u8]) -> bool {
-        match self {
-            CellMatcher::Dfa(dfa) => {
-                let input = Input::new(cell).anchored(Anchored::Yes);
-                let Ok(mut state) = dfa.start_state_forward(&input) else {
-                    return false;
-                };
-                for &b in cell {
-                    state = dfa.next_state(state, b);
-                    if dfa.is_dead_state(state) {
-                        return false;
-                    }
-                }
-                dfa.is_match_state(dfa.next_eoi_state(state))
-            }
-            CellMatcher::Meta(re) => re.is_match(Input::new(cell).anchored(Anchored::Yes)),
-        }
-    }
-}
-
 /// Scratch space for [`PatternSet::match_identifiers`] and [`PatternSet::find_embedded`],
 /// reused across cells so the hot loop does not allocate.
 #[derive(Debug, Default)]
@@ -339,12 +308,14 @@ pub struct PatternSet {
     pub files: Vec<PackFile>,
     /// Identifier detectors; indices match the regex sets.
     pub identifiers: Vec<Identifier>,
-    anchored: Vec<CellMatcher>,
+    cells: cell::CellMatchers,
     embedded_set: RegexSet,
     embedded_ids: Vec<usize>,
     embedded_res: Vec<Regex>,
     /// Whole-cell terms (folded) → categories.
     cell_terms: FxHashMap<Box<str>, Vec<Term>>,
+    /// Byte classes ([`byte_classes`]) of every whole-cell term.
+    cell_term_classes: u64,
     word_ac: AhoCorasick,
     word_cats: Vec<Category>,
     given: FxHashSet<Box<str>>,
@@ -492,65 +463,54 @@ impl PatternSet {
         self.data_files.get(rel).map(String::as_str)
     }
 
-    /// Identifier detectors whose length prefilter admits a trimmed cell of `len` bytes.
-    pub fn may_match_len(&self, len: usize) -> bool {
-        self.identifiers
-            .iter()
-            .any(|i| (i.min_len..=i.max_len).contains(&len))
-    }
-
     /// Run the anchored identifier detectors on a trimmed cell; calls `hit(index, validated)`
     /// for every detector whose regex matches. Cheap prefilters (length, digit and letter
     /// counts, a required byte) decide which regexes run at all.
     pub fn match_identifiers(
         &self,
-        cell: &[u8],
+        cell: &str,
         scratch: &mut MatchScratch,
         hit: impl FnMut(usize, bool),
     ) {
         let (mut digits, mut letters) = (0u32, 0u32);
-        for &b in cell {
+        for &b in cell.as_bytes() {
             if b.is_ascii_digit() {
                 digits += 1;
             } else if b.is_ascii_alphabetic() || b >= 0x80 {
                 letters += 1;
             }
         }
-        self.match_identifiers_counted(cell, digits, letters, scratch, hit);
+        let classes = byte_classes(cell.as_bytes());
+        self.match_identifiers_counted(cell, (digits, letters, classes), scratch, hit);
     }
 
     /// [`match_identifiers`](Self::match_identifiers) for a caller that has already counted
-    /// the cell's ASCII digits and letters (ASCII letters plus non-ASCII bytes).
+    /// the cell's ASCII digits and letters (ASCII letters plus non-ASCII bytes) and taken its
+    /// [`byte_classes`].
     pub fn match_identifiers_counted(
         &self,
-        cell: &[u8],
-        digits: u32,
-        letters: u32,
+        cell: &str,
+        (digits, letters, classes): (u32, u32, u64),
         scratch: &mut MatchScratch,
         mut hit: impl FnMut(usize, bool),
     ) {
         let len = cell.len();
-        if !self.may_match_len(len) {
-            return;
-        }
-        for (i, id) in self.identifiers.iter().enumerate() {
-            if len < id.min_len
-                || len > id.max_len
-                || digits < id.min_digits
-                || letters < id.min_letters
-                || letters > id.max_letters
-                || id.requires.is_some_and(|r| !cell.contains(&r))
-            {
-                continue;
-            }
-            if !self.anchored[i].is_full_match(cell) {
+        let bytes = cell.as_bytes();
+        let admitted = self.identifiers.iter().enumerate().filter(|&(i, id)| {
+            len >= id.min_len
+                && len <= id.max_len
+                && digits >= id.min_digits
+                && letters >= id.min_letters
+                && letters <= id.max_letters
+                && self.cells.admits(i, classes)
+                && id.requires.is_none_or(|r| bytes.contains(&r))
+        });
+        for (i, id) in admitted {
+            if !self.cells.matches(i, bytes) {
                 continue;
             }
             let valid = match &id.validator {
-                Some((_, f)) => {
-                    id.normalise.apply(cell, &mut scratch.norm);
-                    std::str::from_utf8(&scratch.norm).is_ok_and(f)
-                }
+                Some((_, f)) => id.normalise.validate(cell, &mut scratch.norm, *f),
                 None => true,
             };
             hit(i, valid);
@@ -604,6 +564,14 @@ impl PatternSet {
                 hit(s, e, idx);
             }
         }
+    }
+
+    /// Whether a cell of these [`byte_classes`] holds punctuation (an `@`) that no whole-cell
+    /// term has and a name cannot have (names are letters and `-'.`): such a cell is neither.
+    /// Folding keeps ASCII punctuation, so the test holds for the folded cell too.
+    pub fn is_foreign_to_terms(&self, classes: u64) -> bool {
+        let name_marks = byte_classes(b"-'.");
+        classes & cell::PUNCTUATION & !(self.cell_term_classes | name_marks) != 0
     }
 
     /// Categories of a whole folded, squashed cell (vocabularies and municipalities).
@@ -667,7 +635,7 @@ impl PatternSet {
             let verdict = |v: &str, norm: &mut MatchScratch| {
                 let mut matched = false;
                 let mut validated = false;
-                self.match_identifiers(v.trim().as_bytes(), norm, |i, ok| {
+                self.match_identifiers(v.trim(), norm, |i, ok| {
                     if i == idx {
                         matched = true;
                         validated = ok;

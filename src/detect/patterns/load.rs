@@ -8,9 +8,8 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex::bytes::{RegexBuilder, RegexSetBuilder};
 
 use super::{
-    CellMatcher, Examples, Identifier, IdentifierFile, MatchMode, Municipality, NamesFile,
-    PackFile, PatternSet, PlacesFile, Term, VocabFile, category, config_err, pack_digest,
-    parse_toml, squash,
+    Examples, Identifier, IdentifierFile, MatchMode, Municipality, NamesFile, PackFile, PatternSet,
+    PlacesFile, Term, VocabFile, category, config_err, pack_digest, parse_toml, squash,
 };
 use crate::detect::Category;
 use crate::detect::fold::fold;
@@ -323,17 +322,17 @@ impl Pack {
             names_examples,
             data_files,
         } = self;
-        // One anchored automaton per detector, run only when the detector's prefilter admits
-        // the cell (usually zero to two per cell). Cells are short, so a fully compiled DFA
-        // walked byte by byte beats any engine with per-search setup; a pattern whose DFA
-        // would be too large falls back to the lazy-DFA meta engine.
-        let anchored = identifiers
+        // Whole-cell matchers: byte classes and one combined DFA decide which detectors'
+        // regexes match a cell, walking it about once (`cell.rs`).
+        let anchored: Vec<String> = identifiers
             .iter()
-            .map(|(i, _)| {
-                CellMatcher::new(&format!("^(?:{})$", i.regex))
-                    .map_err(|e| config_err(&base, &i.file, format!("regex: {e}")))
-            })
-            .collect::<Result<Vec<_>>>()?;
+            .map(|(i, _)| format!("^(?:{})$", i.regex))
+            .collect();
+        let cells = super::cell::CellMatchers::new(&anchored)
+            .map_err(|(k, e)| config_err(&base, &identifiers[k].0.file, format!("regex: {e}")))?;
+        let cell_term_classes = cell_terms
+            .keys()
+            .fold(0, |m, t| m | super::byte_classes(t.as_bytes()));
         let mut embedded_ids = Vec::new();
         let mut embedded_src = Vec::new();
         for (i, (_, emb)) in identifiers.iter().enumerate() {
@@ -375,7 +374,8 @@ impl Pack {
             origin: dir.map_or_else(|| "embedded".to_string(), |d| d.display().to_string()),
             files: pack_files,
             identifiers: identifiers.into_iter().map(|(i, _)| i).collect(),
-            anchored,
+            cells,
+            cell_term_classes,
             embedded_set,
             embedded_ids,
             embedded_res,
