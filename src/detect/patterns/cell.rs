@@ -4,11 +4,12 @@
 //! In: the detectors' regexes (once, at load) and a trimmed cell with the detectors its
 //! length, digit and letter prefilters admit. Out: the detectors whose regex matches it.
 //!
-//! A full scan asks this of every cell, so two steps keep it to about one walk of the cell:
-//! * **byte classes**: each regex has the set of bytes any of its matches can contain; a cell
-//!   holding a byte outside that set cannot match, and its regex is not run (an e-mail never
-//!   reaches the credential or photo regexes, which the `@` rules out). The set is read off
-//!   the regex's syntax tree, so it is exact for the regex as written;
+//! A full scan asks this of every cell, so a cheap step comes before any automaton:
+//! * **byte classes**: each regex has the set of bytes any of its matches can contain, and
+//!   classes each match must touch; a cell holding a byte outside that set, or missing a
+//!   required class, cannot match, and its regex is not run (an e-mail never reaches the
+//!   credential or photo regexes, which the `@` rules out). Both are read off the regex's
+//!   syntax tree, so they hold for the regex as written;
 //! * **one automaton per regex**, walked only for the detectors left, dense where the DFA is
 //!   small, the meta engine otherwise (large bounded repeats).
 //!
