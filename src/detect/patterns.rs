@@ -28,7 +28,7 @@ use crate::error::{Error, Result};
 mod cell;
 mod load;
 
-pub use cell::class_mask as byte_classes;
+pub use cell::{byte_classes, byte_classes_of};
 
 use load::Pack;
 
@@ -570,8 +570,8 @@ impl PatternSet {
     /// term has and a name cannot have (names are letters and `-'.`): such a cell is neither.
     /// Folding keeps ASCII punctuation, so the test holds for the folded cell too.
     pub fn is_foreign_to_terms(&self, classes: u64) -> bool {
-        let name_marks = byte_classes(b"-'.");
-        classes & cell::PUNCTUATION & !(self.cell_term_classes | name_marks) != 0
+        const NAME_MARKS: u64 = byte_classes_of(b"-'.");
+        classes & cell::PUNCTUATION & !(self.cell_term_classes | NAME_MARKS) != 0
     }
 
     /// Categories of a whole folded, squashed cell (vocabularies and municipalities).

@@ -477,8 +477,8 @@ fn analyse(cell: &str, p: &PatternSet, s: &mut Scratch) -> Outcome {
         o.age_like = bytes.len() <= 3 && cell.parse::<u32>().is_ok_and(|v| v <= 120);
     } else {
         // A band has no `.`, `,` or `/`: dates and amounts stop at their byte classes.
-        let breaks_bands = super::patterns::byte_classes(b".,/");
-        o.age_band = classes & breaks_bands == 0 && is_age_band(cell);
+        const BREAKS_BANDS: u64 = super::patterns::byte_classes_of(b".,/");
+        o.age_band = classes & BREAKS_BANDS == 0 && is_age_band(cell);
     }
 
     // Identifiers (anchored on the whole cell).

@@ -322,8 +322,8 @@ impl Pack {
             names_examples,
             data_files,
         } = self;
-        // Whole-cell matchers: byte classes and one combined DFA decide which detectors'
-        // regexes match a cell, walking it about once (`cell.rs`).
+        // Whole-cell matchers: byte classes rule out the regexes a cell cannot match, then
+        // each admitted detector's own automaton runs (`cell.rs`).
         let anchored: Vec<String> = identifiers
             .iter()
             .map(|(i, _)| format!("^(?:{})$", i.regex))
