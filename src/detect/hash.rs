@@ -64,6 +64,37 @@ pub type FxHashMap<K, V> = std::collections::HashMap<K, V, FxBuild>;
 /// A `HashSet` with [`FxHasher`].
 pub type FxHashSet<K> = std::collections::HashSet<K, FxBuild>;
 
+/// A hasher for keys that are one `u64` made of packed small integers (the privacy tables'
+/// class keys): [`FxHasher`] would leave a key's high bits out of the low bits the table
+/// indexes by, so keys differing only there would share a bucket. One folded 64×64→128-bit
+/// multiply mixes every bit into every bit.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct MixHasher {
+    hash: u64,
+}
+
+impl Hasher for MixHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        self.hash = hash_bytes(bytes) ^ self.hash.rotate_left(17);
+    }
+
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        const M: u64 = 0x9e37_79b9_7f4a_7c15;
+        let p = u128::from(self.hash ^ i) * u128::from(M);
+        self.hash = (p as u64) ^ ((p >> 64) as u64);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
+
+/// `BuildHasher` for [`MixHasher`].
+pub type MixBuild = BuildHasherDefault<MixHasher>;
+
 /// Hash bytes to 64 bits (distinct counting, where a collision undercounts).
 ///
 /// Not [`FxHasher`]: its multiply carries differences upwards only, so strings that differ in

@@ -235,6 +235,19 @@ impl Hierarchy {
         self.chain(v)?.get(level.checked_sub(1)?).cloned()
     }
 
+    /// Whether this is the built-in date hierarchy. Its labels above level 0 are a function
+    /// of the year and month [`crate::detect::validators::date::parse`] reads from a value,
+    /// and it knows exactly the values that parse.
+    pub fn is_date(&self) -> bool {
+        matches!(
+            self,
+            Hierarchy::Builtin {
+                kind: Builtin::Date,
+                ..
+            }
+        )
+    }
+
     /// Labels of levels 1…h−1 for `v` (the top, `*`, last), or `None` when the hierarchy
     /// does not know it.
     pub fn chain(&self, v: &str) -> Option<Vec<String>> {

@@ -10,12 +10,11 @@
 //! search stops. Every minimal passing node that could
 //! beat the best is checked and scored, so the result is the global optimum of the
 //! (monotone) loss.
-use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 use serde::Serialize;
 
-use super::risk::{self, Class, Limit, Risk};
+use super::risk::{self, Limit, Risk};
 use super::table::{Floor, MEMO_CAP};
 use super::utility::{self, Frequencies, Utility};
 use super::{Bound, ClassTable, Models};
@@ -47,7 +46,7 @@ pub struct Solution {
     /// The hierarchies.
     pub bound: Vec<Bound>,
     /// Generalised QI codes of the classes that are suppressed.
-    pub suppressed_classes: HashSet<Vec<u32>>,
+    pub suppressed_classes: risk::ClassSet,
     /// Records suppressed.
     pub suppressed: u64,
     /// Utility of the data at the levels the rules fix (the original where none does).
@@ -74,8 +73,8 @@ pub struct Memo {
 
 struct Check {
     ok: bool,
-    suppressed_classes: HashSet<Vec<u32>>,
-    classes: HashMap<Vec<u32>, Class>,
+    suppressed_classes: risk::ClassSet,
+    classes: risk::Classes,
     limit: Option<Limit>,
 }
 
@@ -90,7 +89,7 @@ fn check(
     let with_s = models.l.is_some() || models.t.is_some();
     let classes = risk::classes(table, Some(bound), levels, with_s);
     let mut sup = 0u64;
-    let mut set = HashSet::new();
+    let mut set = risk::ClassSet::default();
     let mut limit = None;
     for (k, c) in &classes {
         if let Some(l) = risk::class_fails(c, models, overall) {
@@ -256,10 +255,7 @@ impl<'a> Judge<'a> {
             self.budget,
         );
         let sup = &c.suppressed_classes;
-        c.ok.then(|| {
-            self.freq
-                .entropy_bits(self.table, self.bound, levels, &|k| sup.contains(k))
-        })
+        c.ok.then(|| self.freq.entropy_bits(self.table, self.bound, levels, sup))
     }
 }
 
@@ -486,9 +482,7 @@ impl Walk<'_> {
                 continue;
             }
             let sup = &c.suppressed_classes;
-            let bits = self
-                .freq
-                .entropy_bits(self.table, self.bound, node, &|k| sup.contains(k));
+            let bits = self.freq.entropy_bits(self.table, self.bound, node, sup);
             // Ties: the first node found wins; the order is fixed, so the choice is
             // deterministic.
             if self.best.as_ref().is_none_or(|(b, _, _)| bits < *b - 1e-9) {
@@ -528,12 +522,17 @@ fn finish(
         .collect();
     let max: Vec<usize> = bound.iter().map(|b| b.height() - 1).collect();
     let before_classes = risk::classes(table, Some(&bound), &zero, true);
-    let utility_before = utility::utility(table, &bound, freq, &zero, &before_classes, &|_| false);
+    let utility_before = utility::utility(
+        table,
+        &bound,
+        freq,
+        &zero,
+        &before_classes,
+        &risk::ClassSet::default(),
+    );
     let sup_set = chosen.suppressed_classes;
-    let utility_after = utility::utility(table, &bound, freq, &levels, &chosen.classes, &|k| {
-        sup_set.contains(k)
-    });
-    let after_classes: HashMap<Vec<u32>, Class> = if models.l.is_some() || models.t.is_some() {
+    let utility_after = utility::utility(table, &bound, freq, &levels, &chosen.classes, &sup_set);
+    let after_classes: risk::Classes = if models.l.is_some() || models.t.is_some() {
         chosen.classes
     } else {
         risk::classes(table, Some(&bound), &levels, true)
@@ -811,7 +810,7 @@ mod exhaustive_tests {
                 let c = check(&t, &bound, &n, &models, &overall, budget);
                 if c.ok {
                     let s = &c.suppressed_classes;
-                    passing.push((n.clone(), freq.entropy_bits(&t, &bound, &n, &|k| s.contains(k))));
+                    passing.push((n.clone(), freq.entropy_bits(&t, &bound, &n, s)));
                 }
             }
             let found = search(&t, bound.clone(), &models);

@@ -19,6 +19,7 @@ pub mod hierarchy;
 pub mod lattice;
 pub mod risk;
 pub mod table;
+mod tally;
 pub mod utility;
 
 pub use hierarchy::{Bound, Builtin, Hierarchy};

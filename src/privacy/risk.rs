@@ -14,18 +14,26 @@ pub struct Class {
     pub sensitive: Vec<BTreeMap<u32, u64>>,
 }
 
+/// Equivalence classes by their generalised QI codes. The keys are hashed with
+/// [`MixBuild`](crate::detect::hash::MixBuild): a search groups the whole table once per node
+/// it checks, and SipHash was most of that cost.
+pub type Classes = HashMap<Vec<u32>, Class, crate::detect::hash::MixBuild>;
+
+/// A set of classes (the suppressed ones), hashed like [`Classes`].
+pub type ClassSet = std::collections::HashSet<Vec<u32>, crate::detect::hash::MixBuild>;
+
 /// Group the table by the QIs generalised to `levels` (`None` = original values).
 pub fn classes(
     table: &ClassTable,
     bound: Option<&[Bound]>,
     levels: &[usize],
     with_sensitive: bool,
-) -> HashMap<Vec<u32>, Class> {
+) -> Classes {
     let nq = table.qi.len();
     let ns = table.sensitive.len();
-    let mut out: HashMap<Vec<u32>, Class> = HashMap::new();
+    let mut out = Classes::default();
     let mut key = vec![0u32; nq];
-    for (combo, count) in &table.combos {
+    for (combo, count) in table.combos.iter() {
         for i in 0..nq {
             key[i] = match bound {
                 Some(b) => b[i].map[levels[i]][combo[i] as usize],
@@ -90,9 +98,9 @@ pub fn overall(table: &ClassTable) -> Vec<Vec<f64>> {
         .iter()
         .map(|v| vec![0.0; v.len()])
         .collect();
-    for (combo, count) in &table.combos {
+    for (combo, count) in table.combos.iter() {
         for (s, o) in out.iter_mut().enumerate() {
-            o[combo[nq + s] as usize] += *count as f64;
+            o[combo[nq + s] as usize] += count as f64;
         }
     }
     let n = table.rows.max(1) as f64;

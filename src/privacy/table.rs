@@ -1,10 +1,10 @@
 //! First pass: encode quasi-identifier and sensitive values to integer codes and count the
 //! distinct combinations. Memory grows with distinct combinations, not with rows.
 use crate::detect::hash::{FxHashMap as HashMap, hash_bytes};
-use smallvec::SmallVec;
 use std::sync::Arc;
 
 use super::Hierarchy;
+use super::tally::Tally;
 
 /// Interns the values of one column in one contiguous buffer: a lookup touches a small
 /// table of codes and that buffer, not a heap string per value (the first pass looks up
@@ -143,51 +143,92 @@ struct Column {
     memo: Interner,
     /// … and the code of each at the floor.
     memo_codes: Vec<u32>,
+    /// For the built-in date hierarchy, instead of the memo: the code at the floor of each
+    /// month (`year × 12 + month`) seen. Every label above level 0 depends only on the year
+    /// and month a date parses to ([`Hierarchy::is_date`]), and a birth-date column has tens
+    /// of thousands of raw values but only a thousand months: a table that stays in cache
+    /// instead of one missed for nearly every row.
+    months: Option<HashMap<i32, u32>>,
     /// Rows whose value the hierarchy does not know.
     missing: u64,
 }
 
 impl Column {
     fn new(floor: Floor) -> Column {
+        let months = match &floor {
+            Floor::Level { hierarchy, .. } if hierarchy.is_date() => Some(HashMap::default()),
+            _ => None,
+        };
         Column {
             interner: Interner::default(),
             floor,
             upper: Vec::new(),
             memo: Interner::default(),
             memo_codes: Vec::new(),
+            months,
             missing: 0,
         }
     }
 
     /// The code of `v` at the column's floor, `None` when the hierarchy does not know it.
     fn code(&mut self, v: &str) -> Option<u32> {
-        let (hierarchy, level) = match &self.floor {
-            Floor::Original | Floor::Labelled(_) => return Some(self.interner.code(v)),
-            Floor::Level { hierarchy, level } => (hierarchy, *level),
+        if !matches!(self.floor, Floor::Level { .. }) {
+            return Some(self.interner.code(v));
+        }
+        let c = if self.months.is_some() {
+            self.code_date(v)
+        } else {
+            self.code_memo(v)
         };
+        if c.is_none() {
+            self.missing += 1;
+        }
+        c
+    }
+
+    /// [`Column::code`] through the memo of raw values.
+    fn code_memo(&mut self, v: &str) -> Option<u32> {
         let raw = self.memo.code(v);
         if let Some(&c) = self.memo_codes.get(raw as usize) {
-            if c == UNKNOWN {
-                self.missing += 1;
-                return None;
-            }
+            return (c != UNKNOWN).then_some(c);
+        }
+        let c = self.generalise(v);
+        self.memo_codes.push(c.unwrap_or(UNKNOWN));
+        if self.memo.len() >= MEMO_CAP {
+            self.memo.clear();
+            self.memo_codes.clear();
+        }
+        c
+    }
+
+    /// [`Column::code`] of a date, through the memo of months.
+    fn code_date(&mut self, v: &str) -> Option<u32> {
+        use chrono::Datelike;
+        let d = crate::detect::validators::date::parse(v)?;
+        let month = d.year() * 12 + d.month0() as i32;
+        if let Some(&c) = self.months.as_ref().and_then(|m| m.get(&month)) {
             return Some(c);
         }
-        let Some(mut chain) = hierarchy.chain(v).filter(|c| level <= c.len()) else {
-            self.missing += 1;
-            self.memo_codes.push(UNKNOWN);
-            return None;
+        let c = self.generalise(v)?;
+        if let Some(m) = &mut self.months {
+            m.insert(month, c);
+        }
+        Some(c)
+    }
+
+    /// The code at the floor of a value not met before: its label there, from the
+    /// hierarchy, with the labels above it kept for the search.
+    fn generalise(&mut self, v: &str) -> Option<u32> {
+        let Floor::Level { hierarchy, level } = &self.floor else {
+            return Some(self.interner.code(v));
         };
+        let level = *level;
+        let mut chain = hierarchy.chain(v).filter(|c| level <= c.len())?;
         let upper = chain.split_off(level);
         let label = chain.pop().unwrap_or_default();
         let c = self.interner.code(&label);
         if c as usize == self.upper.len() {
             self.upper.push(upper);
-        }
-        self.memo_codes.push(c);
-        if self.memo.len() >= MEMO_CAP {
-            self.memo.clear();
-            self.memo_codes.clear();
         }
         Some(c)
     }
@@ -196,18 +237,15 @@ impl Column {
 /// The memo's mark for a raw value its hierarchy does not cover.
 const UNKNOWN: u32 = u32::MAX;
 
-/// The codes of one row, inline for up to eight attributes (no allocation, no pointer to
-/// follow when the counts are looked up).
-type Key = SmallVec<[u32; 8]>;
-
 /// Accumulates rows (QI values then sensitive values) into a [`ClassTable`].
 #[derive(Debug, Clone)]
 pub struct Encoder {
     qi: Vec<String>,
     sensitive: Vec<String>,
     cols: Vec<Column>,
-    counts: HashMap<Key, u64>,
-    key: Key,
+    counts: Tally,
+    /// One row's codes (reused).
+    row: Vec<u32>,
     rows: u64,
 }
 
@@ -228,8 +266,8 @@ impl Encoder {
             qi,
             sensitive,
             cols,
-            counts: HashMap::default(),
-            key: Key::new(),
+            counts: Tally::new(n),
+            row: Vec::with_capacity(n),
             rows: 0,
         }
     }
@@ -247,19 +285,15 @@ impl Encoder {
         values: impl IntoIterator<Item = &'a str>,
         count: u64,
     ) -> bool {
-        self.key.clear();
+        self.row.clear();
         for (col, v) in self.cols.iter_mut().zip(values) {
             match col.code(v) {
-                Some(c) => self.key.push(c),
+                Some(c) => self.row.push(c),
                 None => return false,
             }
         }
         self.rows += count;
-        if let Some(c) = self.counts.get_mut(&self.key) {
-            *c += count;
-        } else {
-            self.counts.insert(self.key.clone(), count);
-        }
+        self.counts.add(&self.row, count);
         true
     }
 
@@ -284,21 +318,18 @@ impl Encoder {
                     .collect()
             })
             .collect();
-        for r in 0..rows {
-            self.key.clear();
-            for c in &codes {
-                if c[r] == UNKNOWN {
-                    return None;
-                }
-                self.key.push(c[r]);
-            }
-            self.rows += 1;
-            if let Some(n) = self.counts.get_mut(&self.key) {
-                *n += 1;
-            } else {
-                self.counts.insert(self.key.clone(), 1);
-            }
+        if codes.iter().any(|c| c.contains(&UNKNOWN)) {
+            return None;
         }
+        let row = &mut self.row;
+        row.resize(codes.len(), 0);
+        for r in 0..rows {
+            for (slot, c) in row.iter_mut().zip(&codes) {
+                *slot = c[r];
+            }
+            self.counts.add(row, 1);
+        }
+        self.rows += rows as u64;
         Some(codes)
     }
 
@@ -366,20 +397,22 @@ impl Encoder {
             sorted_values.push(order.iter().map(|o| values[*o as usize].clone()).collect());
             recode.push(r);
         }
-        let mut combos: Vec<(Vec<u32>, u64)> = self
+        let width = recode.len();
+        let mut entries: Vec<(super::tally::Key, u64)> = self
             .counts
-            .into_iter()
-            .map(|(k, c)| {
-                (
-                    k.iter()
-                        .enumerate()
-                        .map(|(i, v)| recode[i][*v as usize])
-                        .collect(),
-                    c,
-                )
+            .into_entries()
+            .map(|(mut k, c)| {
+                for (i, v) in k.iter_mut().enumerate() {
+                    *v = recode[i][*v as usize];
+                }
+                (k, c)
             })
             .collect();
-        combos.sort_unstable();
+        entries.sort_unstable();
+        let mut combos = Combos::new(width);
+        for (k, c) in &entries {
+            combos.push(k, *c);
+        }
         let sensitive_values = sorted_values.split_off(nq);
         recode.truncate(nq);
         let table = ClassTable {
@@ -393,6 +426,51 @@ impl Encoder {
             rows: self.rows,
         };
         (table, recode)
+    }
+}
+
+/// Every distinct combination of codes (QI codes, then sensitive codes) with its count, in
+/// one flat array: the search walks all of them once per node it checks, and a vector per
+/// combination made each step a trip to another heap block.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Combos {
+    width: usize,
+    codes: Vec<u32>,
+    counts: Vec<u64>,
+}
+
+impl Combos {
+    /// No combinations yet, of `width` codes each.
+    pub fn new(width: usize) -> Combos {
+        Combos {
+            width,
+            ..Combos::default()
+        }
+    }
+
+    /// Append a combination (`codes.len()` must be the width).
+    pub fn push(&mut self, codes: &[u32], count: u64) {
+        debug_assert_eq!(codes.len(), self.width);
+        self.codes.extend_from_slice(codes);
+        self.counts.push(count);
+    }
+
+    /// Number of combinations.
+    pub fn len(&self) -> usize {
+        self.counts.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.counts.is_empty()
+    }
+
+    /// Each combination's codes with its count, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&[u32], u64)> + '_ {
+        // `max(1)`: a table of no attributes still has its (empty) combinations.
+        let chunks = self.codes.chunks_exact(self.width.max(1));
+        let empty = std::iter::repeat_n(&[][..], if self.width == 0 { self.len() } else { 0 });
+        chunks.chain(empty).zip(self.counts.iter().copied())
     }
 }
 
@@ -413,7 +491,7 @@ pub struct ClassTable {
     /// Distinct values of each sensitive attribute.
     pub sensitive_values: Vec<Vec<String>>,
     /// (QI codes ++ sensitive codes, count), sorted.
-    pub combos: Vec<(Vec<u32>, u64)>,
+    pub combos: Combos,
     /// Number of records.
     pub rows: u64,
 }
@@ -440,7 +518,7 @@ impl ClassTable {
                         col.get(c as usize).cloned().unwrap_or_default()
                     })
                     .collect();
-                (values, *n)
+                (values, n)
             })
             .collect();
         let upper = self
@@ -608,18 +686,55 @@ mod floor_tests {
     /// The memo of raw values is bounded; codes stay right after it is cleared.
     #[test]
     fn memo_is_bounded() {
-        let mut c = Column::new(date_floor(2));
+        let p = Arc::new(PatternSet::embedded().expect("patterns"));
+        let number = Hierarchy::builtin(Builtin::Number, Some(100), p).expect("number");
+        let mut c = Column::new(Floor::Level {
+            hierarchy: Arc::new(number),
+            level: 1,
+        });
         let mut n = 0;
-        for y in 1900..2000 {
-            for d in 1..=28 {
-                let v = format!("{y}-02-{d:02}");
-                let code = c.code(&v).expect("date");
-                assert_eq!(c.interner.get(code), y.to_string());
-                n += 1;
-            }
+        for x in 0..2800 {
+            let code = c.code(&x.to_string()).expect("number");
+            assert_eq!(
+                c.interner.get(code),
+                format!("[{}, {})", x / 100 * 100, x / 100 * 100 + 100)
+            );
+            n += 1;
         }
         assert_eq!(c.memo.len(), n.min(MEMO_CAP));
-        assert_eq!(c.interner.len(), 100);
+        assert_eq!(c.interner.len(), 28);
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Dates coded through the memo of months get the same codes, labels and misses as
+        /// through the memo of raw values, in every shape the date parser reads (and values
+        /// it does not).
+        #[test]
+        fn months_code_dates_like_the_memo(values in proptest::collection::vec(
+            prop_oneof![
+                (1u32..=31, 1u32..=12, 1890u32..2030).prop_map(|(d, m, y)| format!("{d:02}.{m:02}.{y}")),
+                (1u32..=31, 1u32..=12, 1890u32..2030).prop_map(|(d, m, y)| format!("{y}-{m}-{d}")),
+                (1u32..=31, 1u32..=12, 0u32..100).prop_map(|(d, m, y)| format!("{d}/{m}/{y:02}")),
+                (1u32..=31, 1u32..=12, 1890u32..2030).prop_map(|(d, m, y)| format!(" {y}{m:02}{d:02}T10:00:00 ")),
+                "[0-9./ -]{0,12}",
+            ],
+            1..120,
+        ), level in 1usize..=5) {
+            let floor = date_floor(level);
+            let mut fast = Column::new(floor.clone());
+            let mut slow = Column::new(floor);
+            prop_assert!(fast.months.is_some());
+            slow.months = None;
+            for v in &values {
+                prop_assert_eq!(fast.code(v), slow.code(v), "{:?}", v);
+            }
+            prop_assert_eq!(fast.missing, slow.missing);
+            prop_assert_eq!(&fast.upper, &slow.upper);
+            let labels = |c: &Column| (0..c.interner.len() as u32).map(|i| c.interner.get(i).to_string()).collect::<Vec<_>>();
+            prop_assert_eq!(labels(&fast), labels(&slow));
+        }
     }
 
     /// Shards counted at the floor merge into the table of one pass.

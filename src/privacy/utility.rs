@@ -1,10 +1,8 @@
 //! Information loss of a generalisation: generalisation height, precision, non-uniform
 //! entropy, discernibility, average class size and suppressed records.
-use std::collections::HashMap;
-
 use serde::Serialize;
 
-use super::risk::Class;
+use super::risk::{ClassSet, Classes};
 use super::{Bound, ClassTable};
 
 /// Utility metrics of one transformation (lower loss is better).
@@ -32,6 +30,11 @@ pub struct Utility {
 pub struct Frequencies {
     /// `freq[qi][level][code]`.
     freq: Vec<Vec<Vec<u64>>>,
+    /// `loss[qi][level][code]`: the bits one record with value `code` (level 0) loses at
+    /// `level`, log2(its frequency there / its frequency at level 0); the last level entry
+    /// is for a suppressed record, log2(records / frequency at level 0). Computed once per
+    /// value, so a node's loss costs additions, not a logarithm per combination and QI.
+    loss: Vec<Vec<Vec<f64>>>,
     /// The loss of suppressing everything, in bits.
     max_bits: f64,
 }
@@ -43,7 +46,7 @@ impl Frequencies {
             .iter()
             .map(|b| b.labels.iter().map(|l| vec![0u64; l.len()]).collect())
             .collect();
-        for (combo, count) in &table.combos {
+        for (combo, count) in table.combos.iter() {
             for (i, b) in bound.iter().enumerate() {
                 for (l, m) in b.map.iter().enumerate() {
                     freq[i][l][m[combo[i] as usize] as usize] += count;
@@ -51,13 +54,34 @@ impl Frequencies {
             }
         }
         let n = table.rows as f64;
+        let loss: Vec<Vec<Vec<f64>>> = bound
+            .iter()
+            .zip(&freq)
+            .map(|(b, f)| {
+                let at = |level: usize, c: usize| match b.map.get(level) {
+                    Some(m) => f[level][m[c] as usize] as f64,
+                    None => n,
+                };
+                (0..=b.map.len())
+                    .map(|l| {
+                        (0..f[0].len())
+                            .map(|c| (at(l, c) / f[0][c] as f64).log2())
+                            .collect()
+                    })
+                    .collect()
+            })
+            .collect();
         let mut max_bits = 0.0;
-        for (combo, count) in &table.combos {
-            for (i, f) in freq.iter().enumerate() {
-                max_bits += *count as f64 * (n / f[0][combo[i] as usize] as f64).log2();
+        for (combo, count) in table.combos.iter() {
+            for (i, l) in loss.iter().enumerate() {
+                max_bits += count as f64 * l[l.len() - 1][combo[i] as usize];
             }
         }
-        Frequencies { freq, max_bits }
+        Frequencies {
+            freq,
+            loss,
+            max_bits,
+        }
     }
 
     /// Non-uniform entropy (bits) of `levels`, suppressed records counted as all `*`.
@@ -66,25 +90,19 @@ impl Frequencies {
         table: &ClassTable,
         bound: &[Bound],
         levels: &[usize],
-        suppressed: &dyn Fn(&[u32]) -> bool,
+        suppressed: &ClassSet,
     ) -> f64 {
-        let n = table.rows as f64;
         let nq = bound.len();
         let mut key = vec![0u32; nq];
         let mut bits = 0.0;
-        for (combo, count) in &table.combos {
+        for (combo, count) in table.combos.iter() {
             for i in 0..nq {
                 key[i] = bound[i].map[levels[i]][combo[i] as usize];
             }
-            let sup = suppressed(&key);
-            for i in 0..nq {
-                let f0 = self.freq[i][0][combo[i] as usize] as f64;
-                let fl = if sup {
-                    n
-                } else {
-                    self.freq[i][levels[i]][key[i] as usize] as f64
-                };
-                bits += *count as f64 * (fl / f0).log2();
+            let sup = !suppressed.is_empty() && suppressed.contains(&key);
+            for (i, loss) in self.loss.iter().enumerate() {
+                let level = if sup { loss.len() - 1 } else { levels[i] };
+                bits += count as f64 * loss[level][combo[i] as usize];
             }
         }
         bits
@@ -121,14 +139,14 @@ pub fn utility(
     bound: &[Bound],
     freq: &Frequencies,
     levels: &[usize],
-    classes: &HashMap<Vec<u32>, Class>,
-    suppressed: &dyn Fn(&[u32]) -> bool,
+    classes: &Classes,
+    suppressed: &ClassSet,
 ) -> Utility {
     let mut sup = 0u64;
     let mut disc = 0.0;
     let mut kept_classes = 0u64;
     for (k, c) in classes {
-        if suppressed(k) {
+        if suppressed.contains(k) {
             sup += c.size;
         } else {
             kept_classes += 1;

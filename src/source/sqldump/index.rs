@@ -131,9 +131,11 @@ pub fn build(file: File, len: u64, dialect: Dialect) -> std::io::Result<DumpInde
             standard_strings: true,
             ..DumpIndex::default()
         },
-        dialect,
-        search_path: None,
-        database: None,
+        names: Names {
+            dialect,
+            search_path: None,
+            database: None,
+        },
         unknown: 0,
         last_insert: None,
     };
@@ -158,11 +160,8 @@ pub fn build(file: File, len: u64, dialect: Dialect) -> std::io::Result<DumpInde
 struct Indexer {
     lx: Lexer,
     ix: DumpIndex,
-    dialect: Dialect,
-    /// pg_dump's `search_path` (the schema of unqualified names).
-    search_path: Option<String>,
-    /// mysqldump's `USE` (the database of unqualified names).
-    database: Option<String>,
+    /// The dialect, and what unqualified table names resolve against.
+    names: Names,
     /// Statements not recognised (the first five are named in notes).
     unknown: usize,
     /// The table and column list of the previous statement if it was an INSERT, so that runs
@@ -176,7 +175,7 @@ impl Indexer {
     fn cut_statement(&mut self, line: u64, what: &str, head: &[u8]) {
         let msg =
             format!("the dump ends inside a {what} that began on line {line} (truncated dump?)");
-        match insert_target(head, self.dialect, &self.search_path, &self.database) {
+        match insert_target(head, &self.names) {
             Some(name) => {
                 let t = table_slot(&mut self.ix, &name);
                 self.ix.tables[t].error = Some((line, msg));
@@ -187,7 +186,7 @@ impl Indexer {
 
     /// Index one statement by its leading keyword; true when the walk must stop (a cut COPY).
     fn statement(&mut self, stmt: &Stmt) -> std::io::Result<bool> {
-        let dialect = self.dialect;
+        let dialect = self.names.dialect;
         let toks = tokenize(&stmt.head, dialect);
         let Some(first) = toks.first() else {
             return Ok(false);
@@ -212,11 +211,11 @@ impl Indexer {
                 dialect,
                 &mut self.ix,
                 &mut self.lx,
-                &mut self.search_path,
+                &mut self.names.search_path,
             ),
             "SELECT" => self.select(&toks),
             "USE" => {
-                self.database = toks.get(1).and_then(|t| t.ident(dialect));
+                self.names.database = toks.get(1).and_then(|t| t.ident(dialect));
             }
             k if KNOWN.contains(&k) => {}
             _ => self.unrecognised(&kw, stmt.line),
@@ -227,22 +226,16 @@ impl Indexer {
 
     /// `CREATE TABLE` (columns and constraints) or `CREATE TABLE … PARTITION OF`.
     fn create(&mut self, toks: &[Tok]) {
-        let Indexer {
-            ix,
-            dialect,
-            search_path,
-            database,
-            ..
-        } = self;
-        let dialect = *dialect;
+        let dialect = self.names.dialect;
+        let Indexer { ix, names, .. } = self;
         if let Some((child, parent)) = ddl::partition_of(toks, dialect) {
-            let child = qualify(child, dialect, search_path, database);
-            let parent = qualify(parent, dialect, search_path, database);
+            let child = names.qualify(child);
+            let parent = names.qualify(parent);
             let t = table_slot(ix, &child);
             ix.tables[t].constraints.partition_of = Some(parent);
         } else if let Some((name, cols, mut cons)) = create_table(toks, dialect) {
-            let full = qualify(name, dialect, search_path, database);
-            qualify_references(&mut cons, dialect, search_path, database);
+            let full = names.qualify(name);
+            names.qualify_references(&mut cons);
             let t = table_slot(ix, &full);
             ix.tables[t].columns = Some(cols);
             ix.tables[t].constraints.merge(cons);
@@ -251,21 +244,15 @@ impl Indexer {
 
     /// `ALTER TABLE`: keys added after the data (pg_dump), partitions attached.
     fn alter(&mut self, toks: &[Tok]) {
-        let Indexer {
-            ix,
-            dialect,
-            search_path,
-            database,
-            ..
-        } = self;
-        let dialect = *dialect;
+        let dialect = self.names.dialect;
+        let Indexer { ix, names, .. } = self;
         // pg_dump adds keys after the data; only tables the dump defines matter.
         if let Some(alter) = ddl::alter_table(toks, dialect) {
-            let full = qualify(alter.table, dialect, search_path, database);
+            let full = names.qualify(alter.table);
             let mut cons = alter.constraints;
-            qualify_references(&mut cons, dialect, search_path, database);
+            names.qualify_references(&mut cons);
             if let Some(child) = alter.attached {
-                let child = qualify(child, dialect, search_path, database);
+                let child = names.qualify(child);
                 if let Some(t) = ix.tables.iter_mut().find(|t| t.name == child) {
                     t.constraints.partition_of = Some(full.clone());
                 }
@@ -279,15 +266,8 @@ impl Indexer {
     /// `COPY … FROM stdin`: the data block that follows is the table's rows; true when the
     /// dump ends inside it.
     fn copy(&mut self, toks: &[Tok]) -> std::io::Result<bool> {
-        let Indexer {
-            lx,
-            ix,
-            dialect,
-            search_path,
-            database,
-            ..
-        } = self;
-        let dialect = *dialect;
+        let dialect = self.names.dialect;
+        let Indexer { lx, ix, names, .. } = self;
         let Some((name, next)) = qualified_name(toks, 1, dialect) else {
             return Ok(false);
         };
@@ -296,7 +276,7 @@ impl Indexer {
         if !from_stdin {
             return Ok(false);
         }
-        let full = qualify(name, dialect, search_path, database);
+        let full = names.qualify(name);
         let t = table_slot(ix, &full);
         if ix.standard_strings != lx.standard_strings {
             ix.standard_strings = lx.standard_strings;
@@ -343,14 +323,8 @@ impl Indexer {
         toks: &[Tok],
         prev_insert: Option<(usize, Option<Vec<String>>)>,
     ) -> Option<(usize, Option<Vec<String>>)> {
-        let Indexer {
-            ix,
-            dialect,
-            search_path,
-            database,
-            ..
-        } = self;
-        let dialect = *dialect;
+        let dialect = self.names.dialect;
+        let Indexer { ix, names, .. } = self;
         let Some((name, cols)) = insert_head(toks, dialect) else {
             ix.notes.push(format!(
                 "line {}: an INSERT without a table name was skipped",
@@ -358,7 +332,7 @@ impl Indexer {
             ));
             return None;
         };
-        let full = qualify(name, dialect, search_path, database);
+        let full = names.qualify(name);
         let t = table_slot(ix, &full);
         match &prev_insert {
             Some((lt, lc)) if *lt == t && *lc == cols => {
@@ -381,7 +355,7 @@ impl Indexer {
 
     /// pg_dump's `SELECT pg_catalog.set_config('search_path', …)`.
     fn select(&mut self, toks: &[Tok]) {
-        let search_path = &mut self.search_path;
+        let search_path = &mut self.names.search_path;
         // pg_dump: SELECT pg_catalog.set_config('search_path', '', false);
         if let Some(p) = toks
             .iter()
@@ -442,18 +416,14 @@ fn insert_head(toks: &[Tok], dialect: Dialect) -> Option<(Vec<String>, Option<Ve
 }
 
 /// The table a (possibly cut) INSERT statement head fills.
-fn insert_target(
-    head: &[u8],
-    dialect: Dialect,
-    search_path: &Option<String>,
-    db: &Option<String>,
-) -> Option<String> {
+fn insert_target(head: &[u8], names: &Names) -> Option<String> {
+    let dialect = names.dialect;
     let toks = tokenize(head, dialect);
     if !(toks.first()?.is("INSERT") || toks.first()?.is("REPLACE")) {
         return None;
     }
     let (name, _) = insert_head(&toks, dialect)?;
-    Some(qualify(name, dialect, search_path, db))
+    Some(names.qualify(name))
 }
 
 fn table_slot(ix: &mut DumpIndex, name: &str) -> usize {
@@ -467,25 +437,38 @@ fn table_slot(ix: &mut DumpIndex, name: &str) -> usize {
     ix.tables.len() - 1
 }
 
-/// `schema.table`: PostgreSQL names without a schema take the search path's first schema
-/// (`public` by default); MySQL names take the database from `USE`, if any.
-fn qualify(
-    parts: Vec<String>,
+/// What an unqualified table name resolves against: the dialect, pg_dump's `search_path`
+/// (the schema of unqualified names) and mysqldump's `USE` (their database).
+struct Names {
     dialect: Dialect,
-    search_path: &Option<String>,
-    db: &Option<String>,
-) -> String {
-    if parts.len() > 1 {
-        return parts.join(".");
+    search_path: Option<String>,
+    database: Option<String>,
+}
+
+impl Names {
+    /// `schema.table`: PostgreSQL names without a schema take the search path's first schema
+    /// (`public` when none was set); MySQL names take the database of the last `USE`.
+    fn qualify(&self, parts: Vec<String>) -> String {
+        if parts.len() > 1 {
+            return parts.join(".");
+        }
+        let table = parts.into_iter().next().unwrap_or_default();
+        let prefix = match self.dialect {
+            Dialect::Pg => Some(self.search_path.as_deref().unwrap_or("public")),
+            Dialect::MySql => self.database.as_deref(),
+        };
+        match prefix {
+            Some(p) if !p.is_empty() => format!("{p}.{table}"),
+            _ => table,
+        }
     }
-    let table = parts.into_iter().next().unwrap_or_default();
-    let prefix = match dialect {
-        Dialect::Pg => Some(search_path.clone().unwrap_or_else(|| "public".into())),
-        Dialect::MySql => db.clone(),
-    };
-    match prefix {
-        Some(p) if !p.is_empty() => format!("{p}.{table}"),
-        _ => table,
+
+    /// Qualify the tables that foreign keys reference.
+    fn qualify_references(&self, c: &mut ddl::Constraints) {
+        for f in &mut c.foreign {
+            let parts = std::mem::take(&mut f.table);
+            f.table = vec![self.qualify(parts)];
+        }
     }
 }
 
@@ -510,18 +493,6 @@ fn resolve_primary_references(tables: &mut [TableIndex]) {
 }
 
 /// Name referenced tables the way the index names tables.
-fn qualify_references(
-    c: &mut ddl::Constraints,
-    dialect: Dialect,
-    search_path: &Option<String>,
-    db: &Option<String>,
-) {
-    for f in &mut c.foreign {
-        let parts = std::mem::take(&mut f.table);
-        f.table = vec![qualify(parts, dialect, search_path, db)];
-    }
-}
-
 fn first_schema(v: &str) -> Option<String> {
     let s = v.split(',').next()?.trim().trim_matches('"');
     (!s.is_empty()).then(|| s.to_string())
