@@ -16,7 +16,8 @@ pub struct Class {
 
 /// Equivalence classes by their generalised QI codes. The keys are hashed with
 /// [`MixBuild`](crate::detect::hash::MixBuild): a search groups the whole table once per node
-/// it checks, and SipHash was most of that cost.
+/// it checks, and SipHash was most of that cost. An unkeyed hash is safe here: the keys are
+/// codes the encoder hands out densely in order of first sight, which data cannot choose.
 pub type Classes = HashMap<Vec<u32>, Class, crate::detect::hash::MixBuild>;
 
 /// A set of classes (the suppressed ones), hashed like [`Classes`].

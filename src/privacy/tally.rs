@@ -8,7 +8,9 @@
 //! the table stays in cache (a table of 100,000 birth-date bands × diagnoses is 2 MB instead
 //! of 6). When a code outgrows its field the table is re-keyed with a wider one (a handful of
 //! times per run: widths grow by two bits at a time, codes are dense). Attributes whose codes
-//! need more than 64 bits together fall back to keys of one `u32` per attribute.
+//! need more than 64 bits together fall back to keys of one `u32` per attribute. The keys are
+//! dense codes handed out in order of first sight, which the data cannot choose, so an
+//! unkeyed hash cannot be flooded.
 use smallvec::SmallVec;
 
 use crate::detect::hash::{FxHashMap, MixBuild};
