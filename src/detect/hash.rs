@@ -81,15 +81,22 @@ impl Hasher for MixHasher {
 
     #[inline]
     fn write_u64(&mut self, i: u64) {
-        const M: u64 = 0x9e37_79b9_7f4a_7c15;
-        let p = u128::from(self.hash ^ i) * u128::from(M);
-        self.hash = (p as u64) ^ ((p >> 64) as u64);
+        self.hash = fold(self.hash, i);
     }
 
     #[inline]
     fn finish(&self) -> u64 {
         self.hash
     }
+}
+
+/// Mix word `w` into `h`: a folded 64×64→128-bit multiply (both halves of the product, so
+/// every input bit reaches every output bit).
+#[inline]
+fn fold(h: u64, w: u64) -> u64 {
+    const M: u64 = 0x9e37_79b9_7f4a_7c15;
+    let p = u128::from(h ^ w) * u128::from(M);
+    (p as u64) ^ ((p >> 64) as u64)
 }
 
 /// `BuildHasher` for [`MixHasher`].
@@ -105,11 +112,6 @@ pub type MixBuild = BuildHasherDefault<MixHasher>;
 /// test below apart, and the hash runs once per scanned cell.
 #[inline]
 pub fn hash_bytes(bytes: &[u8]) -> u64 {
-    const M: u64 = 0x9e37_79b9_7f4a_7c15;
-    let fold = |h: u64, w: u64| {
-        let p = u128::from(h ^ w) * u128::from(M);
-        (p as u64) ^ ((p >> 64) as u64)
-    };
     let mut h = K ^ bytes.len() as u64;
     let mut chunks = bytes.chunks_exact(8);
     for c in &mut chunks {

@@ -56,15 +56,13 @@ impl Tally {
             *wide.entry(Key::from_slice(codes)).or_insert(0) += n;
             return;
         }
-        let mut key = 0u64;
-        for (&c, &w) in codes.iter().zip(&self.widths) {
-            if u64::from(c) >> w != 0 {
+        match pack(codes, &self.widths) {
+            Some(key) => *self.packed.entry(key).or_insert(0) += n,
+            None => {
                 self.widen(codes);
-                return self.add(codes, n);
+                self.add(codes, n);
             }
-            key = (key << w) | u64::from(c);
         }
-        *self.packed.entry(key).or_insert(0) += n;
     }
 
     /// Make every field wide enough for `codes`: re-key the table with the new widths, or
@@ -85,11 +83,10 @@ impl Tally {
         }
         self.packed.reserve(entries.len());
         for (codes, n) in entries {
-            let key = codes
-                .iter()
-                .zip(&self.widths)
-                .fold(0u64, |k, (&c, &w)| (k << w) | u64::from(c));
-            self.packed.insert(key, n);
+            // The old codes fit the old fields, which are no wider than the new ones.
+            if let Some(key) = pack(&codes, &self.widths) {
+                self.packed.insert(key, n);
+            }
         }
     }
 
@@ -113,6 +110,20 @@ impl Tally {
             }
         }
     }
+}
+
+/// `codes` packed into one key with these field widths; `None` when a code does not fit its
+/// field.
+#[inline]
+fn pack(codes: &[u32], widths: &[u32]) -> Option<u64> {
+    let mut key = 0u64;
+    for (&c, &w) in codes.iter().zip(widths) {
+        if u64::from(c) >> w != 0 {
+            return None;
+        }
+        key = (key << w) | u64::from(c);
+    }
+    Some(key)
 }
 
 /// The codes packed in `key` with these field widths.
