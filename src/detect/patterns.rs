@@ -494,27 +494,19 @@ impl PatternSet {
         scratch: &mut MatchScratch,
         mut hit: impl FnMut(usize, bool),
     ) {
-        let len = cell.len();
         let bytes = cell.as_bytes();
-        let admitted = self.identifiers.iter().enumerate().filter(|&(i, id)| {
-            len >= id.min_len
-                && len <= id.max_len
-                && digits >= id.min_digits
-                && letters >= id.min_letters
-                && letters <= id.max_letters
-                && self.cells.admits(i, classes)
-                && id.requires.is_none_or(|r| bytes.contains(&r))
-        });
-        for (i, id) in admitted {
-            if !self.cells.matches(i, bytes) {
-                continue;
-            }
-            let valid = match &id.validator {
-                Some((_, f)) => id.normalise.validate(cell, &mut scratch.norm, *f),
-                None => true,
-            };
-            hit(i, valid);
-        }
+        self.cells
+            .each_admitted(bytes, (digits, letters, classes), |i| {
+                if !self.cells.matches(i, bytes) {
+                    return;
+                }
+                let id = &self.identifiers[i];
+                let valid = match &id.validator {
+                    Some((_, f)) => id.normalise.validate(cell, &mut scratch.norm, *f),
+                    None => true,
+                };
+                hit(i, valid);
+            });
     }
 
     /// Find identifier entities inside free text; calls `hit(index)` for each validated one.

@@ -146,11 +146,17 @@ fn byte_rules(pattern: &str) -> Result<(u64, Vec<u64>), String> {
         .map_err(|e| e.to_string())?;
     let mut mask = 0;
     add_classes(&hir, &mut mask);
-    let mut clauses = required(&hir);
+    Ok((mask, required_classes(&hir)))
+}
+
+/// The most selective clauses of byte classes every match of `hir` touches (each clause a
+/// set of classes of which a match contains at least one).
+pub(super) fn required_classes(hir: &Hir) -> Vec<u64> {
+    let mut clauses = required(hir);
     clauses.sort_by_key(|c| (c.count_ones(), *c));
     clauses.dedup();
     clauses.truncate(MAX_CLAUSES);
-    Ok((mask, clauses))
+    clauses
 }
 
 /// Clauses every match satisfies: each is a set of classes of which a match contains at
@@ -223,19 +229,135 @@ fn add_classes(hir: &Hir, mask: &mut u64) {
     }
 }
 
+/// The counts a detector's file bounds: a cell outside them is not run against its regex.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Bounds {
+    /// Shortest and longest trimmed cell, in bytes.
+    pub min_len: usize,
+    pub max_len: usize,
+    /// Fewest ASCII digits.
+    pub min_digits: u32,
+    /// Fewest and most letters (ASCII letters and non-ASCII bytes).
+    pub min_letters: u32,
+    pub max_letters: u32,
+    /// A byte the cell must contain.
+    pub requires: Option<u8>,
+}
+
+impl Bounds {
+    fn admits(&self, len: usize, digits: u32, letters: u32) -> bool {
+        len >= self.min_len
+            && len <= self.max_len
+            && digits >= self.min_digits
+            && letters >= self.min_letters
+            && letters <= self.max_letters
+    }
+}
+
+/// Counts up to this are answered by a table; a cell beyond it (long text) asks each
+/// detector's [`Bounds`] in turn.
+const TABLE_CAP: usize = 256;
+
+/// A set of detectors, one bit each.
+type Mask = u128;
+
+/// Most identifier detectors a pattern pack may hold (one bit each in a [`Mask`]).
+pub(super) const MAX_DETECTORS: usize = Mask::BITS as usize;
+
+/// Which detectors a cell's length, digit and letter counts and byte classes admit, by a
+/// few table lookups rather than tests per detector.
+struct Admission {
+    bounds: Vec<Bounds>,
+    /// Detectors admitting a cell of length `l` (entry `l`, for `l < TABLE_CAP`).
+    by_len: Vec<Mask>,
+    /// Detectors whose fewest digits is at most `d` (`d` capped at the largest minimum).
+    by_digits: Vec<Mask>,
+    /// Detectors admitting `l` letters (`l < TABLE_CAP`).
+    by_letters: Vec<Mask>,
+    /// Detectors none of whose matches contains a byte of class `c` (one entry per class).
+    forbids: [Mask; 64],
+}
+
+impl Admission {
+    fn new(bounds: &[Bounds], allowed: &[u64]) -> Self {
+        let digits_cap = bounds
+            .iter()
+            .map(|b| b.min_digits as usize)
+            .max()
+            .unwrap_or(0);
+        let table = |rows: usize, admits: &dyn Fn(usize, &Bounds) -> bool| -> Vec<Mask> {
+            (0..rows)
+                .map(|r| {
+                    (bounds.iter().enumerate())
+                        .filter(|(_, b)| admits(r, b))
+                        .fold(0, |m, (i, _)| m | 1 << i)
+                })
+                .collect()
+        };
+        let mut forbids = [0; 64];
+        for (c, f) in forbids.iter_mut().enumerate() {
+            *f = (allowed.iter().enumerate())
+                .filter(|(_, a)| *a & (1 << c) == 0)
+                .fold(0, |m, (i, _)| m | 1 << i);
+        }
+        Admission {
+            bounds: bounds.to_vec(),
+            by_len: table(TABLE_CAP, &|l, b| l >= b.min_len && l <= b.max_len),
+            by_digits: table(digits_cap + 1, &|d, b| d as u32 >= b.min_digits),
+            by_letters: table(TABLE_CAP, &|l, b| {
+                l as u32 >= b.min_letters && l as u32 <= b.max_letters
+            }),
+            forbids,
+        }
+    }
+
+    /// The detectors admitting a cell of `len` bytes with these counts and byte classes
+    /// (before each survivor's required classes and byte).
+    #[inline]
+    fn admitted(&self, len: usize, digits: u32, letters: u32, classes: u64) -> Mask {
+        let d = (digits as usize).min(self.by_digits.len() - 1);
+        let mut mask = self.by_digits[d];
+        match (self.by_len.get(len), self.by_letters.get(letters as usize)) {
+            (Some(l), Some(t)) => mask &= l & t,
+            _ => {
+                for (i, b) in self.bounds.iter().enumerate() {
+                    if !b.admits(len, digits, letters) {
+                        mask &= !(1 << i);
+                    }
+                }
+            }
+        }
+        let mut c = classes;
+        while c != 0 && mask != 0 {
+            mask &= !self.forbids[c.trailing_zeros() as usize];
+            c &= c - 1;
+        }
+        mask
+    }
+}
+
 /// Every detector's whole-cell matcher; indices are detector indices.
 pub(super) struct CellMatchers {
     singles: Vec<Single>,
-    /// Byte classes each detector's matches can contain.
+    /// Byte classes each detector's matches can contain (the tables hold them as
+    /// [`Admission::forbids`]; tests ask them one by one).
+    #[cfg(test)]
     allowed: Vec<u64>,
     /// Clauses of classes each detector's matches touch (see [`byte_rules`]).
     clauses: Vec<Vec<u64>>,
+    admission: Admission,
 }
 
 impl CellMatchers {
-    /// Compile the anchored patterns (`^(?:…)$`), one per detector; an error names the index
-    /// of the pattern that failed.
-    pub(super) fn new(patterns: &[String]) -> Result<Self, (usize, String)> {
+    /// Compile the anchored patterns (`^(?:…)$`), one per detector with its [`Bounds`]; an
+    /// error names the index of the pattern that failed.
+    pub(super) fn new(patterns: &[String], bounds: &[Bounds]) -> Result<Self, (usize, String)> {
+        if patterns.len() > MAX_DETECTORS {
+            return Err((
+                MAX_DETECTORS,
+                format!("a pattern pack holds at most {MAX_DETECTORS} identifier detectors"),
+            ));
+        }
         let mut singles = Vec::with_capacity(patterns.len());
         let mut allowed = Vec::with_capacity(patterns.len());
         let mut clauses = Vec::with_capacity(patterns.len());
@@ -245,17 +367,45 @@ impl CellMatchers {
             allowed.push(mask);
             clauses.push(required);
         }
+        let admission = Admission::new(bounds, &allowed);
         Ok(CellMatchers {
             singles,
+            #[cfg(test)]
             allowed,
             clauses,
+            admission,
         })
     }
 
-    /// Whether detector `i`'s regex can match a cell of these byte classes at all.
-    #[inline]
-    pub(super) fn admits(&self, i: usize, classes: u64) -> bool {
+    /// Whether detector `i`'s regex can match a cell of these byte classes at all (the
+    /// per-detector test [`each_admitted`](Self::each_admitted) answers by tables).
+    #[cfg(test)]
+    fn admits(&self, i: usize, classes: u64) -> bool {
         classes & !self.allowed[i] == 0 && self.clauses[i].iter().all(|c| classes & c != 0)
+    }
+
+    /// Calls `f(i)` for each detector, in index order, whose bounds, byte classes and
+    /// required byte admit `cell` with these counts of digits and letters and byte classes.
+    #[inline]
+    pub(super) fn each_admitted(
+        &self,
+        cell: &[u8],
+        (digits, letters, classes): (u32, u32, u64),
+        mut f: impl FnMut(usize),
+    ) {
+        let mut mask = self
+            .admission
+            .admitted(cell.len(), digits, letters, classes);
+        while mask != 0 {
+            let i = mask.trailing_zeros() as usize;
+            mask &= mask - 1;
+            let required = self.admission.bounds[i].requires;
+            if self.clauses[i].iter().all(|c| classes & c != 0)
+                && required.is_none_or(|r| cell.contains(&r))
+            {
+                f(i);
+            }
+        }
     }
 
     /// Whether detector `i`'s regex matches the whole cell.
@@ -280,13 +430,112 @@ mod tests {
             .collect()
     }
 
-    /// The embedded detectors' matchers, compiled once for all proptest cases.
+    fn embedded_bounds() -> Vec<Bounds> {
+        PatternSet::embedded()
+            .unwrap()
+            .identifiers
+            .iter()
+            .map(|i| Bounds {
+                min_len: i.min_len,
+                max_len: i.max_len,
+                min_digits: i.min_digits,
+                min_letters: i.min_letters,
+                max_letters: i.max_letters,
+                requires: i.requires,
+            })
+            .collect()
+    }
+
+    /// Bounds that admit every cell, for testing the byte classes alone.
+    fn unbounded(n: usize) -> Vec<Bounds> {
+        let any = Bounds {
+            min_len: 0,
+            max_len: usize::MAX,
+            min_digits: 0,
+            min_letters: 0,
+            max_letters: u32::MAX,
+            requires: None,
+        };
+        vec![any; n]
+    }
+
+    fn matchers(patterns: &[String]) -> CellMatchers {
+        CellMatchers::new(patterns, &unbounded(patterns.len())).unwrap()
+    }
+
+    /// The embedded detectors' matchers with their bounds, compiled once for all proptest
+    /// cases.
     fn shared() -> &'static (CellMatchers, usize) {
         static M: std::sync::OnceLock<(CellMatchers, usize)> = std::sync::OnceLock::new();
         M.get_or_init(|| {
             let p = embedded_patterns();
-            (CellMatchers::new(&p).unwrap(), p.len())
+            (CellMatchers::new(&p, &embedded_bounds()).unwrap(), p.len())
         })
+    }
+
+    /// The detectors [`CellMatchers::each_admitted`] admits against each detector's bounds,
+    /// byte classes and required byte tested in turn.
+    fn admission_agrees(m: &CellMatchers, cell: &[u8]) -> Result<(), String> {
+        let digits = cell.iter().filter(|b| b.is_ascii_digit()).count() as u32;
+        let letters = cell
+            .iter()
+            .filter(|b| b.is_ascii_alphabetic() || **b >= 0x80)
+            .count() as u32;
+        let classes = byte_classes(cell);
+        let mut fast = Vec::new();
+        m.each_admitted(cell, (digits, letters, classes), |i| fast.push(i));
+        let slow: Vec<usize> = (0..m.singles.len())
+            .filter(|&i| {
+                let b = &m.admission.bounds[i];
+                b.admits(cell.len(), digits, letters)
+                    && m.admits(i, classes)
+                    && b.requires.is_none_or(|r| cell.contains(&r))
+            })
+            .collect();
+        if fast == slow {
+            Ok(())
+        } else {
+            let cell = String::from_utf8_lossy(cell);
+            Err(format!("{cell:?}: by tables {fast:?}, one by one {slow:?}"))
+        }
+    }
+
+    #[test]
+    fn admission_tables_agree_on_long_and_many_detector_cells() {
+        let (m, _) = shared();
+        let long = "1".repeat(300) + "@x.ks";
+        for c in [long.as_str(), "", "a", "+383 44 419 279", &"ë".repeat(200)] {
+            admission_agrees(m, c.as_bytes()).unwrap();
+        }
+        // Up to the most detectors a mask holds, and one more is refused.
+        let mut patterns = embedded_patterns();
+        let mut bounds = embedded_bounds();
+        while patterns.len() + embedded_patterns().len() <= MAX_DETECTORS {
+            patterns.extend(embedded_patterns());
+            bounds.extend(embedded_bounds());
+        }
+        patterns.extend(embedded_patterns()[..MAX_DETECTORS - patterns.len()].to_vec());
+        bounds.truncate(0);
+        bounds.extend(
+            embedded_bounds()
+                .iter()
+                .cycle()
+                .take(MAX_DETECTORS)
+                .copied(),
+        );
+        let wide = CellMatchers::new(&patterns, &bounds).unwrap();
+        assert_eq!(patterns.len(), MAX_DETECTORS);
+        for c in [
+            "3887125855",
+            "02.11.1981",
+            "rina@example.com",
+            long.as_str(),
+        ] {
+            admission_agrees(&wide, c.as_bytes()).unwrap();
+        }
+        patterns.push(patterns[0].clone());
+        bounds.push(bounds[0]);
+        assert!(CellMatchers::new(&patterns, &bounds).is_err());
     }
 
     /// The detectors whose regex matches once the byte classes have ruled some out, against
@@ -309,7 +558,7 @@ mod tests {
     fn byte_classes_never_rule_out_a_match_of_an_example() {
         let set = PatternSet::embedded().unwrap();
         let patterns = embedded_patterns();
-        let m = CellMatchers::new(&patterns).unwrap();
+        let m = matchers(&patterns);
         let mut cells: Vec<String> = Vec::new();
         for id in &set.identifiers {
             let ex = &id.examples;
@@ -348,7 +597,7 @@ mod tests {
 
     #[test]
     fn a_byte_outside_a_regex_rules_it_out_and_one_inside_does_not() {
-        let m = CellMatchers::new(&["^(?:[0-9]{3}-x)$".to_string()]).unwrap();
+        let m = matchers(&["^(?:[0-9]{3}-x)$".to_string()]);
         assert_eq!(byte_classes_of(b"-'.@"), byte_classes(b"-'.@"));
         assert!(m.admits(0, byte_classes(b"123-x")));
         assert!(!m.admits(0, byte_classes(b"123@x")));
@@ -357,14 +606,14 @@ mod tests {
             "upper case is its own class"
         );
         // Case-insensitive and non-ASCII classes.
-        let m = CellMatchers::new(&["^(?:(?i)ab.)$".to_string()]).unwrap();
+        let m = matchers(&["^(?:(?i)ab.)$".to_string()]);
         assert!(m.admits(0, byte_classes("AB\u{e7}".as_bytes())));
         // Required classes: a match of `\s` needs a space or a control byte, a match of
         // either branch needs a digit.
-        let m = CellMatchers::new(&["^(?:a\\s+\\d|\\d{2}(?:x|y))$".to_string()]).unwrap();
+        let m = matchers(&["^(?:a\\s+\\d|\\d{2}(?:x|y))$".to_string()]);
         assert!(m.admits(0, byte_classes(b"a 1")));
         assert!(!m.admits(0, byte_classes(b"ab")), "no digit");
-        let street = CellMatchers::new(&["^(?:.{2,50}\\s(?:st\\.|rd\\.))$".to_string()]).unwrap();
+        let street = matchers(&["^(?:.{2,50}\\s(?:st\\.|rd\\.))$".to_string()]);
         assert!(!street.admits(0, byte_classes(b"arta.b@example.st.")));
         assert!(street.admits(0, byte_classes(b"arta b st.")));
     }
@@ -388,6 +637,8 @@ mod tests {
             let (m, n) = shared();
             for c in [&cell, &digits] {
                 let verdict = agree(m, *n, c);
+                prop_assert!(verdict.is_ok(), "{}", verdict.unwrap_err());
+                let verdict = admission_agrees(m, c);
                 prop_assert!(verdict.is_ok(), "{}", verdict.unwrap_err());
             }
         }

@@ -328,7 +328,18 @@ impl Pack {
             .iter()
             .map(|(i, _)| format!("^(?:{})$", i.regex))
             .collect();
-        let cells = super::cell::CellMatchers::new(&anchored)
+        let bounds: Vec<super::cell::Bounds> = identifiers
+            .iter()
+            .map(|(i, _)| super::cell::Bounds {
+                min_len: i.min_len,
+                max_len: i.max_len,
+                min_digits: i.min_digits,
+                min_letters: i.min_letters,
+                max_letters: i.max_letters,
+                requires: i.requires,
+            })
+            .collect();
+        let cells = super::cell::CellMatchers::new(&anchored, &bounds)
             .map_err(|(k, e)| config_err(&base, &identifiers[k].0.file, format!("regex: {e}")))?;
         let cell_term_classes = cell_terms
             .keys()
