@@ -48,22 +48,30 @@ pub(crate) fn digits<const N: usize>(s: &str) -> Option<[u32; N]> {
 }
 
 /// E-mail: the regex checks the shape; here the domain needs a dot and an alphabetic TLD.
+/// One pass over the bytes: a full scan validates every address of an e-mail column.
 fn is_valid_email(s: &str) -> bool {
-    let Some((local, domain)) = s.rsplit_once('@') else {
+    let b = s.as_bytes();
+    let Some(at) = memchr::memrchr(b'@', b) else {
         return false;
     };
-    if local.is_empty() || local.len() > 64 || domain.starts_with('.')
-        // A byte scan: `str::contains` builds a substring searcher per call.
-        || domain.as_bytes().windows(2).any(|w| w == b"..")
-    {
+    let (local, domain) = (&b[..at], &b[at + 1..]);
+    if local.is_empty() || local.len() > 64 || domain.first() == Some(&b'.') {
         return false;
     }
-    match domain.rsplit_once('.') {
-        Some((host, tld)) => {
-            !host.is_empty() && tld.len() >= 2 && tld.bytes().all(|b| b.is_ascii_alphabetic())
+    // No `..`; the TLD follows the last dot.
+    let mut last_dot = None;
+    for (i, &c) in domain.iter().enumerate() {
+        if c == b'.' {
+            if last_dot == Some(i.wrapping_sub(1)) {
+                return false;
+            }
+            last_dot = Some(i);
         }
-        None => false,
     }
+    last_dot.is_some_and(|d| {
+        let tld = &domain[d + 1..];
+        d > 0 && tld.len() >= 2 && tld.iter().all(u8::is_ascii_alphabetic)
+    })
 }
 
 /// IPv4: four octets 0–255 without leading zeros.
@@ -136,9 +144,36 @@ mod tests {
 mod properties {
     use proptest::prelude::*;
 
-    use super::VALIDATORS;
+    use super::{VALIDATORS, is_valid_email};
     use crate::detect::PatternSet;
     use crate::detect::profile::{ColumnProfile, Scratch};
+
+    /// The e-mail check as first written (string splits), the reference for the byte pass.
+    fn email_by_splits(s: &str) -> bool {
+        let Some((local, domain)) = s.rsplit_once('@') else {
+            return false;
+        };
+        if local.is_empty() || local.len() > 64 || domain.starts_with('.') || domain.contains("..")
+        {
+            return false;
+        }
+        match domain.rsplit_once('.') {
+            Some((host, tld)) => {
+                !host.is_empty() && tld.len() >= 2 && tld.bytes().all(|b| b.is_ascii_alphabetic())
+            }
+            None => false,
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+        #[test]
+        fn email_byte_pass_agrees_with_the_splits(
+            s in "[a.@x0ë-]{0,12}|[a-z.]{0,70}@[a-z.]{0,12}",
+        ) {
+            prop_assert_eq!(is_valid_email(&s), email_by_splits(&s), "{:?}", s);
+        }
+    }
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
