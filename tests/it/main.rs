@@ -27,6 +27,7 @@ mod report;
 mod restore;
 mod run;
 mod samples;
+mod shape;
 mod shard;
 mod sheet_csv;
 mod tls;

@@ -106,6 +106,7 @@ fn pg_dump(db_url: &str, out: &Path) {
 /// between two scans; only those are read again (rows read), the drift names exactly the
 /// changed columns, and the exit code is 5.
 #[test]
+#[allow(clippy::too_many_lines)] // one scenario end to end, step by step
 fn only_the_changed_dump_table_and_file_are_read_again_and_drift_alerts() {
     let Some(url) = env_url("ANONKOS_TEST_PG_URL") else {
         return;
