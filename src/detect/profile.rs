@@ -825,7 +825,8 @@ mod tests {
             prop_assert_eq!(is_age_band(&cell), reference(&cell), "{:?}", cell);
         });
         // Shapes near real bands: signs, ranges, trailing `+`s and words, leading zeros.
-        let near = "[+]{0,2}0{0,3}[0-9]{1,3}[ \t]?([-][ ]?[+]?[0-9]{1,4})?[+]{0,2}( vjeç| years|–)?";
+        let near =
+            "[+]{0,2}0{0,3}[0-9]{1,3}[ \t]?([-][ ]?[+]?[0-9]{1,4})?[+]{0,2}( vjeç| years|–)?";
         proptest!(ProptestConfig::with_cases(5000), |(cell in near)| {
             prop_assert_eq!(is_age_band(&cell), reference(&cell), "{:?}", cell);
         });

@@ -245,6 +245,18 @@ pub(super) struct Bounds {
 }
 
 impl Bounds {
+    /// The bounds an identifier file sets.
+    pub(super) fn of(id: &super::Identifier) -> Bounds {
+        Bounds {
+            min_len: id.min_len,
+            max_len: id.max_len,
+            min_digits: id.min_digits,
+            min_letters: id.min_letters,
+            max_letters: id.max_letters,
+            requires: id.requires,
+        }
+    }
+
     fn admits(&self, len: usize, digits: u32, letters: u32) -> bool {
         len >= self.min_len
             && len <= self.max_len
@@ -435,14 +447,7 @@ mod tests {
             .unwrap()
             .identifiers
             .iter()
-            .map(|i| Bounds {
-                min_len: i.min_len,
-                max_len: i.max_len,
-                min_digits: i.min_digits,
-                min_letters: i.min_letters,
-                max_letters: i.max_letters,
-                requires: i.requires,
-            })
+            .map(Bounds::of)
             .collect()
     }
 

@@ -330,14 +330,7 @@ impl Pack {
             .collect();
         let bounds: Vec<super::cell::Bounds> = identifiers
             .iter()
-            .map(|(i, _)| super::cell::Bounds {
-                min_len: i.min_len,
-                max_len: i.max_len,
-                min_digits: i.min_digits,
-                min_letters: i.min_letters,
-                max_letters: i.max_letters,
-                requires: i.requires,
-            })
+            .map(|(i, _)| super::cell::Bounds::of(i))
             .collect();
         let cells = super::cell::CellMatchers::new(&anchored, &bounds)
             .map_err(|(k, e)| config_err(&base, &identifiers[k].0.file, format!("regex: {e}")))?;
