@@ -28,7 +28,7 @@ use crate::error::{Error, Result};
 mod cell;
 mod load;
 
-pub use cell::{byte_classes, byte_classes_of};
+pub use cell::{Bounds, byte_classes, byte_classes_of};
 
 use load::Pack;
 
@@ -162,18 +162,8 @@ pub struct Identifier {
     pub normalise: Normalise,
     /// Validator name and function.
     pub validator: Option<(String, ValidatorFn)>,
-    /// Prefilter: shortest trimmed cell in bytes.
-    pub min_len: usize,
-    /// Prefilter: longest trimmed cell in bytes.
-    pub max_len: usize,
-    /// Prefilter: fewest ASCII digits.
-    pub min_digits: u32,
-    /// Prefilter: fewest letters (ASCII letters and non-ASCII bytes).
-    pub min_letters: u32,
-    /// Prefilter: most letters.
-    pub max_letters: u32,
-    /// Prefilter: a byte the cell must contain (`@` for e-mail).
-    pub requires: Option<u8>,
+    /// Prefilters: the length, digit and letter counts and the byte a cell needs.
+    pub bounds: Bounds,
     /// How much a match counts on its own.
     pub strength: Strength,
     /// Share of random values of this shape that pass the validator (`1/10` for a check digit

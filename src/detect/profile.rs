@@ -626,8 +626,9 @@ fn is_age_band(cell: &str) -> bool {
         .iter()
         .take_while(|c| !c.is_ascii_alphabetic())
         .filter(|c| !matches!(c, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r'));
-    // Numbers so far, the one being read (`None` before its first digit), trailing `+`s.
-    let (mut nums, mut cur, mut signed, mut pluses) = (Vec::<u32>::new(), None, false, 0);
+    // The range's lower bound once a `-` was read, the number being read (`None` before its
+    // first digit), trailing `+`s.
+    let (mut lower, mut cur, mut signed, mut pluses) = (None, None, false, 0);
     for &c in kept {
         if pluses > 0 && c != b'+' {
             return false; // `+` only as a number's sign or at the very end
@@ -644,14 +645,11 @@ fn is_age_band(cell: &str) -> bool {
             b'+' if cur.is_none() && !signed => signed = true,
             b'+' if cur.is_some() => pluses += 1,
             b'-' => {
-                let Some(v) = cur.take() else {
-                    return false;
+                let (Some(v), None) = (cur.take(), lower) else {
+                    return false; // no number before it, or a second `-`
                 };
-                nums.push(v);
+                lower = Some(v);
                 signed = false;
-                if nums.len() > 1 {
-                    return false;
-                }
             }
             _ => return false,
         }
@@ -659,11 +657,10 @@ fn is_age_band(cell: &str) -> bool {
     let Some(last) = cur else {
         return false;
     };
-    match (nums.as_slice(), pluses > 0) {
+    match lower {
         // Trailing `+`s after a range change nothing (`20-24+`).
-        ([a], _) => *a < last && last <= 120,
-        ([], true) => last <= 120,
-        _ => false,
+        Some(a) => a < last && last <= 120,
+        None => pluses > 0 && last <= 120,
     }
 }
 

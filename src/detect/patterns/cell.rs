@@ -146,17 +146,11 @@ fn byte_rules(pattern: &str) -> Result<(u64, Vec<u64>), String> {
         .map_err(|e| e.to_string())?;
     let mut mask = 0;
     add_classes(&hir, &mut mask);
-    Ok((mask, required_classes(&hir)))
-}
-
-/// The most selective clauses of byte classes every match of `hir` touches (each clause a
-/// set of classes of which a match contains at least one).
-pub(super) fn required_classes(hir: &Hir) -> Vec<u64> {
-    let mut clauses = required(hir);
+    let mut clauses = required(&hir);
     clauses.sort_by_key(|c| (c.count_ones(), *c));
     clauses.dedup();
     clauses.truncate(MAX_CLAUSES);
-    clauses
+    Ok((mask, clauses))
 }
 
 /// Clauses every match satisfies: each is a set of classes of which a match contains at
@@ -231,32 +225,22 @@ fn add_classes(hir: &Hir, mask: &mut u64) {
 
 /// The counts a detector's file bounds: a cell outside them is not run against its regex.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Bounds {
-    /// Shortest and longest trimmed cell, in bytes.
+pub struct Bounds {
+    /// Shortest trimmed cell, in bytes.
     pub min_len: usize,
+    /// Longest trimmed cell, in bytes.
     pub max_len: usize,
     /// Fewest ASCII digits.
     pub min_digits: u32,
-    /// Fewest and most letters (ASCII letters and non-ASCII bytes).
+    /// Fewest letters (ASCII letters and non-ASCII bytes).
     pub min_letters: u32,
+    /// Most letters.
     pub max_letters: u32,
-    /// A byte the cell must contain.
+    /// A byte the cell must contain (`@` for e-mail).
     pub requires: Option<u8>,
 }
 
 impl Bounds {
-    /// The bounds an identifier file sets.
-    pub(super) fn of(id: &super::Identifier) -> Bounds {
-        Bounds {
-            min_len: id.min_len,
-            max_len: id.max_len,
-            min_digits: id.min_digits,
-            min_letters: id.min_letters,
-            max_letters: id.max_letters,
-            requires: id.requires,
-        }
-    }
-
     fn admits(&self, len: usize, digits: u32, letters: u32) -> bool {
         len >= self.min_len
             && len <= self.max_len
@@ -447,7 +431,7 @@ mod tests {
             .unwrap()
             .identifiers
             .iter()
-            .map(Bounds::of)
+            .map(|i| i.bounds)
             .collect()
     }
 

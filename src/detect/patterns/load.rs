@@ -111,21 +111,23 @@ impl Pack {
                 regex: f.regex,
                 normalise: f.normalise,
                 validator,
-                min_len: f.min_len,
-                max_len: f.max_len,
-                min_digits: f.min_digits,
-                min_letters: f.min_letters,
-                max_letters: f.max_letters.unwrap_or(u32::MAX),
-                requires: match f.requires.as_deref().map(str::as_bytes) {
-                    None => None,
-                    Some([b]) => Some(*b),
-                    Some(_) => {
-                        return Err(config_err(
-                            &self.base,
-                            rel,
-                            "`requires` must be one ASCII character",
-                        ));
-                    }
+                bounds: super::Bounds {
+                    min_len: f.min_len,
+                    max_len: f.max_len,
+                    min_digits: f.min_digits,
+                    min_letters: f.min_letters,
+                    max_letters: f.max_letters.unwrap_or(u32::MAX),
+                    requires: match f.requires.as_deref().map(str::as_bytes) {
+                        None => None,
+                        Some([b]) => Some(*b),
+                        Some(_) => {
+                            return Err(config_err(
+                                &self.base,
+                                rel,
+                                "`requires` must be one ASCII character",
+                            ));
+                        }
+                    },
                 },
                 strength: f.strength,
                 chance: match f.chance {
@@ -328,10 +330,7 @@ impl Pack {
             .iter()
             .map(|(i, _)| format!("^(?:{})$", i.regex))
             .collect();
-        let bounds: Vec<super::cell::Bounds> = identifiers
-            .iter()
-            .map(|(i, _)| super::cell::Bounds::of(i))
-            .collect();
+        let bounds: Vec<super::cell::Bounds> = identifiers.iter().map(|(i, _)| i.bounds).collect();
         let cells = super::cell::CellMatchers::new(&anchored, &bounds)
             .map_err(|(k, e)| config_err(&base, &identifiers[k].0.file, format!("regex: {e}")))?;
         let cell_term_classes = cell_terms
