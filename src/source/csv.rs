@@ -113,6 +113,7 @@ mod guard;
 mod head;
 mod input;
 mod open;
+mod records;
 mod sep;
 mod stream;
 mod tail;

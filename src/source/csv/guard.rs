@@ -277,7 +277,7 @@ impl Tracker {
     }
 }
 
-/// The text stream under the `csv` parser, with a [`Tracker`] watching every byte.
+/// The text stream under the record parser, with a [`Tracker`] watching every byte.
 ///
 /// When the tracker trips, `read` fails with a marker error and the finding stays in
 /// `failure`, where the reader turns it into a located input error.

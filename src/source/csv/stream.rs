@@ -1,4 +1,4 @@
-//! One contiguous read through the `csv` parser: the rows of a stream, through its held-back
+//! One contiguous read through the record parser (`csv/records.rs`): the rows of a stream, through its held-back
 //! tail (`tail.rs`).
 use std::borrow::Cow;
 use std::io::Read;
@@ -7,6 +7,7 @@ use csv::ByteRecord;
 
 use super::ctx::Ctx;
 use super::guard::{Tracked, Tracker};
+use super::records::Records;
 use super::tail;
 use crate::error::Result;
 use crate::source::header_find::RowKind;
@@ -101,7 +102,7 @@ pub(super) fn read_raw(
         }
         let row = s.next_row();
         s.read_rows += 1;
-        return Ok(Some((row, s.rdr.position().byte())));
+        return Ok(Some((row, s.rdr.position())));
     }
 }
 
@@ -120,9 +121,9 @@ pub(super) struct StreamSpec {
     pub(super) file_offset: u64,
 }
 
-/// One contiguous read through the `csv` parser.
+/// One contiguous read through the record parser.
 pub(super) struct Stream {
-    pub(super) rdr: csv::Reader<Tracked>,
+    pub(super) rdr: Records<Tracked>,
     pub(super) first_data_record: u64,
     pub(super) base_row: u64,
     pub(super) estimated: bool,
@@ -162,7 +163,7 @@ impl Stream {
             nul_seen: false,
         };
         Stream {
-            rdr: csv_builder(delim).from_reader(tracked),
+            rdr: Records::new(tracked, delim, CSV_BUFFER),
             first_data_record: spec.first_data_record,
             base_row: spec.base_row,
             estimated: spec.estimated,
@@ -203,6 +204,8 @@ impl Stream {
     }
 }
 
+/// The `csv` reader the head is parsed with (`csv/head.rs`); `csv/records.rs` parses
+/// exactly as it does (a proptest holds them equal).
 pub(super) fn csv_builder(delim: u8) -> csv::ReaderBuilder {
     let mut b = csv::ReaderBuilder::new();
     b.has_headers(false)
