@@ -374,12 +374,21 @@ pub fn normalise_identifier(kind: IdKind, raw: &str) -> Option<String> {
         s.chars()
             .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '.' | '/' | '\u{a0}'))
     };
-    let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
+    // Sized up front: collecting a filter grows the string from nothing, a reallocation
+    // for every identifier longer than eight characters (a token costs one per value).
+    let digits = |s: &str| {
+        let mut d = String::with_capacity(s.len());
+        d.extend(s.chars().filter(char::is_ascii_digit));
+        d
+    };
     let alnum_upper = |s: &str| {
-        s.chars()
-            .filter(char::is_ascii_alphanumeric)
-            .map(|c| c.to_ascii_uppercase())
-            .collect::<String>()
+        let mut d = String::with_capacity(s.len());
+        d.extend(
+            s.chars()
+                .filter(char::is_ascii_alphanumeric)
+                .map(|c| c.to_ascii_uppercase()),
+        );
+        d
     };
     match kind {
         IdKind::PersonalNumber | IdKind::Jmbg | IdKind::Account | IdKind::Digits => {
