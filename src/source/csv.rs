@@ -51,8 +51,9 @@
 //!    are trimmed and de-duplicated (`name`, `name_2`; empty → `colN`); without a header the
 //!    columns are `col1..colN`. Columns of decimal-comma numbers in a file not separated by
 //!    commas are read as numbers (`1.234,56` → `1234.56`; `csv/decimal.rs`).
-//! 6. **Parsing** is the `csv` crate (RFC 4180: `"` quotes, `""` escapes, CR/LF/CRLF line
-//!    ends, blank lines skipped) into one reused [`ByteRecord`]. Rows whose field count differs
+//! 6. **Parsing** reads as the `csv` crate does (RFC 4180: `"` quotes, `""` escapes,
+//!    CR/LF/CRLF line ends, blank lines skipped) into one reused [`ByteRecord`]: plain records
+//!    are split by `csv/records.rs` itself, eight bytes at a time, the rest by `csv_core`. Rows whose field count differs
 //!    from the header's are an input error: silently shifting columns would misclassify them.
 //!    A guard under the parser (`Tracked`) follows the quoting state of every byte (with
 //!    `memchr`, each quote-free stretch at once) so that a field longer than `max_field_bytes`
@@ -83,8 +84,8 @@
 //! # Layout
 //!
 //! `open.rs` opens a file in named steps and picks the read strategy; `stream.rs` is one
-//! contiguous read through the parser and `tail.rs` its held-back tail; `guard.rs` watches the
-//! bytes under the parser; `ctx.rs` decodes records into columns and words the errors;
+//! contiguous read through the parser (`records.rs`) and `tail.rs` its held-back tail;
+//! `guard.rs` watches the bytes under the parser; `ctx.rs` decodes records into columns and words the errors;
 //! `windows.rs` places and resynchronises sample windows; `input.rs` (compression),
 //! `encoding.rs`, `utf16.rs`, `sep.rs`, `head.rs` (delimiter, header, title block) and
 //! `decimal.rs` are the decisions made from the head.
