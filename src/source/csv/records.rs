@@ -244,35 +244,31 @@ mod tests {
     }
 
     /// Every record as (fields, start offset, offset after), then the offset at the end.
-    type Read_ = (Vec<(Vec<Vec<u8>>, u64, u64)>, u64);
+    type Parsed = (Vec<(Vec<Vec<u8>>, u64, u64)>, u64);
 
-    fn ours(data: &[u8], delim: u8, capacity: usize, piece: usize) -> Read_ {
+    /// One record's fields, its start offset and `end`.
+    fn entry(rec: &ByteRecord, end: u64) -> (Vec<Vec<u8>>, u64, u64) {
+        let start = rec.position().map_or(u64::MAX, |p| p.byte());
+        (rec.iter().map(<[u8]>::to_vec).collect(), start, end)
+    }
+
+    fn ours(data: &[u8], delim: u8, capacity: usize, piece: usize) -> Parsed {
         let mut r = Records::new(Pieces { data, piece }, delim, capacity);
         let mut rec = ByteRecord::new();
         let mut out = Vec::new();
         while r.read_byte_record(&mut rec).expect("in-memory read") {
-            let start = rec.position().map(|p| p.byte()).unwrap_or(u64::MAX);
-            out.push((
-                rec.iter().map(<[u8]>::to_vec).collect(),
-                start,
-                r.position(),
-            ));
+            out.push(entry(&rec, r.position()));
         }
         assert!(!r.read_byte_record(&mut rec).expect("after the end"));
         (out, r.position())
     }
 
-    fn theirs(data: &[u8], delim: u8) -> Read_ {
+    fn theirs(data: &[u8], delim: u8) -> Parsed {
         let mut r = super::super::stream::csv_builder(delim).from_reader(data);
         let mut rec = ByteRecord::new();
         let mut out = Vec::new();
         while r.read_byte_record(&mut rec).expect("in-memory read") {
-            let start = rec.position().map(|p| p.byte()).unwrap_or(u64::MAX);
-            out.push((
-                rec.iter().map(<[u8]>::to_vec).collect(),
-                start,
-                r.position().byte(),
-            ));
+            out.push(entry(&rec, r.position().byte()));
         }
         (out, r.position().byte())
     }
