@@ -33,12 +33,12 @@
 //!    and lets a seek land anywhere. A UTF-8 file is validated record by record (a field is
 //!    valid when its record is and it starts and ends on character boundaries), so invalid
 //!    UTF-8 later in the file is an input error naming the row and column.
-//! 4. **Delimiter.** `--delimiter` forces one, else a `sep=` line names it. Otherwise each of `,` `;` TAB `|` parses the head
-//!    (quotes respected) and the candidate whose records most consistently have the same field
-//!    count (at least two fields) wins, except that the extension's delimiter (`.tsv`/`.tab` →
-//!    TAB, `.psv` → `|`) wins whenever at least 90% of records agree on its count; remaining
-//!    ties go to more fields, then to the order above. A file where no
-//!    candidate splits anything is one column.
+//! 4. **Delimiter.** `--delimiter` forces one, else a `sep=` line names it. Otherwise each of `,`
+//!    `;` TAB `|` parses the head (quotes respected) and the candidate whose records most
+//!    consistently have the same field count (at least two fields) wins, except that the
+//!    extension's delimiter (`.tsv`/`.tab` → TAB, `.psv` → `|`) wins whenever at least 90% of
+//!    records agree on its count; remaining ties go to more fields, then to the order above. A file
+//!    where no candidate splits anything is one column.
 //! 5. **Header.** `has_header` forces it. Otherwise the first row is a header unless there is
 //!    clear evidence against it (`looks_like_header`): some evidence for data, that is a
 //!    column whose first cell is a number, date, phone number or e-mail address above a column
@@ -53,8 +53,9 @@
 //!    commas are read as numbers (`1.234,56` → `1234.56`; `csv/decimal.rs`).
 //! 6. **Parsing** reads as the `csv` crate does (RFC 4180: `"` quotes, `""` escapes,
 //!    CR/LF/CRLF line ends, blank lines skipped) into one reused [`ByteRecord`]: plain records
-//!    are split by `csv/records.rs` itself, eight bytes at a time, the rest by `csv_core`. Rows whose field count differs
-//!    from the header's are an input error: silently shifting columns would misclassify them.
+//!    are split by `csv/records.rs` itself, eight bytes at a time, the rest by `csv_core`.
+//!    Rows whose field count differs from the header's are an input error: silently shifting
+//!    columns would misclassify them.
 //!    A guard under the parser (`Tracked`) follows the quoting state of every byte (with
 //!    `memchr`, each quote-free stretch at once) so that a field longer than `max_field_bytes`
 //!    is rejected before the parser has buffered more than the limit plus one 64 KiB read, and
@@ -83,12 +84,12 @@
 //!
 //! # Layout
 //!
-//! `open.rs` opens a file in named steps and picks the read strategy; `stream.rs` is one
-//! contiguous read through the parser (`records.rs`) and `tail.rs` its held-back tail;
-//! `guard.rs` watches the bytes under the parser; `ctx.rs` decodes records into columns and words the errors;
-//! `windows.rs` places and resynchronises sample windows; `input.rs` (compression),
-//! `encoding.rs`, `utf16.rs`, `sep.rs`, `head.rs` (delimiter, header, title block) and
-//! `decimal.rs` are the decisions made from the head.
+//! `open.rs` opens a file in named steps and picks the read strategy; `stream.rs` is one contiguous
+//! read through the parser (`records.rs`) and `tail.rs` its held-back tail; `guard.rs` watches the
+//! bytes under the parser; `ctx.rs` decodes records into columns and words the errors; `windows.rs`
+//! places and resynchronises sample windows; `input.rs` (compression), `encoding.rs`, `utf16.rs`,
+//! `sep.rs`, `head.rs` (delimiter, header, title block) and `decimal.rs` are the decisions made
+//! from the head.
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 

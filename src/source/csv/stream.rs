@@ -1,5 +1,5 @@
-//! One contiguous read through the record parser (`csv/records.rs`): the rows of a stream, through its held-back
-//! tail (`tail.rs`).
+//! One contiguous read through the record parser (`csv/records.rs`): the rows of a stream,
+//! through its held-back tail (`tail.rs`).
 use std::borrow::Cow;
 use std::io::Read;
 
